@@ -1,0 +1,26 @@
+"""Shared request dependencies as Annotated aliases, so routes stay one-liners."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from engine.api.metrics import Metrics
+from engine.errors import NotReady
+from engine.service import TriageService
+
+
+def get_service(request: Request) -> TriageService:
+    service: TriageService | None = getattr(request.app.state, "service", None)
+    if service is None:
+        raise NotReady("the service is still starting")
+    return service
+
+
+def get_metrics(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
+ServiceDep = Annotated[TriageService, Depends(get_service)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]

@@ -1,0 +1,73 @@
+"""Every error becomes one JSON shape, naming the field; no stack trace reaches a client."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.errors import InvalidInput, ModelError, NotReady, SiftError
+
+log = logging.getLogger(__name__)
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "field": field, "message": message}})
+
+
+def _field_of(loc: tuple[object, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or "body"
+
+
+async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    first = exc.errors()[0]
+    kind = first.get("type", "")
+    if kind == "json_invalid":
+        return error_response(400, "invalid_json", "the request body is not valid JSON", "body")
+    field = _field_of(tuple(first.get("loc", ())))
+    if kind == "extra_forbidden":
+        return error_response(422, "unknown_field", f"{field}: unknown field", field)
+    if kind == "missing":
+        return error_response(422, "missing_field", f"{field}: field required", field)
+    return error_response(422, "invalid_input", f"{field}: {first.get('msg', 'invalid value')}", field)
+
+
+async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
+    return error_response(422, "invalid_input", exc.message and f"{exc.field}: {exc.message}", exc.field)
+
+
+async def _not_ready(_: Request, exc: NotReady) -> JSONResponse:
+    return error_response(503, "not_ready", str(exc))
+
+
+async def _model(_: Request, exc: ModelError) -> JSONResponse:
+    log.error("model error: %s", exc)
+    return error_response(500, "model_error", str(exc))
+
+
+async def _sift(_: Request, exc: SiftError) -> JSONResponse:
+    log.error("unexpected sift error: %s", exc)
+    return error_response(500, "internal_error", "the request could not be processed")
+
+
+async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return error_response(exc.status_code, "http_error", str(exc.detail))
+
+
+async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "internal_error", "the request could not be processed")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(InvalidInput, _invalid)  # type: ignore[arg-type]
+    app.add_exception_handler(NotReady, _not_ready)  # type: ignore[arg-type]
+    app.add_exception_handler(ModelError, _model)  # type: ignore[arg-type]
+    app.add_exception_handler(SiftError, _sift)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unhandled)

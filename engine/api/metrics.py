@@ -1,0 +1,39 @@
+"""Prometheus metrics for operators: volume, handoff rate, latency per stage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+class Metrics:
+    """Per-app registry, so several apps in one test process never collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.tickets = Counter(
+            "sift_tickets_total", "Tickets triaged", ["queue", "handoff"], registry=self.registry
+        )
+        self.handoff_reasons = Counter(
+            "sift_handoff_reasons_total", "Handoff reasons given", ["reason"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "sift_triage_seconds",
+            "Wall time of one triage call (single or batch)",
+            ["endpoint"],
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+        self.stage = Histogram(
+            "sift_stage_seconds", "Wall time per pipeline stage per batch", ["stage"], registry=self.registry
+        )
+
+    def observe(self, results: list[dict[str, Any]]) -> None:
+        for r in results:
+            self.tickets.labels(r["route"]["queue"], str(r["handoff"]["required"]).lower()).inc()
+            for reason in r["handoff"]["reasons"]:
+                self.handoff_reasons.labels(reason.split(":")[0]).inc()
+        if results:
+            for stage, ms in results[0]["timings_ms"].items():
+                self.stage.labels(stage).observe(ms / 1000)

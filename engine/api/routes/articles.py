@@ -1,0 +1,28 @@
+"""Self-service article suggestions for customers: public articles only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+
+from engine.api.deps import ServiceDep
+from engine.api.routes.triage import ERRORS
+from engine.api.schemas import SuggestOut
+
+router = APIRouter(prefix="/v1/articles", tags=["articles"])
+
+
+@router.get("/suggest", response_model=SuggestOut, responses=ERRORS)
+async def suggest(
+    service: ServiceDep,
+    q: Annotated[str, Query(min_length=1, max_length=2000, description="The customer's question.")],
+    lang: Annotated[str | None, Query(pattern=r"^[a-zA-Z]{2,3}$", description="Preferred article language.")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=50)] = None,
+    product: Annotated[list[str] | None, Query(description="Only articles about these products.")] = None,
+) -> dict[str, Any]:
+    """Articles a customer can read before (or instead of) filing a ticket, in their language where one exists."""
+    return await run_in_threadpool(
+        service.suggest, q, lang.lower() if lang else None, limit or service.settings.top_k_articles, product or []
+    )

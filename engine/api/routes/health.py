@@ -1,0 +1,48 @@
+"""Liveness, readiness, metrics and hot reload for operators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from engine.api.deps import MetricsDep, ServiceDep
+from engine.api.errors import error_response
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up (it may still be loading models)."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=None)
+async def readyz(request: Request) -> dict[str, Any] | Response:
+    """Models are loaded and the index is open: send traffic."""
+    service = getattr(request.app.state, "service", None)
+    if service is None:
+        return error_response(503, "not_ready", "models are still loading")
+    index = service.pipeline.retriever.index
+    return {
+        "status": "ready",
+        "encoder": service.pipeline.registry.encoder.id,
+        "index": index.meta,
+        "heads": {
+            name: service.pipeline.registry.require_head(name).meta.version for name in ("topic", "urgency")
+        },
+    }
+
+
+@router.get("/metrics")
+async def metrics(m: MetricsDep) -> Response:
+    return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.post("/v1/admin/reload")
+async def reload(service: ServiceDep) -> dict[str, Any]:
+    """Swap in the latest KB index and the active head versions without a restart."""
+    return await run_in_threadpool(service.reload)

@@ -1,0 +1,150 @@
+"""Request and response schemas; the only place pydantic meets the outside world."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ChannelName = Literal["email", "chat", "social", "messaging", "phone", "web"]
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=50_000)
+    author: Literal["customer", "agent"] = "customer"
+
+
+class TicketIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "Moja narudžba 12345 još nije stigla, a platio sam prije dva tjedna!",
+                    "channel": "email",
+                    "customer_name": "Ivan",
+                }
+            ]
+        },
+    )
+
+    text: str = Field(description="The customer's message (required, non-blank).")
+    subject: str | None = Field(default=None, max_length=1_000)
+    channel: ChannelName | None = None
+    customer_name: str | None = Field(default=None, max_length=200)
+    customer_tier: str | None = Field(default=None, max_length=50)
+    locale: str | None = Field(default=None, max_length=35, description="Channel or account locale, e.g. 'hr-HR'.")
+    messages: list[MessageIn] = Field(default_factory=list, max_length=100, description="Earlier messages, oldest first.")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tickets: list[TicketIn] = Field(min_length=1)
+
+
+class LabelProbability(BaseModel):
+    label: str
+    probability: float
+
+
+class PredictionOut(BaseModel):
+    label: str | None
+    confidence: float
+    alternatives: list[LabelProbability]
+    model_version: str | None
+
+
+class LanguageOut(BaseModel):
+    code: str
+    confidence: float
+    uncertain: bool
+    alternatives: list[dict[str, Any]]
+
+
+class SentimentOut(BaseModel):
+    label: Literal["negative", "neutral", "positive"]
+    score: float = Field(ge=-1, le=1)
+    confidence: float
+    trend: Literal["improving", "worsening", "stable"] | None
+    history: list[float]
+
+
+class SpanOut(BaseModel):
+    label: str
+    text: str
+    start: int
+    end: int
+    source: str
+
+
+class ArticleOut(BaseModel):
+    id: str
+    title: str
+    language: str
+    section: str
+    anchor: str
+    snippet: str
+    score: float
+    topic: str | None = None
+    product: str | None = None
+
+
+class DraftOut(BaseModel):
+    text: str
+    language: str
+    citations: list[str]
+    needs_translation: bool
+    tone: str
+
+
+class RouteOut(BaseModel):
+    queue: str
+    language: str
+    priority: str
+    skills: list[str]
+
+
+class HandoffOut(BaseModel):
+    required: bool
+    reasons: list[str]
+    details: list[str]
+
+
+class TriageOut(BaseModel):
+    id: str
+    language: LanguageOut
+    sentiment: SentimentOut | None
+    urgency: PredictionOut | None
+    topic: PredictionOut
+    entities: list[SpanOut]
+    pii: list[SpanOut]
+    articles: list[ArticleOut]
+    draft: DraftOut | None
+    route: RouteOut
+    handoff: HandoffOut
+    failed_stages: list[str]
+    timings_ms: dict[str, float]
+
+
+class BatchOut(BaseModel):
+    results: list[TriageOut]
+
+
+class SuggestOut(BaseModel):
+    query: str
+    language: str
+    articles: list[ArticleOut]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    field: str | None
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody

@@ -1,0 +1,53 @@
+"""Topic and urgency predictions with their alternatives.
+
+A topic whose calibrated probability stays under the out-of-scope threshold is
+reported as ``None`` rather than forced into the nearest class: a ticket about
+something the helpdesk never trained for must reach a person.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.models.heads import Head
+from engine.models.registry import ModelRegistry
+from engine.types import LabelScore, Prediction
+
+HEAD_NAMES = ("topic", "urgency")
+ALTERNATIVES = 3
+
+
+def predictions(head: Head, embeddings: np.ndarray, decline_below: float = 0.0) -> list[Prediction]:
+    probs = head.predict_proba(embeddings)
+    out = []
+    for row in probs:
+        order = np.argsort(-row)
+        best = int(order[0])
+        confidence = float(row[best])
+        out.append(
+            Prediction(
+                label=head.labels[best] if confidence >= decline_below else None,
+                confidence=round(confidence, 4),
+                alternatives=tuple(
+                    LabelScore(head.labels[int(i)], round(float(row[int(i)]), 4)) for i in order[:ALTERNATIVES]
+                ),
+                model_version=head.meta.version,
+            )
+        )
+    return out
+
+
+class TicketClassifier:
+    def __init__(self, registry: ModelRegistry, out_of_scope_threshold: float) -> None:
+        self._registry = registry
+        self._oos = out_of_scope_threshold
+
+    def warm_up(self) -> None:
+        for name in HEAD_NAMES:
+            self._registry.require_head(name)
+
+    def run(self, embeddings: np.ndarray) -> tuple[list[Prediction], list[Prediction]]:
+        """(topics, urgencies), one each per embedding row."""
+        topic = predictions(self._registry.require_head("topic"), embeddings, self._oos)
+        urgency = predictions(self._registry.require_head("urgency"), embeddings)
+        return topic, urgency

@@ -1,0 +1,74 @@
+"""Reading labelled tickets from CSV or JSONL, refusing bad files with the reason."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class LabelledTickets:
+    texts: list[str]
+    columns: dict[str, list[str | None]]
+
+    def labelled(self, column: str) -> tuple[list[str], list[str]]:
+        """The (text, label) pairs that carry a non-empty label in ``column``."""
+        pairs = [(t, y) for t, y in zip(self.texts, self.columns[column], strict=True) if y]
+        return [t for t, _ in pairs], [str(y) for _, y in pairs]
+
+
+def read_rows(path: Path) -> list[dict[str, object]]:
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".jsonl", ".ndjson"}:
+            rows = []
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InvalidInput("DATA", f"{path}: line {n} is not valid JSON ({exc.msg})") from exc
+                if not isinstance(row, dict):
+                    raise InvalidInput("DATA", f"{path}: line {n} is not a JSON object")
+                rows.append(row)
+            return rows
+        if suffix in {".csv", ".tsv"}:
+            with path.open(encoding="utf-8", newline="") as fh:
+                return list(csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ","))
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("DATA", f"{path} is not UTF-8 text") from exc
+    raise InvalidInput("DATA", f"{path}: unsupported file type {suffix!r}; use .csv, .tsv or .jsonl")
+
+
+def read_labelled(
+    path: Path, text_column: str, label_columns: list[str], subject_column: str | None = None
+) -> LabelledTickets:
+    if not path.is_file():
+        raise InvalidInput("DATA", f"{path} does not exist or is not a file")
+    rows = read_rows(path)
+    if not rows:
+        raise InvalidInput("DATA", f"{path} holds no rows")
+    present = set(rows[0])
+    for column in [text_column, *label_columns, *([subject_column] if subject_column else [])]:
+        if column not in present:
+            raise InvalidInput(column, f"no column {column!r} in {path}; columns are {sorted(present)}")
+    texts: list[str] = []
+    columns: dict[str, list[str | None]] = {c: [] for c in label_columns}
+    for row in rows:
+        text = str(row.get(text_column) or "").strip()
+        if subject_column and row.get(subject_column):
+            text = f"{str(row[subject_column]).strip()}\n{text}".strip()
+        if not text:
+            continue
+        texts.append(text)
+        for column in label_columns:
+            value = row.get(column)
+            columns[column].append(str(value).strip() if value not in (None, "") else None)
+    if not texts:
+        raise InvalidInput(text_column, f"every row of {path} has an empty {text_column!r}")
+    return LabelledTickets(texts=texts, columns=columns)

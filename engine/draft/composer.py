@@ -1,0 +1,114 @@
+"""Drafts from KB sections, message catalogs and what the customer told us.
+
+No generative model ships offline (see shared/MODELS.md), so a draft is
+assembled: a greeting by name, an acknowledgement whose tone follows the
+sentiment and names the order or product the ticket mentions, the answer
+quoted from the best article section, a citation, and a sign-off. Every
+sentence is either from a reviewed catalog or from a reviewed article, which
+is what lets an agent trust it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.translate import Translator
+from engine.types import ArticleHit, Draft, SentimentResult, Span
+
+CATALOG_DIR = Path(__file__).parent / "catalogs"
+FALLBACK_LANGUAGE = "en"
+ANSWER_CHARS = 900
+
+
+@cache
+def catalog(language: str) -> dict[str, Any]:
+    path = CATALOG_DIR / f"{language}.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def available_languages() -> list[str]:
+    return sorted(p.stem for p in CATALOG_DIR.glob("*.yaml"))
+
+
+def answer_excerpt(body: str, limit: int = ANSWER_CHARS) -> str:
+    """Whole paragraphs and whole lists from the top of the section, up to ``limit`` characters."""
+    text = re.sub(r"\*\*(.+?)\*\*", r"\1", body)
+    text = re.sub(r"(?<!\w)\*(.+?)\*(?!\w)", r"\1", text)
+    blocks = [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip()]
+    kept: list[str] = []
+    used = 0
+    for block in blocks:
+        if kept and used + len(block) > limit:
+            break
+        kept.append(block)
+        used += len(block)
+    return "\n\n".join(kept)
+
+
+@dataclass(frozen=True)
+class DraftRequest:
+    language: str
+    customer_name: str | None
+    sentiment: SentimentResult | None
+    entities: tuple[Span, ...]
+    articles: tuple[ArticleHit, ...]
+    answer_threshold: float
+
+
+class DraftComposer:
+    def __init__(self, translator: Translator, agent_name: str, url_template: str) -> None:
+        self._translator = translator
+        self._agent = agent_name
+        self._url = url_template
+
+    def warm_up(self) -> None:
+        for language in available_languages():
+            catalog(language)
+
+    def run(self, requests: list[DraftRequest]) -> list[Draft]:
+        return [self.compose(r) for r in requests]
+
+    def compose(self, req: DraftRequest) -> Draft:
+        answer = next((a for a in req.articles if a.score >= req.answer_threshold), None)
+        # Write in the customer's language when both the catalog and the quoted article exist in it.
+        language = req.language if catalog(req.language) else FALLBACK_LANGUAGE
+        if answer is not None and answer.language != language:
+            language = answer.language if catalog(answer.language) else FALLBACK_LANGUAGE
+        c = catalog(language)
+        tone = req.sentiment.label if req.sentiment else "neutral"
+        order = next((e.text for e in req.entities if e.label == "ORDER_NUMBER"), None)
+        product = next((e.text for e in req.entities if e.label == "PRODUCT"), None)
+        about = (
+            c["about_order"].format(order=order)
+            if order
+            else c["about_product"].format(product=product)
+            if product
+            else ""
+        )
+        first_name = (req.customer_name or "").strip()
+        parts = [
+            c["greeting"].format(name=first_name) if first_name else c["greeting_anonymous"],
+            c["acknowledge"][tone].format(about=about),
+        ]
+        citations: tuple[str, ...] = ()
+        if answer is not None:
+            ref = self._url.format(id=answer.id, anchor=answer.anchor)
+            parts += [c["answer_intro"], answer_excerpt(answer.body), c["citation"].format(title=answer.title, ref=ref)]
+            citations = (f"{answer.id}#{answer.anchor}",)
+        else:
+            parts.append(c["no_answer"])
+        parts += [c["closing"][tone], c["sign_off"].format(agent=self._agent)]
+        text = "\n\n".join(parts)
+        needs_translation = language != req.language and req.language != "und"
+        if needs_translation and self._translator.can_translate(language, req.language):
+            text = self._translator.translate([text], language, req.language)[0]
+            language, needs_translation = req.language, False
+        return Draft(
+            text=text, language=language, citations=citations, needs_translation=needs_translation, tone=tone
+        )

@@ -1,0 +1,79 @@
+"""Named entities: spaCy's trained pipeline where one ships, spaCy rules everywhere.
+
+Rules run first (an EntityRuler placed before the statistical NER), so a
+product or order number is never relabelled as an ORG or CARDINAL.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from engine.entities.pii import find_pii
+from engine.models.registry import ModelRegistry
+from engine.types import Span
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+KEPT_MODEL_LABELS = {"PERSON", "PER", "ORG", "GPE", "LOC", "DATE", "MONEY", "PRODUCT"}
+RULE_ONLY_LABELS = {"ORDER_NUMBER", "PRODUCT"}
+CURRENCY_WORDS = ["€", "$", "£", "eur", "euro", "euros", "eura", "usd", "gbp", "chf", "kn", "dollars", "pounds"]
+_NUMERIC_DATE = r"^(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}\.?|\d{4}-\d{2}-\d{2})$"
+_ORDER_NO = r"^#?(?:[A-Za-z]{2,4}-)?\d{5,10}$"
+
+
+def rule_patterns(product_names: list[str]) -> list[dict[str, Any]]:
+    patterns: list[dict[str, Any]] = [
+        {"label": "PRODUCT", "pattern": [{"LOWER": part.lower()} for part in name.split()]}
+        for name in product_names
+    ]
+    patterns += [
+        {"label": "ORDER_NUMBER", "pattern": [{"TEXT": "#"}, {"TEXT": {"REGEX": _ORDER_NO}}]},
+        {"label": "ORDER_NUMBER", "pattern": [{"TEXT": {"REGEX": _ORDER_NO}}]},
+        {"label": "MONEY", "pattern": [{"LOWER": {"IN": CURRENCY_WORDS}}, {"LIKE_NUM": True}]},
+        {"label": "MONEY", "pattern": [{"LIKE_NUM": True}, {"LOWER": {"IN": CURRENCY_WORDS}}]},
+        {"label": "MONEY", "pattern": [{"TEXT": {"REGEX": r"^[€$£]\d+(?:[.,]\d{1,2})?$"}}]},
+        {"label": "MONEY", "pattern": [{"TEXT": {"REGEX": r"^\d+(?:[.,]\d{1,2})?[€$£]$"}}]},
+        {"label": "DATE", "pattern": [{"TEXT": {"REGEX": _NUMERIC_DATE}}]},
+    ]
+    return patterns
+
+
+class EntityExtractor:
+    def __init__(self, registry: ModelRegistry, product_names: list[str]) -> None:
+        self._registry = registry
+        self._product_names = product_names
+        self._pipelines: dict[str, Language] = {}
+
+    def warm_up(self) -> None:
+        self._pipeline("en")
+
+    def _pipeline(self, language: str) -> Language:
+        if language not in self._pipelines:
+            nlp = self._registry.spacy(language)
+            if "entity_ruler" not in nlp.pipe_names:
+                where = {"before": "ner"} if "ner" in nlp.pipe_names else {}
+                ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"}, **where)
+                ruler.add_patterns(rule_patterns(self._product_names))  # type: ignore[attr-defined]
+            self._pipelines[language] = nlp
+        return self._pipelines[language]
+
+    def run(self, texts: list[str], languages: list[str]) -> list[tuple[tuple[Span, ...], tuple[Span, ...]]]:
+        """Per text: (entities, pii spans). PII spans are never reported as entities too."""
+        out = []
+        for text, language in zip(texts, languages, strict=True):
+            pii = find_pii(text)
+            nlp = self._pipeline(language if language != "und" else "xx")
+            statistical = "ner" in nlp.pipe_names
+            doc = nlp(text)
+            entities = []
+            for ent in doc.ents:
+                if ent.label_ not in KEPT_MODEL_LABELS | {"ORDER_NUMBER"}:
+                    continue
+                if any(ent.start_char < p.end and p.start < ent.end_char for p in pii):
+                    continue
+                label = "PERSON" if ent.label_ == "PER" else ent.label_
+                source = "model" if statistical and label not in RULE_ONLY_LABELS else "rules"
+                entities.append(Span(label, ent.text, ent.start_char, ent.end_char, source))
+            out.append((tuple(entities), tuple(pii)))
+        return out

@@ -1,0 +1,1 @@
+"""The only package that opens weight files: encoders, heads, detectors, spaCy pipelines."""

@@ -1,0 +1,163 @@
+"""Classifier heads over the shared sentence embedding, saved as versioned artefacts.
+
+An artefact is a folder: ``head.joblib`` (the scikit-learn estimator) beside
+``meta.json`` (name, version, labels, encoder id, data hash, metrics, library
+versions). A head is refused at load when its encoder id differs from the
+running encoder: its weights would silently mean nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import joblib
+import numpy as np
+import sklearn
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import train_test_split
+
+from engine.errors import InvalidInput, ModelError
+
+ACTIVE_FILE = "ACTIVE"
+
+
+@dataclass(frozen=True)
+class HeadMeta:
+    name: str
+    version: str
+    labels: tuple[str, ...]
+    encoder_id: str
+    data_hash: str
+    trained_at: str
+    n_examples: int
+    metrics: dict[str, float]
+    sklearn_version: str
+
+
+class Head:
+    """A calibrated classifier with its provenance."""
+
+    def __init__(self, estimator: CalibratedClassifierCV, meta: HeadMeta) -> None:
+        self._estimator = estimator
+        self.meta = meta
+        self.labels: tuple[str, ...] = tuple(str(c) for c in estimator.classes_)
+
+    def predict_proba(self, embeddings: np.ndarray) -> np.ndarray:
+        return self._estimator.predict_proba(embeddings)
+
+    def save(self, folder: Path) -> Path:
+        """Write the artefact into ``folder`` (conventionally ``<heads dir>/<name>/<version>``)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self._estimator, folder / "head.joblib")
+        (folder / "meta.json").write_text(json.dumps(self.meta.__dict__, indent=2, default=list))
+        return folder
+
+    @classmethod
+    def load(cls, folder: Path, encoder_id: str) -> Head:
+        meta_path = folder / "meta.json"
+        if not meta_path.is_file():
+            raise ModelError(f"no head artefact at {folder} (meta.json missing)")
+        raw = json.loads(meta_path.read_text())
+        raw["labels"] = tuple(raw["labels"])
+        meta = HeadMeta(**raw)
+        if meta.encoder_id != encoder_id:
+            raise ModelError(
+                f"head {meta.name}/{meta.version} was trained on encoder {meta.encoder_id!r}, "
+                f"but the running encoder is {encoder_id!r}; retrain it with `sift train`"
+            )
+        return cls(joblib.load(folder / "head.joblib"), meta)
+
+
+def data_hash(texts: list[str], labels: list[str]) -> str:
+    digest = hashlib.sha256()
+    for text, label in zip(texts, labels, strict=True):
+        digest.update(text.encode("utf-8"))
+        digest.update(b"\x1f")
+        digest.update(label.encode("utf-8"))
+        digest.update(b"\x1e")
+    return digest.hexdigest()[:16]
+
+
+def fit_head(
+    name: str,
+    embeddings: np.ndarray,
+    labels: list[str],
+    texts: list[str],
+    encoder_id: str,
+    c: float = 10.0,
+    holdout: float = 0.15,
+    seed: int = 0,
+) -> Head:
+    """Fit logistic regression with temperature calibration, then report held-out metrics.
+
+    The held-out split measures the head before it is refitted on all data, so the
+    metrics in ``meta.json`` are honest estimates rather than training accuracy.
+    """
+    counts = Counter(labels)
+    if len(counts) < 2:
+        raise InvalidInput("labels", f"{name} needs at least two distinct labels; got {sorted(counts)}")
+    smallest = min(counts.values())
+    if smallest < 2:
+        rare = sorted(label for label, n in counts.items() if n < 2)
+        raise InvalidInput("labels", f"{name}: every class needs at least 2 examples; too few for {rare}")
+    folds = max(2, min(5, smallest))
+
+    def build() -> CalibratedClassifierCV:
+        return CalibratedClassifierCV(
+            LogisticRegression(C=c, max_iter=3000), method="temperature", cv=folds
+        )
+
+    metrics: dict[str, float] = {}
+    y = np.asarray(labels)
+    if smallest >= 4 and len(labels) >= 40:
+        x_tr, x_te, y_tr, y_te = train_test_split(
+            embeddings, y, test_size=holdout, random_state=seed, stratify=y
+        )
+        if min(Counter(y_tr.tolist()).values()) >= 2:
+            probe = CalibratedClassifierCV(
+                LogisticRegression(C=c, max_iter=3000),
+                method="temperature",
+                cv=max(2, min(5, min(Counter(y_tr.tolist()).values()))),
+            ).fit(x_tr, y_tr)
+            pred = probe.predict(x_te)
+            metrics = {
+                "holdout_accuracy": round(float(accuracy_score(y_te, pred)), 4),
+                "holdout_macro_f1": round(float(f1_score(y_te, pred, average="macro")), 4),
+                "holdout_size": float(len(y_te)),
+            }
+    estimator = build().fit(embeddings, y)
+    now = datetime.now(timezone.utc)
+    digest = data_hash(texts, labels)
+    meta = HeadMeta(
+        name=name,
+        version=f"{now:%Y%m%dT%H%M%S}-{digest[:8]}",
+        labels=tuple(str(c) for c in estimator.classes_),
+        encoder_id=encoder_id,
+        data_hash=digest,
+        trained_at=now.isoformat(timespec="seconds"),
+        n_examples=len(labels),
+        metrics=metrics,
+        sklearn_version=sklearn.__version__,
+    )
+    return Head(estimator, meta)
+
+
+def activate(root: Path, name: str, version: str) -> None:
+    folder = root / name / version
+    if not (folder / "meta.json").is_file():
+        raise ModelError(f"cannot activate {name}/{version}: no such artefact under {root}")
+    tmp = root / name / f".{ACTIVE_FILE}.tmp"
+    tmp.write_text(version)
+    tmp.replace(root / name / ACTIVE_FILE)
+
+
+def active_version(root: Path, name: str) -> str | None:
+    marker = root / name / ACTIVE_FILE
+    return marker.read_text().strip() if marker.is_file() else None

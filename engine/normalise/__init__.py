@@ -1,0 +1,54 @@
+"""Stage 1: the text the models should see.
+
+Quoted history and signatures repeat old content and names; left in, they pull
+the classifier towards the previous message and leak names into drafts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from engine.types import NormalisedText, Ticket
+
+_QUOTE_HEADERS = re.compile(
+    r"^\s*(?:"
+    r"On .{3,200} wrote:|Am .{3,200} schrieb .{0,200}:|El .{3,200} escribió:|Le .{3,200} a écrit\s?:|"
+    r"Dana? .{3,200} (?:je )?napisao:|-{2,}\s*Original Message\s*-{2,}|-{2,}\s*Ursprüngliche Nachricht\s*-{2,}|"
+    r"From: .+|Von: .+|De: .+|Od: .+"
+    r")\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SIGNATURE_MARKERS = re.compile(
+    r"^(?:-- ?$|Sent from my \w+|Gesendet von meinem \w+|Enviado desde mi \w+|Poslano s mog \w+)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+class Normaliser:
+    def warm_up(self) -> None:
+        """Nothing to load; present so every stage has the same life cycle."""
+
+    def run(self, tickets: list[Ticket]) -> list[NormalisedText]:
+        return [self.normalise(t) for t in tickets]
+
+    @staticmethod
+    def normalise(ticket: Ticket) -> NormalisedText:
+        body = ticket.text.replace("\r\n", "\n").replace("\r", "\n")
+        removed_quote = removed_signature = False
+        header = _QUOTE_HEADERS.search(body)
+        if header and header.start() > 0:
+            body, removed_quote = body[: header.start()], True
+        lines = body.split("\n")
+        kept = [line for line in lines if not line.lstrip().startswith(">")]
+        if len(kept) != len(lines) and any(line.strip() for line in kept):
+            body, removed_quote = "\n".join(kept), True
+        signature = _SIGNATURE_MARKERS.search(body)
+        if signature and signature.start() > 0:
+            body, removed_signature = body[: signature.start()], True
+        body = re.sub(r"[ \t]+", " ", body)
+        body = re.sub(r"\n{3,}", "\n\n", body).strip()
+        if not body:
+            body = ticket.text.strip()
+        subject = (ticket.subject or "").strip()
+        text = f"{subject}\n{body}" if subject and subject.lower() not in body.lower() else body
+        return NormalisedText(text=text, removed_quote=removed_quote, removed_signature=removed_signature)

@@ -1,0 +1,181 @@
+"""The one pipeline: composes the stages on a batch of tickets, holds no business rules.
+
+Every text is encoded exactly once, in one batched call (tickets and their
+earlier customer messages together), and that embedding feeds sentiment, both
+classifier heads and retrieval. A stage that raises is recorded as failed in
+the result and the ticket goes to a person; the other stages still answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import TypeVar
+
+import numpy as np
+
+from engine.classify import TicketClassifier
+from engine.draft import DraftComposer
+from engine.draft.composer import DraftRequest
+from engine.entities import EntityExtractor, redact
+from engine.language import LanguageDetector
+from engine.models.registry import ModelRegistry
+from engine.normalise import Normaliser
+from engine.retrieve import Retriever
+from engine.route import RouteInput, Router, load_policy
+from engine.sentiment import SentimentAnalyser
+from engine.settings import Settings
+from engine.translate import get_translator
+from engine.types import ArticleHit, Draft, LanguageResult, Prediction, SentimentResult, Ticket, TriageResult
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, registry: ModelRegistry | None = None) -> None:
+        self.settings = settings
+        self.registry = registry or ModelRegistry(settings)
+        self.normaliser = Normaliser()
+        self.language = LanguageDetector(self.registry, settings.min_language_chars, settings.languages)
+        self.sentiment = SentimentAnalyser(self.registry)
+        self.classifier = TicketClassifier(self.registry, settings.out_of_scope_threshold)
+        self.retriever = Retriever(self.registry, settings.index_dir)
+        self.entities = EntityExtractor(self.registry, settings.product_names)
+        self.drafter = DraftComposer(
+            get_translator(settings.translator), settings.agent_name, settings.article_url_template
+        )
+        self.router = Router(
+            load_policy(settings.routing_file), settings.topic_confidence_threshold, settings.retrieval_threshold
+        )
+
+    def warm_up(self) -> None:
+        """Load every model now so that no request pays for it."""
+        _ = self.registry.encoder
+        for stage in (
+            self.normaliser, self.language, self.sentiment, self.classifier,
+            self.retriever, self.entities, self.drafter, self.router,
+        ):
+            stage.warm_up()
+        self.registry.encoder.encode_queries(["warm-up"])
+
+    def run(self, tickets: list[Ticket], ids: list[str]) -> list[TriageResult]:
+        n = len(tickets)
+        if n == 0:
+            return []
+        timings: dict[str, float] = {}
+        failed: list[str] = []
+
+        @contextmanager
+        def timed(name: str):  # type: ignore[no-untyped-def]
+            start = time.perf_counter()
+            yield
+            timings[name] = round((time.perf_counter() - start) * 1000, 2)
+
+        def guarded(name: str, fn: Callable[[], T], fallback: T) -> T:
+            # The isolation boundary the design asks for: one broken stage must not sink the ticket.
+            with timed(name):
+                try:
+                    return fn()
+                except Exception:  # noqa: BLE001
+                    log.exception("stage %s failed for a batch of %d", name, n)
+                    failed.append(name)
+                    return fallback
+
+        with timed("normalise"):
+            texts = [t.text for t in self.normaliser.run(tickets)]
+        languages = guarded(
+            "language",
+            lambda: self.language.run(texts, [t.locale for t in tickets]),
+            [LanguageResult("und", 0.0, True)] * n,
+        )
+        codes = [lang.code for lang in languages]
+        history_texts = [[m.text for m in t.messages if m.author == "customer" and m.text.strip()] for t in tickets]
+        flat = texts + [h for hs in history_texts for h in hs]
+        vectors = guarded("encode", lambda: self.registry.encoder.encode_queries(flat), None)
+        current = vectors[:n] if vectors is not None else None
+        histories: list[np.ndarray] = []
+        offset = n
+        for hs in history_texts:
+            if vectors is not None:
+                histories.append(vectors[offset : offset + len(hs)])
+            offset += len(hs)
+
+        sentiments: list[SentimentResult | None] = [None] * n
+        topics: list[Prediction | None] = [None] * n
+        urgencies: list[Prediction | None] = [None] * n
+        hits: list[list[ArticleHit]] = [[] for _ in range(n)]
+        if current is not None:
+            sentiments = guarded("sentiment", lambda: list(self.sentiment.run(current, histories)), sentiments)
+            topics, urgencies = guarded(
+                "classify", lambda: tuple(map(list, self.classifier.run(current))), (topics, urgencies)
+            )
+            hits = guarded(
+                "retrieve", lambda: self.retriever.run(current, codes, self.settings.top_k_articles), hits
+            )
+        else:
+            failed += ["sentiment", "classify", "retrieve"]
+        found = guarded(
+            "entities", lambda: self.entities.run(texts, codes), [((), ())] * n
+        )
+        drafts: list[Draft | None] = guarded(
+            "draft",
+            lambda: list(
+                self.drafter.run(
+                    [
+                        DraftRequest(
+                            language=codes[i],
+                            customer_name=tickets[i].customer_name,
+                            sentiment=sentiments[i],
+                            entities=found[i][0],
+                            articles=tuple(hits[i]),
+                            answer_threshold=self.settings.retrieval_threshold,
+                        )
+                        for i in range(n)
+                    ]
+                )
+            ),
+            [None] * n,
+        )
+        with timed("route"):
+            decisions = self.router.run(
+                [
+                    RouteInput(
+                        language=languages[i],
+                        sentiment=sentiments[i],
+                        topic=topics[i],
+                        urgency=urgencies[i],
+                        pii=found[i][1],
+                        articles=tuple(hits[i]),
+                        customer_tier=tickets[i].customer_tier,
+                        failed_stages=tuple(failed),
+                        draft_needs_translation=bool(drafts[i] and drafts[i].needs_translation),
+                    )
+                    for i in range(n)
+                ]
+            )
+        results = []
+        for i in range(n):
+            route, handoff = decisions[i]
+            results.append(
+                TriageResult(
+                    ticket_id=ids[i],
+                    language=languages[i],
+                    sentiment=sentiments[i],
+                    urgency=urgencies[i],
+                    topic=topics[i],
+                    entities=found[i][0],
+                    pii=found[i][1],
+                    articles=tuple(hits[i]),
+                    draft=drafts[i],
+                    route=route,
+                    handoff=handoff,
+                    failed_stages=tuple(failed),
+                    timings_ms=dict(timings),
+                )
+            )
+            log.debug("triaged %s: %s", ids[i], redact(texts[i][:200], [s for s in found[i][1] if s.end <= 200]))
+        return results
+

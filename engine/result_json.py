@@ -1,0 +1,80 @@
+"""One JSON shape for a triage result, shared by the API, `sift triage` and `sift triage-file`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.types import ArticleHit, Prediction, Span, TriageResult
+
+
+def _prediction(p: Prediction | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    return {
+        "label": p.label,
+        "confidence": p.confidence,
+        "alternatives": [{"label": a.label, "probability": a.probability} for a in p.alternatives],
+        "model_version": p.model_version,
+    }
+
+
+def _spans(spans: tuple[Span, ...]) -> list[dict[str, Any]]:
+    return [{"label": s.label, "text": s.text, "start": s.start, "end": s.end, "source": s.source} for s in spans]
+
+
+def article_json(a: ArticleHit) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "title": a.title,
+        "language": a.language,
+        "section": a.section,
+        "anchor": a.anchor,
+        "snippet": a.snippet,
+        "score": a.score,
+        "topic": a.topic,
+        "product": a.product,
+    }
+
+
+def result_to_json(r: TriageResult) -> dict[str, Any]:
+    return {
+        "id": r.ticket_id,
+        "language": {
+            "code": r.language.code,
+            "confidence": r.language.confidence,
+            "uncertain": r.language.uncertain,
+            "alternatives": [{"code": c, "confidence": p} for c, p in r.language.alternatives],
+        },
+        "sentiment": None
+        if r.sentiment is None
+        else {
+            "label": r.sentiment.label,
+            "score": r.sentiment.score,
+            "confidence": r.sentiment.confidence,
+            "trend": r.sentiment.trend,
+            "history": list(r.sentiment.history),
+        },
+        "urgency": _prediction(r.urgency),
+        "topic": _prediction(r.topic) or {"label": None, "confidence": 0.0, "alternatives": [], "model_version": None},
+        "entities": _spans(r.entities),
+        "pii": _spans(r.pii),
+        "articles": [article_json(a) for a in r.articles],
+        "draft": None
+        if r.draft is None
+        else {
+            "text": r.draft.text,
+            "language": r.draft.language,
+            "citations": list(r.draft.citations),
+            "needs_translation": r.draft.needs_translation,
+            "tone": r.draft.tone,
+        },
+        "route": {
+            "queue": r.route.queue,
+            "language": r.route.language,
+            "priority": r.route.priority,
+            "skills": list(r.route.skills),
+        },
+        "handoff": {"required": r.handoff.required, "reasons": list(r.handoff.reasons), "details": list(r.handoff.details)},
+        "failed_stages": list(r.failed_stages),
+        "timings_ms": r.timings_ms,
+    }

@@ -1,0 +1,142 @@
+"""Dense retrieval over the KB index, one hit per article family.
+
+Translations of one article form a family. Ranking is by the family's best
+chunk, then the family is shown in the customer's language when the KB has
+that version: a Croatian customer finds the English article's Croatian twin.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engine.models.registry import ModelRegistry
+from engine.retrieve.index import KBIndex
+from engine.retrieve.kb import Article, Chunk
+from engine.types import ArticleHit
+
+SNIPPET_CHARS = 240
+CANDIDATES_PER_HIT = 10
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Restrictions on which articles may be returned."""
+
+    include_internal: bool = False
+    products: frozenset[str] = field(default_factory=frozenset)
+    languages: frozenset[str] = field(default_factory=frozenset)
+
+    def allows(self, article: Article) -> bool:
+        if article.audience != "public" and not self.include_internal:
+            return False
+        if self.products and article.product not in self.products:
+            return False
+        return not self.languages or article.language in self.languages
+
+
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    flat = " ".join(text.replace("**", "").split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat.rfind(" ", 0, limit)
+    return flat[: cut if cut > 0 else limit].rstrip(",;:") + " …"
+
+
+class Retriever:
+    def __init__(self, registry: ModelRegistry, index_root: Path) -> None:
+        self._registry = registry
+        self._root = index_root
+        self._index: KBIndex | None = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        self.reload()
+
+    def reload(self) -> KBIndex:
+        """Load the current index build; in-flight searches keep the one they started with."""
+        index = KBIndex.current(self._root, self._registry.encoder.id)
+        with self._lock:
+            self._index = index
+        return index
+
+    @property
+    def index(self) -> KBIndex:
+        return self._index if self._index is not None else self.reload()
+
+    def run(
+        self,
+        queries: np.ndarray,
+        languages: list[str],
+        top_k: int,
+        search_filter: SearchFilter | None = None,
+    ) -> list[list[ArticleHit]]:
+        index = self.index
+        allowed = search_filter or SearchFilter()
+        if index.index.ntotal == 0 or len(queries) == 0:
+            return [[] for _ in range(len(queries))]
+        k = min(index.index.ntotal, top_k * CANDIDATES_PER_HIT)
+        scores, rows = index.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        return [
+            self._hits(index, queries[i], scores[i], rows[i], languages[i], top_k, allowed)
+            for i in range(len(queries))
+        ]
+
+    def _hits(
+        self,
+        index: KBIndex,
+        query: np.ndarray,
+        scores: np.ndarray,
+        rows: np.ndarray,
+        language: str,
+        top_k: int,
+        allowed: SearchFilter,
+    ) -> list[ArticleHit]:
+        families: dict[str, float] = {}
+        for score, row in zip(scores, rows, strict=True):
+            if row < 0:
+                continue
+            article = index.articles[index.chunks[row].article_id]
+            if allowed.allows(article) and article.family not in families:
+                families[article.family] = float(score)
+            if len(families) >= top_k:
+                break
+        hits = []
+        for family in families:
+            versions = [index.articles[a] for a in index.family[family].values()]
+            versions = [a for a in versions if allowed.allows(a)]
+            # The customer's language first, then the family's original, never a third language.
+            preferred = [a for a in versions if a.language == language] or [
+                a for a in versions if a.id == family
+            ] or versions
+            best: tuple[float, Article, Chunk] | None = None
+            for article in preferred:
+                rows_of = index.chunks_of.get(article.id, [])
+                if not rows_of:
+                    continue
+                chunk_scores = index.vectors(rows_of) @ query
+                j = int(np.argmax(chunk_scores))
+                if best is None or chunk_scores[j] > best[0]:
+                    best = (float(chunk_scores[j]), article, index.chunks[rows_of[j]])
+            if best is None:
+                continue
+            score, article, chunk = best
+            hits.append(
+                ArticleHit(
+                    id=article.id,
+                    title=article.title,
+                    language=article.language,
+                    section=chunk.section,
+                    anchor=chunk.anchor,
+                    snippet=snippet(chunk.text),
+                    body=chunk.text,
+                    score=round(score, 4),
+                    topic=article.topic,
+                    product=article.product,
+                    translation_of=article.translation_of,
+                )
+            )
+        return hits

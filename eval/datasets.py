@@ -1,0 +1,42 @@
+"""Readers for the public data sets in ``shared/datasets`` (never shipped, only read)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+from engine.settings import REPO_ROOT
+
+SHARED = Path(os.environ.get("SIFT_SHARED_DIR", REPO_ROOT.parent / "shared")) / "datasets"
+UMSAB_LANGS = {"en": "english", "de": "german", "es": "spanish", "fr": "french"}
+SENTIMENT_NAMES = ("negative", "neutral", "positive")
+
+
+def umsab(lang: str, split: str) -> tuple[list[str], list[str]]:
+    folder = SHARED / "umsab-tweet-sentiment" / UMSAB_LANGS[lang]
+    texts = (folder / f"{split}_text.txt").read_text(encoding="utf-8").splitlines()
+    labels = (folder / f"{split}_labels.txt").read_text(encoding="utf-8").split()
+    return texts, [SENTIMENT_NAMES[int(x)] for x in labels]
+
+
+def sst2(split: str) -> tuple[list[str], list[str]]:
+    """``test`` is the GLUE SST-2 dev set (the official test labels are private)."""
+    texts, labels = [], []
+    with (SHARED / "sst2" / f"{split}.tsv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            texts.append(row["sentence"].strip())
+            labels.append("positive" if row["label"].strip() == "1" else "negative")
+    return texts, labels
+
+
+def banking77(split: str) -> tuple[list[str], list[str]]:
+    with (SHARED / "banking77" / f"{split}.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return [r["text"] for r in rows], [r["category"] for r in rows]
+
+
+def clinc150(split: str) -> list[tuple[str, str]]:
+    data = json.loads((SHARED / "clinc150" / "data_full.json").read_text())
+    return [(t, label) for t, label in data[split]]

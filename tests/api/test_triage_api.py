@@ -1,0 +1,166 @@
+"""The API through TestClient (lifespan runs): the contract's fields and every bad-input case."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from engine.api.app import create_app
+from engine.models.registry import ModelRegistry
+from engine.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+CROATIAN = "Moja narudžba 12345 još nije stigla, a platio sam prije dva tjedna!"
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings, ready_registry: ModelRegistry) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def test_croatian_delivery_ticket_is_triaged_end_to_end(client: TestClient) -> None:
+    r = client.post("/v1/triage", json={"text": CROATIAN, "customer_name": "Ivan", "channel": "email"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["language"]["code"] == "hr"
+    assert body["sentiment"]["label"] == "negative"
+    assert -1 <= body["sentiment"]["score"] < 0
+    assert body["topic"]["label"] == "delivery"
+    assert 0 < body["topic"]["confidence"] <= 1
+    assert body["urgency"]["label"] in {"low", "normal", "high", "urgent"}
+    ids = [a["id"] for a in body["articles"]]
+    assert any(i.startswith("delivery-where-is-my-order") for i in ids), ids
+    assert len(ids) == len(set(ids)) and len(ids) <= 5
+    for article in body["articles"]:
+        assert {"id", "title", "language", "section", "snippet", "score"} <= set(article)
+    assert body["draft"]["text"].startswith("Poštovani/a Ivan")
+    assert body["draft"]["language"] == "hr"
+    assert body["draft"]["citations"]
+    assert body["route"]["queue"] in {"orders", "escalations"}
+    assert body["route"]["language"] == "hr"
+    assert isinstance(body["handoff"]["required"], bool)
+    assert isinstance(body["handoff"]["reasons"], list)
+    assert any(e["label"] == "ORDER_NUMBER" and e["text"] == "12345" for e in body["entities"])
+
+
+def test_ticket_is_persisted_with_its_result(client: TestClient) -> None:
+    r = client.post("/v1/triage", json={"text": "I was charged twice for order 884211, please refund one."})
+    assert r.status_code == 200
+    stored = client.app.state.service.store.get(r.json()["id"])  # type: ignore[attr-defined]
+    assert stored["status"] == "processed"
+    assert stored["payload"]["text"].startswith("I was charged twice")
+    assert stored["result"]["topic"]["label"] == r.json()["topic"]["label"]
+
+
+def test_pii_forces_a_handoff_with_the_reason(client: TestClient) -> None:
+    text = "Please charge my other card 4111 1111 1111 1111 for the Lumio Plus subscription instead."
+    body = client.post("/v1/triage", json={"text": text}).json()
+    assert any(p["label"] == "CARD_NUMBER" for p in body["pii"])
+    assert body["handoff"]["required"] is True
+    assert "pii_present" in body["handoff"]["reasons"]
+
+
+def test_conversation_trend_is_reported(client: TestClient) -> None:
+    body = client.post(
+        "/v1/triage",
+        json={
+            "text": "This is the third time I write. Still nothing works and nobody answers. Unacceptable!",
+            "messages": [
+                {"text": "Hi, thanks for the quick delivery! Small question about pairing my bulb.", "author": "customer"},
+                {"text": "Please try resetting the bulb.", "author": "agent"},
+            ],
+        },
+    ).json()
+    assert body["sentiment"]["trend"] == "worsening"
+    assert len(body["sentiment"]["history"]) == 2
+
+
+def test_batch_returns_one_result_per_ticket_in_order(client: TestClient) -> None:
+    tickets = [{"text": "Mein Passwort funktioniert nicht mehr"}, {"text": "¿Cómo devuelvo un producto defectuoso?"}]
+    r = client.post("/v1/triage/batch", json={"tickets": tickets})
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["language"]["code"] for x in results] == ["de", "es"]
+
+
+def test_suggest_finds_articles_in_the_customers_language(client: TestClient) -> None:
+    r = client.get("/v1/articles/suggest", params={"q": "Wo ist meine Bestellung?", "lang": "de"})
+    assert r.status_code == 200, r.text
+    articles = r.json()["articles"]
+    assert articles[0]["id"] == "delivery-where-is-my-order-de"
+
+
+def test_suggest_never_returns_internal_articles(client: TestClient, ready_registry: ModelRegistry) -> None:
+    from engine.retrieve import load_kb
+
+    internal = [a for a in load_kb(ready_registry.settings.kb_dir) if a.audience == "internal"]
+    assert internal, "the shipped KB should have internal articles to test with"
+    for article in internal:
+        r = client.get("/v1/articles/suggest", params={"q": article.title, "limit": 50})
+        assert article.id not in {a["id"] for a in r.json()["articles"]}
+
+
+def test_health_ready_and_metrics(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    client.post("/v1/triage", json={"text": "Where is my parcel? It has been ten days."})
+    assert "sift_tickets_total" in client.get("/metrics").text
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "field"),
+    [
+        ({"text": ""}, 422, "text"),
+        ({"text": "   \n\t "}, 422, "text"),
+        ({}, 422, "text"),
+        ({"text": 42}, 422, "text"),
+        ({"text": "hello there my order", "channel": "fax"}, 422, "channel"),
+        ({"text": "hello there my order", "messages": "nope"}, 422, "messages"),
+        ({"text": "hello there my order", "colour": "red"}, 422, "colour"),
+        ({"text": "x" * 20_001}, 422, "text"),
+    ],
+)
+def test_bad_input_names_the_field(client: TestClient, payload: dict, status: int, field: str) -> None:
+    before = client.app.state.service.store.count()  # type: ignore[attr-defined]
+    r = client.post("/v1/triage", json=payload)
+    assert r.status_code == status, r.text
+    error = r.json()["error"]
+    assert error["field"] == field
+    assert "Traceback" not in r.text
+    assert client.app.state.service.store.count() == before  # type: ignore[attr-defined]
+
+
+def test_invalid_json_is_a_400_naming_the_body(client: TestClient) -> None:
+    r = client.post("/v1/triage", content=b'{"text": "unterminated', headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["error"]["field"] == "body"
+
+
+def test_non_utf8_bytes_are_refused(client: TestClient) -> None:
+    r = client.post("/v1/triage", content=b'{"text": "caf\xe9 order"}', headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "invalid_encoding"
+
+
+def test_oversized_body_is_a_413(client: TestClient) -> None:
+    r = client.post("/v1/triage", json={"text": "a " * 600_000})
+    assert r.status_code == 413
+    assert r.json()["error"]["field"] == "body"
+
+
+def test_batch_errors_name_the_ticket(client: TestClient) -> None:
+    r = client.post("/v1/triage/batch", json={"tickets": [{"text": "fine ticket text"}, {"text": " "}]})
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == "tickets.1.text"
+    assert client.post("/v1/triage/batch", json={"tickets": []}).json()["error"]["field"] == "tickets"
+
+
+def test_suggest_refuses_a_blank_query(client: TestClient) -> None:
+    r = client.get("/v1/articles/suggest", params={"q": "   "})
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == "q"

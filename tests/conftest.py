@@ -1,0 +1,62 @@
+"""Shared fixtures: one real registry per session, on a private data directory.
+
+The real shipped models are loaded once and shared; every test that needs a
+ready data directory (index + heads) gets the session's one, built from the
+shipped KB and demo tickets, so no test touches ./var or the network.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+from engine.bootstrap import ensure_ready  # noqa: E402
+from engine.models.registry import ModelRegistry  # noqa: E402
+from engine.pipeline import Pipeline  # noqa: E402
+from engine.settings import REPO_ROOT, Settings, get_settings  # noqa: E402
+
+SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sift-data")
+
+
+@pytest.fixture(autouse=True)
+def _private_environment(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point every settings lookup at the session's data dir, never at ./var or a sift.toml."""
+    monkeypatch.setenv("SIFT_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("SIFT_SETTINGS_FILE", str(data_dir / "absent.toml"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path) -> Settings:
+    return Settings(data_dir=data_dir)
+
+
+@pytest.fixture(scope="session")
+def registry(settings: Settings) -> ModelRegistry:
+    return ModelRegistry(settings)
+
+
+@pytest.fixture(scope="session")
+def ready_registry(registry: ModelRegistry) -> ModelRegistry:
+    """The registry after the first-run bootstrap: KB index built, default heads trained."""
+    ensure_ready(registry)
+    return registry
+
+
+@pytest.fixture(scope="session")
+def pipeline(settings: Settings, ready_registry: ModelRegistry) -> Pipeline:
+    pipe = Pipeline(settings, ready_registry)
+    pipe.warm_up()
+    return pipe

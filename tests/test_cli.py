@@ -1,0 +1,78 @@
+"""The `sift` command as users run it: results as JSON, clean exit code 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from engine.models.registry import ModelRegistry
+
+runner = CliRunner()
+
+
+@pytest.mark.slow
+def test_triage_prints_the_api_shape(ready_registry: ModelRegistry) -> None:
+    result = runner.invoke(app, ["triage", "Mi pedido no ha llegado todavía y ya pasaron dos semanas"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["language"]["code"] == "es"
+    assert {"sentiment", "urgency", "topic", "articles", "draft", "route", "handoff"} <= set(body)
+
+
+@pytest.mark.slow
+def test_triage_file_keeps_order_and_reports_empty_rows(ready_registry: ModelRegistry, tmp_path: Path) -> None:
+    src = tmp_path / "tickets.csv"
+    src.write_text("id,body\n1,My hub is offline\n2,\n3,Ich möchte meine Rechnung als PDF\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["triage-file", str(src), "--text-column", "body", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["row"] for r in rows] == [0, 1, 2]
+    assert rows[1]["error"]["field"] == "body"
+    assert rows[2]["language"]["code"] == "de"
+    assert "topic" in rows[0] and "handoff" in rows[0]
+
+
+def test_triage_file_unknown_column_exits_2(tmp_path: Path) -> None:
+    src = tmp_path / "t.csv"
+    src.write_text("body\nhello\n", encoding="utf-8")
+    result = runner.invoke(app, ["triage-file", str(src), "--text-column", "text", "--out", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 2
+    assert "no column 'text'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_train_missing_file_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", str(tmp_path / "nope.csv"), "--topic-column", "topic"])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_train_malformed_jsonl_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "a", "topic": "x"}\n{not json\n', encoding="utf-8")
+    result = runner.invoke(app, ["train", str(bad), "--topic-column", "topic"])
+    assert result.exit_code == 2
+    assert "line 2" in result.output
+
+
+def test_train_without_label_columns_exits_2(tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("text,topic\nhello,a\n", encoding="utf-8")
+    result = runner.invoke(app, ["train", str(data)])
+    assert result.exit_code == 2
+
+
+def test_unknown_channel_exits_2() -> None:
+    result = runner.invoke(app, ["triage", "hello there", "--channel", "fax"])
+    assert result.exit_code == 2
+    assert "--channel" in result.output
+
+
+def test_activate_unknown_version_exits_2() -> None:
+    result = runner.invoke(app, ["models", "activate", "topic", "nope"])
+    assert result.exit_code == 2
