@@ -42,7 +42,7 @@ class Pipeline:
         self.language = LanguageDetector(self.registry, settings.min_language_chars, settings.languages)
         self.sentiment = SentimentAnalyser(self.registry)
         self.classifier = TicketClassifier(self.registry, settings.out_of_scope_threshold)
-        self.retriever = Retriever(self.registry, settings.index_dir)
+        self.retriever = Retriever(self.registry, settings.index_dir, settings.topic_prior_weight)
         self.entities = EntityExtractor(self.registry, settings.product_names)
         self.drafter = DraftComposer(
             get_translator(settings.translator), settings.agent_name, settings.article_url_template
@@ -112,8 +112,11 @@ class Pipeline:
             topics, urgencies = guarded(
                 "classify", lambda: tuple(map(list, self.classifier.run(current))), (topics, urgencies)
             )
+            priors = [{a.label: a.probability for a in t.alternatives} if t else {} for t in topics]
             hits = guarded(
-                "retrieve", lambda: self.retriever.run(current, codes, self.settings.top_k_articles), hits
+                "retrieve",
+                lambda: self.retriever.run(current, codes, self.settings.top_k_articles, topic_priors=priors),
+                hits,
             )
         else:
             failed += ["sentiment", "classify", "retrieve"]

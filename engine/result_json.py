@@ -31,6 +31,7 @@ def article_json(a: ArticleHit) -> dict[str, Any]:
         "anchor": a.anchor,
         "snippet": a.snippet,
         "score": a.score,
+        "similarity": a.similarity,
         "topic": a.topic,
         "product": a.product,
     }

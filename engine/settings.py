@@ -54,7 +54,12 @@ class Settings(BaseSettings):
     min_language_chars: int = Field(default=12, ge=1, description="Fewer letters than this give 'und'.")
 
     top_k_articles: int = Field(default=5, ge=1, le=50)
-    retrieval_threshold: float = Field(default=0.83, ge=-1.0, le=1.0)
+    retrieval_threshold: float = Field(
+        default=0.83, ge=-1.0, le=1.0, description="Best-section similarity an article needs to be quoted as an answer."
+    )
+    topic_prior_weight: float = Field(
+        default=0.05, ge=0.0, le=1.0, description="How much the topic head's belief re-ranks articles."
+    )
     topic_confidence_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
     out_of_scope_threshold: float = Field(default=0.30, ge=0.0, le=1.0)
 

@@ -106,6 +106,7 @@ class ArticleHit:
     snippet: str
     body: str
     score: float
+    similarity: float
     topic: str | None = None
     product: str | None = None
     translation_of: str | None = None

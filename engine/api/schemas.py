@@ -88,7 +88,8 @@ class ArticleOut(BaseModel):
     section: str
     anchor: str
     snippet: str
-    score: float
+    score: float = Field(description="Ranking score: similarity plus the topic prior.")
+    similarity: float = Field(description="Cosine similarity of the best section; compared with the answer threshold.")
     topic: str | None = None
     product: str | None = None
 

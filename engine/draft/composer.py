@@ -75,7 +75,7 @@ class DraftComposer:
         return [self.compose(r) for r in requests]
 
     def compose(self, req: DraftRequest) -> Draft:
-        answer = next((a for a in req.articles if a.score >= req.answer_threshold), None)
+        answer = next((a for a in req.articles if a.similarity >= req.answer_threshold), None)
         # Write in the customer's language when both the catalog and the quoted article exist in it.
         language = req.language if catalog(req.language) else FALLBACK_LANGUAGE
         if answer is not None and answer.language != language:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -39,6 +39,7 @@ class HeadMeta:
     n_examples: int
     metrics: dict[str, float]
     sklearn_version: str
+    provenance: dict[str, object] = field(default_factory=dict)
 
 
 class Head:
@@ -66,7 +67,10 @@ class Head:
             raise ModelError(f"no head artefact at {folder} (meta.json missing)")
         raw = json.loads(meta_path.read_text())
         raw["labels"] = tuple(raw["labels"])
-        meta = HeadMeta(**raw)
+        try:
+            meta = HeadMeta(**raw)
+        except TypeError as exc:
+            raise ModelError(f"{meta_path} does not describe a head this version understands: {exc}") from exc
         if meta.encoder_id != encoder_id:
             raise ModelError(
                 f"head {meta.name}/{meta.version} was trained on encoder {meta.encoder_id!r}, "

@@ -47,8 +47,9 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 
 
 class Retriever:
-    def __init__(self, registry: ModelRegistry, index_root: Path) -> None:
+    def __init__(self, registry: ModelRegistry, index_root: Path, topic_prior_weight: float = 0.0) -> None:
         self._registry = registry
+        self._prior_weight = topic_prior_weight
         self._root = index_root
         self._index: KBIndex | None = None
         self._lock = threading.Lock()
@@ -73,7 +74,10 @@ class Retriever:
         languages: list[str],
         top_k: int,
         search_filter: SearchFilter | None = None,
+        topic_priors: list[dict[str, float]] | None = None,
     ) -> list[list[ArticleHit]]:
+        """Top articles per query; ``topic_priors[i]`` (topic -> probability) nudges ranking towards the
+        topics a classifier believes in, because dense similarity alone favours same-language sections."""
         index = self.index
         allowed = search_filter or SearchFilter()
         if index.index.ntotal == 0 or len(queries) == 0:
@@ -81,7 +85,10 @@ class Retriever:
         k = min(index.index.ntotal, top_k * CANDIDATES_PER_HIT)
         scores, rows = index.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
         return [
-            self._hits(index, queries[i], scores[i], rows[i], languages[i], top_k, allowed)
+            self._hits(
+                index, queries[i], scores[i], rows[i], languages[i], top_k, allowed,
+                topic_priors[i] if topic_priors else {},
+            )
             for i in range(len(queries))
         ]
 
@@ -94,6 +101,7 @@ class Retriever:
         language: str,
         top_k: int,
         allowed: SearchFilter,
+        topic_prior: dict[str, float],
     ) -> list[ArticleHit]:
         families: dict[str, float] = {}
         for score, row in zip(scores, rows, strict=True):
@@ -101,11 +109,11 @@ class Retriever:
                 continue
             article = index.articles[index.chunks[row].article_id]
             if allowed.allows(article) and article.family not in families:
-                families[article.family] = float(score)
-            if len(families) >= top_k:
-                break
+                boost = self._prior_weight * topic_prior.get(article.topic or "", 0.0)
+                families[article.family] = float(score) + boost
+        ranked = sorted(families, key=lambda f: -families[f])[:top_k]
         hits = []
-        for family in families:
+        for family in ranked:
             versions = [index.articles[a] for a in index.family[family].values()]
             versions = [a for a in versions if allowed.allows(a)]
             # The customer's language first, then the family's original, never a third language.
@@ -123,7 +131,7 @@ class Retriever:
                     best = (float(chunk_scores[j]), article, index.chunks[rows_of[j]])
             if best is None:
                 continue
-            score, article, chunk = best
+            similarity, article, chunk = best
             hits.append(
                 ArticleHit(
                     id=article.id,
@@ -133,7 +141,8 @@ class Retriever:
                     anchor=chunk.anchor,
                     snippet=snippet(chunk.text),
                     body=chunk.text,
-                    score=round(score, 4),
+                    score=round(families[family], 4),
+                    similarity=round(similarity, 4),
                     topic=article.topic,
                     product=article.product,
                     translation_of=article.translation_of,

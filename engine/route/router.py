@@ -67,7 +67,7 @@ class Router:
             )
         if topic in p.always_handoff_topics:
             reasons.append(("sensitive_topic", f"{topic} requests are always handled by a person"))
-        best = max((a.score for a in x.articles), default=None)
+        best = max((a.similarity for a in x.articles), default=None)
         if best is None or best < self._answer_threshold:
             reasons.append(
                 ("no_confident_article", "no KB article scores above the answer threshold"

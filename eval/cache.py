@@ -1,0 +1,23 @@
+"""Embedding cache for eval runs: re-running an experiment should not re-encode a data set."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from engine.models.encoders import Encoder
+
+CACHE = Path(__file__).parent / ".cache"
+
+
+def encode_cached(encoder: Encoder, texts: list[str], kind: str = "query") -> np.ndarray:
+    digest = hashlib.sha256(("\x1e".join(texts) + encoder.id + kind).encode("utf-8")).hexdigest()[:24]
+    path = CACHE / f"{digest}.npy"
+    if path.is_file():
+        return np.load(path)
+    vectors = encoder.encode_queries(texts) if kind == "query" else encoder.encode_passages(texts)
+    CACHE.mkdir(exist_ok=True)
+    np.save(path, vectors)
+    return vectors

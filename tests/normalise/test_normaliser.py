@@ -1,0 +1,26 @@
+from engine.normalise import Normaliser
+from engine.types import Ticket
+
+
+def test_quoted_history_and_signature_are_removed() -> None:
+    body = (
+        "The hub is offline again.\n\n-- \nAna Kovač\nHead of Ops\n\n"
+        "On Mon, 3 Nov 2026 at 10:00, Lumio Support wrote:\n> Please restart the hub."
+    )
+    result = Normaliser.normalise(Ticket(text=body))
+    assert result.text == "The hub is offline again."
+    assert result.removed_quote and result.removed_signature
+
+
+def test_german_reply_header_and_quote_markers() -> None:
+    body = "Danke, es geht wieder!\n\nAm 03.11.2026 um 10:00 schrieb Lumio Support <help@lumio.example>:\n> Bitte neu starten"
+    assert Normaliser.normalise(Ticket(text=body)).text == "Danke, es geht wieder!"
+
+
+def test_subject_is_prefixed_unless_repeated() -> None:
+    assert Normaliser.normalise(Ticket(text="It never arrived.", subject="Order 123")).text == "Order 123\nIt never arrived."
+    assert Normaliser.normalise(Ticket(text="Order 123 never arrived", subject="order 123")).text == "Order 123 never arrived"
+
+
+def test_a_message_that_is_only_a_quote_keeps_its_text() -> None:
+    assert Normaliser.normalise(Ticket(text="> quoted only")).text == "> quoted only"

@@ -1,0 +1,88 @@
+import pytest
+
+from engine.route import RouteInput, Router, load_policy
+from engine.settings import Settings
+from engine.types import ArticleHit, LabelScore, LanguageResult, Prediction, SentimentResult, Span
+
+
+def hit(similarity: float) -> ArticleHit:
+    return ArticleHit("a", "A", "en", "s", "s", "snip", "body", similarity, similarity, "delivery")
+
+
+def make(**kw: object) -> RouteInput:
+    base: dict[str, object] = {
+        "language": LanguageResult("en", 0.99),
+        "sentiment": SentimentResult("neutral", 0.0, 0.8),
+        "topic": Prediction("delivery", 0.9, (LabelScore("delivery", 0.9),)),
+        "urgency": Prediction("normal", 0.8),
+        "pii": (),
+        "articles": (hit(0.9),),
+        "customer_tier": None,
+        "failed_stages": (),
+        "draft_needs_translation": False,
+    }
+    base.update(kw)
+    return RouteInput(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def router() -> Router:
+    return Router(load_policy(Settings().routing_file), topic_threshold=0.55, answer_threshold=0.83)
+
+
+def test_confident_ticket_is_routed_without_handoff(router: Router) -> None:
+    route, handoff = router.decide(make())
+    assert (route.queue, route.language, route.priority) == ("orders", "en", "P3")
+    assert not handoff.required and handoff.reasons == ()
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"topic": Prediction("delivery", 0.3)}, "low_topic_confidence"),
+        ({"topic": Prediction(None, 0.2)}, "out_of_scope"),
+        ({"articles": (hit(0.5),)}, "no_confident_article"),
+        ({"articles": ()}, "no_confident_article"),
+        ({"pii": (Span("CARD_NUMBER", "4111", 0, 4),)}, "pii_present"),
+        (
+            {"urgency": Prediction("urgent", 0.9), "sentiment": SentimentResult("negative", -0.8, 0.9)},
+            "urgent_negative",
+        ),
+        ({"topic": Prediction("privacy", 0.9)}, "sensitive_topic"),
+        ({"language": LanguageResult("und", 0.0, True)}, "language_unknown"),
+        ({"language": LanguageResult("ja", 0.99)}, "unsupported_language"),
+        ({"failed_stages": ("retrieve",)}, "stage_failed:retrieve"),
+        ({"draft_needs_translation": True}, "draft_needs_translation"),
+        ({"sentiment": SentimentResult("negative", -0.6, 0.9, trend="worsening")}, "sentiment_worsening"),
+    ],
+)
+def test_each_risk_hands_off_with_its_reason(router: Router, change: dict, reason: str) -> None:
+    _, handoff = router.decide(make(**change))
+    assert handoff.required
+    assert reason in handoff.reasons
+    assert len(handoff.details) == len(handoff.reasons)
+
+
+def test_email_alone_does_not_force_a_handoff(router: Router) -> None:
+    _, handoff = router.decide(make(pii=(Span("EMAIL", "a@b.example", 0, 11),)))
+    assert "pii_present" not in handoff.reasons
+
+
+def test_urgency_queue_tier_priority_and_language_equivalents(router: Router) -> None:
+    route, _ = router.decide(make(urgency=Prediction("urgent", 0.9), customer_tier="Premium"))
+    assert route.queue == "escalations" and route.priority == "P1"
+    route, _ = router.decide(make(urgency=Prediction("high", 0.9), customer_tier="premium"))
+    assert route.priority == "P1"
+    route, _ = router.decide(make(language=LanguageResult("bs", 0.9)))
+    assert route.language == "hr"
+    route, _ = router.decide(make(language=LanguageResult("ja", 0.9)))
+    assert route.language == "en"
+
+
+def test_invalid_policy_file_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from engine.errors import InvalidInput
+
+    bad = tmp_path / "routing.yaml"
+    bad.write_text("queues: {a: b}\nqueus_typo: 1\n")
+    with pytest.raises(InvalidInput, match="routing_file"):
+        load_policy(bad)
