@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     encoder_threads: int = Field(default=2, ge=1, le=64)
     encode_batch_size: int = Field(default=32, ge=1, le=512)
 
+    head_kind: Literal["logreg", "logreg+knn"] = Field(
+        default="logreg+knn", description="Classifier behind the topic and urgency heads."
+    )
+    head_c: float = Field(default=0.1, gt=0, description="Inverse regularisation of the heads' logistic regression.")
+
     sentiment_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "sentiment-v1")
     default_training_data: Path = Field(default=REPO_ROOT / "data" / "demo_tickets.jsonl")
     routing_file: Path = Field(default=PACKAGE_DIR / "route" / "routing.yaml")

@@ -43,7 +43,10 @@ def train_heads(
             if n < FEW_EXAMPLES
         ]
         rows = [index[t] for t in texts]
-        head = fit_head(name, vectors[rows], labels, texts, encoder.id)  # type: ignore[index]
+        head = fit_head(
+            name, vectors[rows], labels, texts, encoder.id,  # type: ignore[index]
+            kind=registry.settings.head_kind, c=registry.settings.head_c,
+        )
         head.save(registry.settings.heads_dir / name / head.meta.version)
         activate(registry.settings.heads_dir, name, head.meta.version)
         reports.append(HeadReport(name, head.meta.version, counts, head.meta.metrics, warnings))
