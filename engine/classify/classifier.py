@@ -1,8 +1,10 @@
 """Topic and urgency predictions with their alternatives.
 
-A topic whose calibrated probability stays under the out-of-scope threshold is
-reported as ``None`` rather than forced into the nearest class: a ticket about
-something the helpdesk never trained for must reach a person.
+A topic is reported as ``None`` rather than forced into the nearest class when
+the ticket lies farther from the training tickets than 99% of them lie from
+each other, or when its calibrated probability stays under the out-of-scope
+threshold: a ticket about something the helpdesk never trained for must reach
+a person.
 """
 
 from __future__ import annotations
@@ -17,16 +19,19 @@ HEAD_NAMES = ("topic", "urgency")
 ALTERNATIVES = 3
 
 
-def predictions(head: Head, embeddings: np.ndarray, decline_below: float = 0.0) -> list[Prediction]:
+def predictions(
+    head: Head, embeddings: np.ndarray, decline_below: float = 0.0, check_scope: bool = False
+) -> list[Prediction]:
     probs = head.predict_proba(embeddings)
+    scoped = head.in_scope(embeddings) if check_scope else np.ones(len(embeddings), dtype=bool)
     out = []
-    for row in probs:
+    for row, in_scope in zip(probs, scoped, strict=True):
         order = np.argsort(-row)
         best = int(order[0])
         confidence = float(row[best])
         out.append(
             Prediction(
-                label=head.labels[best] if confidence >= decline_below else None,
+                label=head.labels[best] if in_scope and confidence >= decline_below else None,
                 confidence=round(confidence, 4),
                 alternatives=tuple(
                     LabelScore(head.labels[int(i)], round(float(row[int(i)]), 4)) for i in order[:ALTERNATIVES]
@@ -48,6 +53,6 @@ class TicketClassifier:
 
     def run(self, embeddings: np.ndarray) -> tuple[list[Prediction], list[Prediction]]:
         """(topics, urgencies), one each per embedding row."""
-        topic = predictions(self._registry.require_head("topic"), embeddings, self._oos)
+        topic = predictions(self._registry.require_head("topic"), embeddings, self._oos, check_scope=True)
         urgency = predictions(self._registry.require_head("urgency"), embeddings)
         return topic, urgency

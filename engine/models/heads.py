@@ -31,6 +31,9 @@ from sklearn.preprocessing import StandardScaler
 from engine.errors import InvalidInput, ModelError
 
 ACTIVE_FILE = "ACTIVE"
+SUPPORT_FILE = "support.npy"
+SCOPE_NEIGHBOURS = 5
+SCOPE_QUANTILE = 0.01
 HEAD_KINDS = ("logreg", "logreg+knn")
 
 
@@ -41,10 +44,11 @@ def build_estimator(kind: str, c: float, neighbours: int = 10) -> ClassifierMixi
     kNN vote: on small multilingual ticket sets the linear model latches onto
     single words ("paid" -> billing) that the neighbours correct.
     """
-    logreg = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000))
     if kind == "logreg":
-        return logreg
+        return LogisticRegression(C=c, max_iter=3000)
     if kind == "logreg+knn":
+        # Standardising lets the linear part see past E5's compressed cosine range.
+        logreg = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000))
         knn = KNeighborsClassifier(neighbours, metric="cosine", weights="distance")
         return VotingClassifier([("logreg", logreg), ("knn", knn)], voting="soft")
     raise InvalidInput("head_kind", f"must be one of {HEAD_KINDS}; got {kind!r}")
@@ -62,24 +66,50 @@ class HeadMeta:
     metrics: dict[str, float]
     sklearn_version: str
     kind: str = "logreg"
+    scope_threshold: float = -1.0
     provenance: dict[str, object] = field(default_factory=dict)
 
 
-class Head:
-    """A calibrated classifier with its provenance."""
+def scope_scores(queries: np.ndarray, support: np.ndarray, exclude_self: bool = False) -> np.ndarray:
+    """Mean cosine similarity of each query to its nearest training examples.
 
-    def __init__(self, estimator: CalibratedClassifierCV, meta: HeadMeta) -> None:
+    A ticket far from everything the head was trained on is out of scope, however
+    confident the classifier is: softmax heads are never unsure by construction.
+    """
+    k = min(SCOPE_NEIGHBOURS, len(support) - int(exclude_self))
+    out = np.empty(len(queries), dtype=np.float32)
+    for start in range(0, len(queries), 2048):
+        sims = queries[start : start + 2048] @ support.T
+        if exclude_self:
+            np.fill_diagonal(sims[:, start : start + 2048], -np.inf)
+        out[start : start + 2048] = np.sort(sims, axis=1)[:, -k:].mean(axis=1)
+    return out
+
+
+class Head:
+    """A calibrated classifier with its provenance and the examples that define its scope."""
+
+    def __init__(self, estimator: CalibratedClassifierCV, meta: HeadMeta, support: np.ndarray) -> None:
         self._estimator = estimator
         self.meta = meta
+        self.support = support
         self.labels: tuple[str, ...] = tuple(str(c) for c in estimator.classes_)
 
     def predict_proba(self, embeddings: np.ndarray) -> np.ndarray:
         return self._estimator.predict_proba(embeddings)
 
+    def in_scope(self, embeddings: np.ndarray) -> np.ndarray:
+        """True where a text is as close to the training data as 99% of the training examples are."""
+        if len(self.support) == 0:
+            return np.ones(len(embeddings), dtype=bool)
+        return scope_scores(embeddings, self.support) >= self.meta.scope_threshold
+
     def save(self, folder: Path) -> Path:
         """Write the artefact into ``folder`` (conventionally ``<heads dir>/<name>/<version>``)."""
         folder.mkdir(parents=True, exist_ok=True)
         joblib.dump(self._estimator, folder / "head.joblib")
+        if len(self.support):
+            np.save(folder / SUPPORT_FILE, self.support)
         (folder / "meta.json").write_text(json.dumps(self.meta.__dict__, indent=2, default=list))
         return folder
 
@@ -99,7 +129,9 @@ class Head:
                 f"head {meta.name}/{meta.version} was trained on encoder {meta.encoder_id!r}, "
                 f"but the running encoder is {encoder_id!r}; retrain it with `sift train`"
             )
-        return cls(joblib.load(folder / "head.joblib"), meta)
+        support_path = folder / SUPPORT_FILE
+        support = np.load(support_path, mmap_mode="r") if support_path.is_file() else np.zeros((0, 0), np.float32)
+        return cls(joblib.load(folder / "head.joblib"), meta, support)
 
 
 def data_hash(texts: list[str], labels: list[str]) -> str:
@@ -122,6 +154,7 @@ def fit_head(
     c: float = 0.1,
     holdout: float = 0.15,
     seed: int = 0,
+    keep_support: bool = True,
 ) -> Head:
     """Fit logistic regression with temperature calibration, then report held-out metrics.
 
@@ -157,6 +190,10 @@ def fit_head(
                 "holdout_size": float(len(y_te)),
             }
     estimator = build(folds).fit(embeddings, y)
+    support = np.ascontiguousarray(embeddings, dtype=np.float32) if keep_support else np.zeros((0, 0), np.float32)
+    scope_threshold = (
+        float(np.quantile(scope_scores(support, support, exclude_self=True), SCOPE_QUANTILE)) if keep_support else -1.0
+    )
     now = datetime.now(timezone.utc)
     digest = data_hash(texts, labels)
     meta = HeadMeta(
@@ -170,8 +207,9 @@ def fit_head(
         metrics=metrics,
         sklearn_version=sklearn.__version__,
         kind=kind,
+        scope_threshold=round(scope_threshold, 5),
     )
-    return Head(estimator, meta)
+    return Head(estimator, meta, support)
 
 
 def activate(root: Path, name: str, version: str) -> None:

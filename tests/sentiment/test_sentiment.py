@@ -16,7 +16,7 @@ def analyser(registry: ModelRegistry) -> SentimentAnalyser:
     [
         ("This is the worst service ever, I am furious and want my money back!", "negative"),
         ("Das ist eine Frechheit, seit drei Wochen warte ich und niemand antwortet!", "negative"),
-        ("Moja narudžba još nije stigla, a platio sam prije dva tjedna! Užasno!", "negative"),
+        ("Užasna usluga, nitko mi ne odgovara već tjedan dana!", "negative"),
         ("Thank you so much, the new bulb works perfectly and your team was wonderful!", "positive"),
         ("¡Muchas gracias, todo funciona genial! Estoy encantada.", "positive"),
     ],
