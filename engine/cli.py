@@ -23,7 +23,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 app = typer.Typer(help="Sift: triage and self-service knowledge for helpdesks.", no_args_is_help=True)
 models_app = typer.Typer(help="Trained head versions: list and roll back.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 out = Console()
 F = TypeVar("F", bound=Callable[..., Any])
 
