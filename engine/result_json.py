@@ -74,6 +74,7 @@ def result_to_json(r: TriageResult) -> dict[str, Any]:
             "language": r.route.language,
             "priority": r.route.priority,
             "skills": list(r.route.skills),
+            "reasons": list(r.route.reasons),
         },
         "handoff": {"required": r.handoff.required, "reasons": list(r.handoff.reasons), "details": list(r.handoff.details)},
         "failed_stages": list(r.failed_stages),

@@ -127,6 +127,7 @@ class Route:
     language: str
     priority: str
     skills: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

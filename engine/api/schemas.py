@@ -107,6 +107,7 @@ class RouteOut(BaseModel):
     language: str
     priority: str
     skills: list[str]
+    reasons: list[str] = Field(description="Why this queue, priority and agent language were chosen.")
 
 
 class HandoffOut(BaseModel):

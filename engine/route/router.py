@@ -48,12 +48,24 @@ class Router:
         p = self._policy
         topic = x.topic.label if x.topic else None
         urgency = x.urgency.label if x.urgency and x.urgency.label else "normal"
-        queue = p.urgency_queues.get(urgency) or (p.queues.get(topic, p.default_queue) if topic else p.default_queue)
+        why: list[str] = []
+        if urgency in p.urgency_queues:
+            queue = p.urgency_queues[urgency]
+            why.append(f"urgency {urgency} -> queue {queue}")
+        elif topic and topic in p.queues:
+            queue = p.queues[topic]
+            why.append(f"topic {topic} -> queue {queue}")
+        else:
+            queue = p.default_queue
+            why.append(f"no queue for topic {topic!r} -> default queue {queue}")
         levels = sorted(set(p.priorities.values()))
         priority = p.priorities.get(urgency, p.priorities.get("normal", "P3"))
+        why.append(f"urgency {urgency} -> priority {priority}")
         if x.customer_tier and x.customer_tier.lower() in p.priority_tiers and levels.index(priority) > 0:
             priority = levels[levels.index(priority) - 1]
+            why.append(f"customer tier {x.customer_tier} -> raised to {priority}")
         agent_language, supported = self._agent_language(x.language.code)
+        why.append(f"language {x.language.code} -> agents speaking {agent_language}")
         skills = [f"lang:{agent_language}"] + ([f"topic:{topic}"] if topic else [])
 
         reasons: list[tuple[str, str]] = []
@@ -91,6 +103,6 @@ class Router:
         if x.draft_needs_translation:
             reasons.append(("draft_needs_translation", "the draft is not in the customer's language"))
         return (
-            Route(queue=queue, language=agent_language, priority=priority, skills=tuple(skills)),
+            Route(queue=queue, language=agent_language, priority=priority, skills=tuple(skills), reasons=tuple(why)),
             Handoff(required=bool(reasons), reasons=tuple(c for c, _ in reasons), details=tuple(m for _, m in reasons)),
         )

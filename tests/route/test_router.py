@@ -34,6 +34,7 @@ def test_confident_ticket_is_routed_without_handoff(router: Router) -> None:
     route, handoff = router.decide(make())
     assert (route.queue, route.language, route.priority) == ("orders", "en", "P3")
     assert not handoff.required and handoff.reasons == ()
+    assert "topic delivery -> queue orders" in route.reasons
 
 
 @pytest.mark.parametrize(
