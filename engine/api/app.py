@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from engine import __version__
 from engine.api import errors
 from engine.api.limits import BodyLimitMiddleware
+from engine.api.log_redaction import install_redaction
 from engine.api.metrics import Metrics
 from engine.api.routes import articles, health, triage
 from engine.bootstrap import ensure_ready
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    install_redaction()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

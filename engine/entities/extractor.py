@@ -16,10 +16,15 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 KEPT_MODEL_LABELS = {"PERSON", "PER", "ORG", "GPE", "LOC", "DATE", "MONEY", "PRODUCT"}
-RULE_ONLY_LABELS = {"ORDER_NUMBER", "PRODUCT"}
+RULE_ONLY_LABELS = {"ORDER_NUMBER", "PRODUCT"}  # labels the statistical NER never produces
 CURRENCY_WORDS = ["€", "$", "£", "eur", "euro", "euros", "eura", "usd", "gbp", "chf", "kn", "dollars", "pounds"]
 _NUMERIC_DATE = r"^(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}\.?|\d{4}-\d{2}-\d{2})$"
 _ORDER_NO = r"^#?(?:[A-Za-z]{2,4}-)?\d{5,10}$"
+HONORIFICS = [
+    "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "dr", "dr.", "herr", "frau", "señor", "señora", "sr.", "sra.",
+    "gospodin", "gospođa", "g.", "gđa", "monsieur", "madame", "m.", "mme",
+]
+COMPANY_SUFFIXES = ["gmbh", "ag", "ltd", "ltd.", "inc", "inc.", "llc", "d.o.o.", "d.d.", "s.l.", "s.a.", "sarl", "plc", "kg"]
 
 
 def rule_patterns(product_names: list[str]) -> list[dict[str, Any]]:
@@ -35,6 +40,8 @@ def rule_patterns(product_names: list[str]) -> list[dict[str, Any]]:
         {"label": "MONEY", "pattern": [{"TEXT": {"REGEX": r"^[€$£]\d+(?:[.,]\d{1,2})?$"}}]},
         {"label": "MONEY", "pattern": [{"TEXT": {"REGEX": r"^\d+(?:[.,]\d{1,2})?[€$£]$"}}]},
         {"label": "DATE", "pattern": [{"TEXT": {"REGEX": _NUMERIC_DATE}}]},
+        {"label": "PERSON", "pattern": [{"LOWER": {"IN": HONORIFICS}}, {"IS_TITLE": True}, {"IS_TITLE": True, "OP": "?"}]},
+        {"label": "ORG", "pattern": [{"IS_TITLE": True, "OP": "+"}, {"LOWER": {"IN": COMPANY_SUFFIXES}}]},
     ]
     return patterns
 

@@ -34,3 +34,10 @@ def test_pii_is_not_also_an_entity(extractor: EntityExtractor) -> None:
     [(entities, pii)] = extractor.run(["Card 4111 1111 1111 1111 please"], ["en"])
     assert [p.label for p in pii] == ["CARD_NUMBER"]
     assert not any("4111" in e.text for e in entities)
+
+
+def test_people_and_companies_by_rule_in_other_languages(extractor: EntityExtractor) -> None:
+    [(entities, _)] = extractor.run(["Sehr geehrte Frau Schneider, die Rechnung an Müller Technik GmbH fehlt."], ["de"])
+    found = {(e.label, e.text) for e in entities}
+    assert ("PERSON", "Frau Schneider") in found
+    assert ("ORG", "Müller Technik GmbH") in found
