@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -23,6 +24,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 app = typer.Typer(help="Sift: triage and self-service knowledge for helpdesks.", no_args_is_help=True)
 models_app = typer.Typer(help="Trained head versions: list and roll back.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+feedback_app = typer.Typer(help="Agents' corrections of triage results.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
 F = TypeVar("F", bound=Callable[..., Any])
@@ -84,17 +87,40 @@ def index(kb: Annotated[Path | None, typer.Option("--kb", help="KB directory (de
     out.print(f"indexed {len(articles)} articles, {total} sections from {settings.kb_dir} -> {folder}")
 
 
+class TrainFormat(str, Enum):
+    """Where labelled tickets come from; ``auto`` reads .csv/.tsv/.jsonl by suffix."""
+
+    auto = "auto"
+    zendesk = "zendesk"
+    freshdesk = "freshdesk"
+
+
 @app.command()
 @fails_cleanly
 def train(
-    data: Annotated[Path, typer.Argument(help="Labelled tickets: .csv, .tsv or .jsonl.")],
-    text_column: Annotated[str, typer.Option(help="Column with the ticket text.")] = "text",
-    topic_column: Annotated[str | None, typer.Option(help="Column with the topic label.")] = None,
-    urgency_column: Annotated[str | None, typer.Option(help="Column with the urgency label.")] = None,
-    subject_column: Annotated[str | None, typer.Option(help="Optional subject column, prefixed to the text.")] = None,
+    data: Annotated[Path, typer.Argument(help="Labelled tickets: .csv, .tsv, .jsonl, or a helpdesk export.")],
+    text_column: Annotated[
+        str | None, typer.Option(help="Column with the ticket text (--format auto; default: text).")
+    ] = None,
+    topic_column: Annotated[
+        str | None,
+        typer.Option(help="Column with the topic label; for exports a field, 'tag:PREFIX' or 'custom_field:ID'."),
+    ] = None,
+    urgency_column: Annotated[
+        str | None, typer.Option(help="Column with the urgency label; for exports the priority field, e.g. priority.")
+    ] = None,
+    subject_column: Annotated[
+        str | None, typer.Option(help="Optional subject column, prefixed to the text (--format auto).")
+    ] = None,
+    fmt: Annotated[
+        TrainFormat, typer.Option("--format", help="auto (CSV/TSV/JSONL), zendesk (JSON export), freshdesk (CSV).")
+    ] = TrainFormat.auto,
+    include_feedback: Annotated[
+        bool, typer.Option("--include-feedback", help="Add the tickets agents corrected, with their corrected labels.")
+    ] = False,
 ) -> None:
     """Fit and activate the topic and/or urgency heads; a head whose column is not given keeps its version."""
-    from engine.classify.data import read_labelled
+    from engine.classify.importers import read_training_data
     from engine.classify.training import train_heads
     from engine.models.registry import ModelRegistry
 
@@ -102,7 +128,9 @@ def train(
     if not heads:
         raise SiftError("give --topic-column and/or --urgency-column: there is nothing to train")
     settings = get_settings()
-    labelled = read_labelled(data, text_column, list(heads.values()), subject_column)
+    labelled = read_training_data(data, fmt.value, heads, text_column, subject_column)
+    if include_feedback:
+        labelled = _with_feedback(labelled, list(heads), settings, data.name)
     registry = ModelRegistry(settings)
 
     def encode(texts: list[str]) -> Any:
@@ -117,7 +145,7 @@ def train(
                 bar.advance(task, len(parts[-1]))
         return np.vstack(parts)
 
-    for report in train_heads(registry, labelled, heads, encode):
+    for report in train_heads(registry, labelled, {name: name for name in heads}, encode):
         table = Table(title=f"{report.name} head {report.version}")
         table.add_column("label")
         table.add_column("examples", justify="right")
@@ -129,6 +157,21 @@ def train(
         if report.metrics:
             out.print("held-out: " + ", ".join(f"{k}={v}" for k, v in report.metrics.items()))
         out.print(f"activated {report.name} {report.version}")
+
+
+def _with_feedback(labelled: Any, heads: list[str], settings: Settings, source: str) -> Any:
+    """The labelled tickets plus the ticket-log tickets whose labels agents corrected."""
+    from engine.classify.feedback_data import latest_corrections, merge_corrections
+    from engine.store import FeedbackStore
+
+    store = FeedbackStore(settings.database_path)
+    try:
+        merged = merge_corrections(labelled, latest_corrections(store.records()), {name: name for name in heads})
+    finally:
+        store.close()
+    relabelled = f"; relabelled {merged.relabelled} already in {source}" if merged.relabelled else ""
+    out.print(f"feedback: added {merged.added} corrected tickets from the ticket log{relabelled}")
+    return merged.data
 
 
 @app.command()
@@ -248,3 +291,23 @@ def models_activate(
 
     activate(get_settings().heads_dir, head, version)
     out.print(f"activated {head} {version}")
+
+
+@feedback_app.command("export")
+@fails_cleanly
+def feedback_export(
+    out_path: Annotated[Path, typer.Option("--out", help="Where to write one JSON object per feedback (.jsonl).")],
+) -> None:
+    """Every feedback, oldest first, with its ticket's text and subject and the prediction it corrects."""
+    from engine.store import FeedbackStore
+
+    store = FeedbackStore(get_settings().database_path)
+    try:
+        records = store.records()
+    finally:
+        store.close()
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with out_path.open("w", encoding="utf-8") as fh:
+        for record in records:
+            fh.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+    out.print(f"wrote {len(records)} feedback rows to {out_path}")

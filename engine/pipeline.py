@@ -42,7 +42,13 @@ class Pipeline:
         self.language = LanguageDetector(self.registry, settings.min_language_chars, settings.languages)
         self.sentiment = SentimentAnalyser(self.registry)
         self.classifier = TicketClassifier(self.registry, settings.out_of_scope_threshold)
-        self.retriever = Retriever(self.registry, settings.index_dir, settings.topic_prior_weight)
+        self.retriever = Retriever(
+            self.registry,
+            settings.index_dir,
+            settings.topic_prior_weight,
+            settings.retrieval_mode,
+            {"dense": 1.0, "lexical": settings.lexical_weight},
+        )
         self.entities = EntityExtractor(self.registry, settings.product_names)
         self.drafter = DraftComposer(
             get_translator(settings.translator), settings.agent_name, settings.article_url_template
@@ -115,7 +121,9 @@ class Pipeline:
             priors = [{a.label: a.probability for a in t.alternatives} if t else {} for t in topics]
             hits = guarded(
                 "retrieve",
-                lambda: self.retriever.run(current, codes, self.settings.top_k_articles, topic_priors=priors),
+                lambda: self.retriever.run(
+                    current, codes, self.settings.top_k_articles, topic_priors=priors, texts=texts
+                ),
                 hits,
             )
         else:

@@ -34,6 +34,7 @@ def article_json(a: ArticleHit) -> dict[str, Any]:
         "similarity": a.similarity,
         "topic": a.topic,
         "product": a.product,
+        "sources": list(a.sources),
     }
 
 

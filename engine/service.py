@@ -11,7 +11,7 @@ from engine.pipeline import Pipeline
 from engine.retrieve.retriever import SearchFilter
 from engine.result_json import article_json, result_to_json
 from engine.settings import Settings
-from engine.store import TicketStore
+from engine.store import Feedback, FeedbackStore, TicketStore
 from engine.types import Message, Ticket
 
 
@@ -43,6 +43,7 @@ class TriageService:
     settings: Settings
     pipeline: Pipeline
     store: TicketStore
+    feedback: FeedbackStore
 
     def __post_init__(self) -> None:
         # The encoder engine is not re-entrant; batches queue here instead.
@@ -50,7 +51,9 @@ class TriageService:
 
     @classmethod
     def create(cls, settings: Settings) -> TriageService:
-        return cls(settings, Pipeline(settings), TicketStore(settings.database_path))
+        return cls(
+            settings, Pipeline(settings), TicketStore(settings.database_path), FeedbackStore(settings.database_path)
+        )
 
     def triage(self, payloads: list[dict[str, Any]], field_prefix: str = "") -> list[dict[str, Any]]:
         """Validate all, store all, then process; a refused ticket refuses the whole batch before storage."""
@@ -78,9 +81,18 @@ class TriageService:
         with self.lock:
             vector = self.pipeline.registry.encoder.encode_queries([query])
             hits = self.pipeline.retriever.run(
-                vector, [code], limit, SearchFilter(include_internal=False, products=frozenset(products))
+                vector,
+                [code],
+                limit,
+                SearchFilter(include_internal=False, products=frozenset(products)),
+                texts=[query],
             )[0]
         return {"query": query, "language": code, "articles": [article_json(h) for h in hits]}
+
+    def record_feedback(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Store an agent's correction of a triaged ticket; no model is involved, so no lock."""
+        record = self.feedback.record(Feedback(**payload))
+        return {"id": record.id, "ticket_id": record.feedback.ticket_id, "created_at": record.created_at}
 
     def reload(self) -> dict[str, Any]:
         """Swap in the latest KB index build and the active head versions."""
@@ -89,3 +101,8 @@ class TriageService:
             index = self.pipeline.retriever.reload()
             self.pipeline.classifier.warm_up()
         return {"status": "reloaded", "index": index.meta}
+
+    def close(self) -> None:
+        """Close both stores (the ticket log and its feedback share one database file)."""
+        self.feedback.close()
+        self.store.close()

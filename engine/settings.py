@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     retrieval_threshold: float = Field(
         default=0.83, ge=-1.0, le=1.0, description="Best-section similarity an article needs to be quoted as an answer."
     )
+    retrieval_mode: Literal["hybrid", "dense", "lexical"] = Field(
+        default="dense", description="Dense vectors, BM25, or both fused by reciprocal rank (see README: hybrid loses on cross-lingual KBs)."
+    )
+    lexical_weight: float = Field(
+        default=0.5, ge=0.0, le=10.0, description="BM25's weight against dense (1.0) in rank fusion."
+    )
     topic_prior_weight: float = Field(
         default=0.05, ge=0.0, le=1.0, description="How much the topic head's belief re-ranks articles."
     )

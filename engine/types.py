@@ -110,6 +110,7 @@ class ArticleHit:
     topic: str | None = None
     product: str | None = None
     translation_of: str | None = None
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

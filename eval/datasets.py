@@ -40,3 +40,18 @@ def banking77(split: str) -> tuple[list[str], list[str]]:
 def clinc150(split: str) -> list[tuple[str, str]]:
     data = json.loads((SHARED / "clinc150" / "data_full.json").read_text())
     return [(t, label) for t, label in data[split]]
+
+
+XQUAD_LANGS = ("en", "de", "es", "ru", "zh", "ar", "hi")
+
+
+def xquad(lang: str) -> tuple[list[str], list[tuple[str, int]]]:
+    """(paragraphs, [(question, index of its paragraph)]); paragraph order is the same in every language."""
+    data = json.loads((SHARED / "xquad" / f"xquad.{lang}.json").read_text(encoding="utf-8"))
+    paragraphs: list[str] = []
+    questions: list[tuple[str, int]] = []
+    for article in data["data"]:
+        for paragraph in article["paragraphs"]:
+            questions += [(qa["question"], len(paragraphs)) for qa in paragraph["qas"]]
+            paragraphs.append(paragraph["context"])
+    return paragraphs, questions

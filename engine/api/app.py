@@ -14,7 +14,7 @@ from engine.api import errors
 from engine.api.limits import BodyLimitMiddleware
 from engine.api.log_redaction import install_redaction
 from engine.api.metrics import Metrics
-from engine.api.routes import articles, health, triage
+from engine.api.routes import articles, feedback, health, triage
 from engine.bootstrap import ensure_ready
 from engine.service import TriageService
 from engine.settings import Settings, get_settings
@@ -54,5 +54,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(triage.router)
     app.include_router(articles.router)
+    app.include_router(feedback.router)
     app.include_router(health.router)
     return app

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ChannelName = Literal["email", "chat", "social", "messaging", "phone", "web"]
+UrgencyName = Literal["low", "normal", "high", "urgent"]
 
 
 class MessageIn(BaseModel):
@@ -92,6 +93,7 @@ class ArticleOut(BaseModel):
     similarity: float = Field(description="Cosine similarity of the best section; compared with the answer threshold.")
     topic: str | None = None
     product: str | None = None
+    sources: list[str] = Field(default_factory=list, description="Which retrievers ranked it: dense, lexical.")
 
 
 class DraftOut(BaseModel):
@@ -140,6 +142,45 @@ class SuggestOut(BaseModel):
     query: str
     language: str
     articles: list[ArticleOut]
+
+
+class FeedbackIn(BaseModel):
+    """An agent's verdict on a triage result: corrections and ratings, at least one of them."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "ticket_id": "3f2a9c0e5b7d4e1f8a6b2c4d0e9f1a2b",
+                    "agent_id": "agent-17",
+                    "topic": "billing",
+                    "urgency": "high",
+                    "article_id": "billing-refunds",
+                    "article_helped": False,
+                    "draft_helped": True,
+                }
+            ]
+        },
+    )
+
+    ticket_id: str = Field(min_length=1, max_length=64, description="The `id` of a triage result.")
+    agent_id: str = Field(min_length=1, max_length=200, description="Who gave the feedback, for the audit trail.")
+    topic: str | None = Field(default=None, min_length=1, max_length=100, description="The topic it should have had.")
+    urgency: UrgencyName | None = Field(default=None, description="The urgency it should have had.")
+    handoff: bool | None = Field(default=None, description="Whether a person should have taken over.")
+    article_id: str | None = Field(
+        default=None, min_length=1, max_length=200, description="The id of a suggested article being rated."
+    )
+    article_helped: bool | None = Field(default=None, description="Whether that article answered the ticket.")
+    draft_helped: bool | None = Field(default=None, description="Whether the drafted reply was usable.")
+    comment: str | None = Field(default=None, max_length=5_000)
+
+
+class FeedbackOut(BaseModel):
+    id: str
+    ticket_id: str
+    created_at: str
 
 
 class ErrorBody(BaseModel):

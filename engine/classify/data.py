@@ -21,6 +21,17 @@ class LabelledTickets:
         return [t for t, _ in pairs], [str(y) for _, y in pairs]
 
 
+def join_subject(subject: object, text: object) -> str:
+    """The training text of a ticket: its subject on the first line, then the body.
+
+    Every reader (CSV/JSONL, helpdesk exports, agent feedback) builds texts the
+    same way, so one head never sees two spellings of the same ticket.
+    """
+    body = str(text or "").strip()
+    head = str(subject or "").strip()
+    return f"{head}\n{body}".strip() if head else body
+
+
 def read_rows(path: Path) -> list[dict[str, object]]:
     suffix = path.suffix.lower()
     try:
@@ -60,9 +71,7 @@ def read_labelled(
     texts: list[str] = []
     columns: dict[str, list[str | None]] = {c: [] for c in label_columns}
     for row in rows:
-        text = str(row.get(text_column) or "").strip()
-        if subject_column and row.get(subject_column):
-            text = f"{str(row[subject_column]).strip()}\n{text}".strip()
+        text = join_subject(row.get(subject_column) if subject_column else None, row.get(text_column))
         if not text:
             continue
         texts.append(text)

@@ -34,6 +34,9 @@ ACTIVE_FILE = "ACTIVE"
 SUPPORT_FILE = "support.npy"
 SCOPE_NEIGHBOURS = 5
 SCOPE_QUANTILE = 0.01
+# Training tickets are usually longer than the one-line questions customers also send;
+# short in-scope texts sit a little farther from them, so the cut-off gets some slack.
+SCOPE_SLACK = 0.01
 HEAD_KINDS = ("logreg", "logreg+knn")
 
 
@@ -192,7 +195,9 @@ def fit_head(
     estimator = build(folds).fit(embeddings, y)
     support = np.ascontiguousarray(embeddings, dtype=np.float32) if keep_support else np.zeros((0, 0), np.float32)
     scope_threshold = (
-        float(np.quantile(scope_scores(support, support, exclude_self=True), SCOPE_QUANTILE)) if keep_support else -1.0
+        float(np.quantile(scope_scores(support, support, exclude_self=True), SCOPE_QUANTILE)) - SCOPE_SLACK
+        if keep_support
+        else -1.0
     )
     now = datetime.now(timezone.utc)
     digest = data_hash(texts, labels)

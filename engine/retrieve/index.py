@@ -20,14 +20,16 @@ import numpy as np
 from engine.errors import ModelError, NotReady
 from engine.models.encoders import Encoder
 from engine.retrieve.kb import Article, Chunk, chunk_article
+from engine.retrieve.lexical import LEXICAL_DIR, LexicalIndex, build_lexical
 
 CURRENT = "CURRENT"
 KEEP_BUILDS = 3
 
 
 def passage_text(article: Article, chunk: Chunk) -> str:
-    heading = chunk.section if chunk.section != article.title else ""
-    return f"{article.title}. {heading}\n{chunk.text}".strip()
+    """What the encoder and BM25 see: the article's question (title), the section heading, its text."""
+    head = [part for part in (article.title, chunk.section if chunk.section != article.title else "") if part]
+    return "\n".join([". ".join(head), chunk.text]) if head else chunk.text
 
 
 def build_index(
@@ -54,6 +56,7 @@ def build_index(
     folder = index_root / stamp
     folder.mkdir(parents=True)
     faiss.write_index(index, str(folder / "index.faiss"))
+    build_lexical(texts, [by_id[c.article_id].language for c in chunks], folder)
     with (folder / "articles.jsonl").open("w", encoding="utf-8") as fh:
         for a in articles:
             fh.write(json.dumps(asdict(a), ensure_ascii=False) + "\n")
@@ -88,6 +91,7 @@ class KBIndex:
         self.folder = folder
         self.meta = meta
         self.index = faiss.read_index(str(folder / "index.faiss"))
+        self.lexical = LexicalIndex(folder) if (folder / LEXICAL_DIR).is_dir() else None
         self.articles = {
             a["id"]: Article(**{**a, "tags": tuple(a["tags"])})
             for a in map(json.loads, (folder / "articles.jsonl").read_text(encoding="utf-8").splitlines())

@@ -1,8 +1,11 @@
-"""Dense retrieval over the KB index, one hit per article family.
+"""Hybrid retrieval over the KB index, one hit per article family.
 
-Translations of one article form a family. Ranking is by the family's best
-chunk, then the family is shown in the customer's language when the KB has
-that version: a Croatian customer finds the English article's Croatian twin.
+Dense search (faiss over the shared encoder) finds answers across languages;
+BM25 finds exact terms (product names, error codes, order of words) within one.
+Each ranks article families by their best chunk; reciprocal rank fusion merges
+the two. Translations of one article form a family, shown in the customer's
+language when the KB has that version: a Croatian customer finds the English
+article's Croatian twin.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from engine.types import ArticleHit
 
 SNIPPET_CHARS = 240
 CANDIDATES_PER_HIT = 10
+RRF_K = 60
+RETRIEVAL_MODES = ("hybrid", "dense", "lexical")
 
 
 @dataclass(frozen=True)
@@ -47,9 +52,20 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 
 
 class Retriever:
-    def __init__(self, registry: ModelRegistry, index_root: Path, topic_prior_weight: float = 0.0) -> None:
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        index_root: Path,
+        topic_prior_weight: float = 0.0,
+        mode: str = "hybrid",
+        weights: dict[str, float] | None = None,
+    ) -> None:
+        if mode not in RETRIEVAL_MODES:
+            raise ValueError(f"retrieval mode must be one of {RETRIEVAL_MODES}; got {mode!r}")
         self._registry = registry
         self._prior_weight = topic_prior_weight
+        self._mode = mode
+        self._weights = weights or {}
         self._root = index_root
         self._index: KBIndex | None = None
         self._lock = threading.Lock()
@@ -75,43 +91,78 @@ class Retriever:
         top_k: int,
         search_filter: SearchFilter | None = None,
         topic_priors: list[dict[str, float]] | None = None,
+        texts: list[str] | None = None,
     ) -> list[list[ArticleHit]]:
-        """Top articles per query; ``topic_priors[i]`` (topic -> probability) nudges ranking towards the
-        topics a classifier believes in, because dense similarity alone favours same-language sections."""
+        """Top articles per query.
+
+        ``texts`` enables the lexical (BM25) side; ``topic_priors[i]`` (topic -> probability)
+        nudges the dense side towards the topics a classifier believes in, because dense
+        similarity alone favours sections in the query's own language.
+        """
         index = self.index
         allowed = search_filter or SearchFilter()
         if index.index.ntotal == 0 or len(queries) == 0:
             return [[] for _ in range(len(queries))]
         k = min(index.index.ntotal, top_k * CANDIDATES_PER_HIT)
         scores, rows = index.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
-        return [
-            self._hits(
-                index, queries[i], scores[i], rows[i], languages[i], top_k, allowed,
-                topic_priors[i] if topic_priors else {},
-            )
-            for i in range(len(queries))
-        ]
+        results = []
+        for i in range(len(queries)):
+            prior = topic_priors[i] if topic_priors else {}
+            rankings: dict[str, dict[str, float]] = {}
+            if self._mode in ("dense", "hybrid"):
+                rankings["dense"] = self._dense_families(index, scores[i], rows[i], allowed, prior)
+            if self._mode in ("lexical", "hybrid") and texts is not None and index.lexical is not None:
+                rankings["lexical"] = self._lexical_families(index, texts[i], languages[i], k, allowed)
+            results.append(self._hits(index, queries[i], languages[i], top_k, allowed, rankings))
+        return results
 
-    def _hits(
-        self,
-        index: KBIndex,
-        query: np.ndarray,
-        scores: np.ndarray,
-        rows: np.ndarray,
-        language: str,
-        top_k: int,
-        allowed: SearchFilter,
-        topic_prior: dict[str, float],
-    ) -> list[ArticleHit]:
+    def _dense_families(
+        self, index: KBIndex, scores: np.ndarray, rows: np.ndarray, allowed: SearchFilter, prior: dict[str, float]
+    ) -> dict[str, float]:
         families: dict[str, float] = {}
         for score, row in zip(scores, rows, strict=True):
             if row < 0:
                 continue
             article = index.articles[index.chunks[row].article_id]
             if allowed.allows(article) and article.family not in families:
-                boost = self._prior_weight * topic_prior.get(article.topic or "", 0.0)
-                families[article.family] = float(score) + boost
-        ranked = sorted(families, key=lambda f: -families[f])[:top_k]
+                families[article.family] = float(score) + self._prior_weight * prior.get(article.topic or "", 0.0)
+        return families
+
+    @staticmethod
+    def _lexical_families(index: KBIndex, text: str, language: str, k: int, allowed: SearchFilter) -> dict[str, float]:
+        assert index.lexical is not None
+        bm25 = index.lexical.scores(text, language)
+        families: dict[str, float] = {}
+        for row in np.argsort(-bm25)[:k]:
+            if bm25[row] <= 0:
+                break
+            article = index.articles[index.chunks[int(row)].article_id]
+            if allowed.allows(article) and article.family not in families:
+                families[article.family] = float(bm25[row])
+        return families
+
+    def _fuse(self, rankings: dict[str, dict[str, float]]) -> dict[str, float]:
+        """Reciprocal rank fusion: robust to the two retrievers' incomparable score scales."""
+        if len(rankings) == 1:
+            return next(iter(rankings.values()))
+        fused: dict[str, float] = {}
+        for name, families in rankings.items():
+            weight = self._weights.get(name, 1.0)
+            for rank, family in enumerate(sorted(families, key=lambda f: -families[f]), start=1):
+                fused[family] = fused.get(family, 0.0) + weight / (RRF_K + rank)
+        return fused
+
+    def _hits(
+        self,
+        index: KBIndex,
+        query: np.ndarray,
+        language: str,
+        top_k: int,
+        allowed: SearchFilter,
+        rankings: dict[str, dict[str, float]],
+    ) -> list[ArticleHit]:
+        fused = self._fuse(rankings)
+        ranked = sorted(fused, key=lambda f: -fused[f])[:top_k]
         hits = []
         for family in ranked:
             versions = [index.articles[a] for a in index.family[family].values()]
@@ -141,11 +192,12 @@ class Retriever:
                     anchor=chunk.anchor,
                     snippet=snippet(chunk.text),
                     body=chunk.text,
-                    score=round(families[family], 4),
+                    score=round(fused[family], 4),
                     similarity=round(similarity, 4),
                     topic=article.topic,
                     product=article.product,
                     translation_of=article.translation_of,
+                    sources=tuple(name for name, families in rankings.items() if family in families),
                 )
             )
         return hits

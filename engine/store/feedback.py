@@ -1,0 +1,228 @@
+"""Agents' corrections of triage results, kept beside the ticket log they judge.
+
+A helpdesk trusts a classifier it can correct. Every correction is stored with
+who made it and when, never overwritten: training takes the newest correction
+per ticket, and the export keeps the whole history for audits. The table lives
+in the ticket log's database so a correction can be checked against, and
+joined with, the ticket it is about.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from dataclasses import dataclass, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InvalidInput
+from engine.store.tickets import SCHEMA as TICKETS_SCHEMA
+from engine.types import URGENCY_LEVELS
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id TEXT PRIMARY KEY,
+    ticket_id TEXT NOT NULL REFERENCES tickets (id),
+    created_at TEXT NOT NULL,
+    agent_id TEXT,
+    topic TEXT,
+    urgency TEXT CHECK (urgency IS NULL OR urgency IN ('low', 'normal', 'high', 'urgent')),
+    handoff INTEGER,
+    article_id TEXT,
+    article_helped INTEGER,
+    draft_helped INTEGER,
+    comment TEXT
+);
+CREATE INDEX IF NOT EXISTS feedback_ticket ON feedback (ticket_id, created_at);
+"""
+# What makes a feedback worth storing: a correction or a rating. A comment alone is not.
+JUDGEMENTS = ("topic", "urgency", "handoff", "article_helped", "draft_helped")
+_COLUMNS = (
+    "id", "ticket_id", "created_at", "agent_id", "topic", "urgency", "handoff",
+    "article_id", "article_helped", "draft_helped", "comment",
+)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _clean(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """One agent's verdict on one triaged ticket; ``None`` means "not judged".
+
+    ``topic``, ``urgency`` and ``handoff`` are what the result should have said;
+    ``article_helped`` rates the suggested article ``article_id``; ``draft_helped``
+    rates the drafted reply.
+    """
+
+    ticket_id: str
+    agent_id: str | None = None
+    topic: str | None = None
+    urgency: str | None = None
+    handoff: bool | None = None
+    article_id: str | None = None
+    article_helped: bool | None = None
+    draft_helped: bool | None = None
+    comment: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("ticket_id", "agent_id", "topic", "article_id", "comment"):
+            object.__setattr__(self, name, _clean(getattr(self, name)))
+        if not self.ticket_id:
+            raise InvalidInput("ticket_id", "must name a ticket")
+        for name in ("agent_id", "topic", "article_id"):
+            if getattr(self, name) == "":
+                raise InvalidInput(name, "must contain non-whitespace characters when given")
+        if self.urgency is not None and self.urgency not in URGENCY_LEVELS:
+            raise InvalidInput("urgency", f"must be one of {', '.join(URGENCY_LEVELS)}; got {self.urgency!r}")
+        if (self.article_id is None) != (self.article_helped is None):
+            missing = "article_helped" if self.article_helped is None else "article_id"
+            raise InvalidInput(missing, "article_id and article_helped come together: which article, and did it help")
+        if all(getattr(self, name) is None for name in JUDGEMENTS):
+            raise InvalidInput(
+                "body", f"corrects or rates nothing; give at least one of {', '.join(JUDGEMENTS)}"
+            )
+
+
+@dataclass(frozen=True)
+class FeedbackRecord:
+    """A stored feedback with its ticket's text and what the pipeline answered for it."""
+
+    id: str
+    created_at: str
+    feedback: Feedback
+    text: str
+    subject: str | None
+    predicted: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """One flat export row: the correction, the ticket, and the prediction it corrects."""
+        return {
+            "id": self.id,
+            "created_at": self.created_at,
+            **{f.name: getattr(self.feedback, f.name) for f in fields(Feedback)},
+            "text": self.text,
+            "subject": self.subject,
+            "predicted": self.predicted,
+        }
+
+
+def _bool(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _int(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _predicted(result: dict[str, Any] | None) -> dict[str, Any]:
+    """The labels the pipeline gave, so an export shows what each correction corrected."""
+    if not result:
+        return {"topic": None, "urgency": None, "handoff": None, "articles": []}
+    return {
+        "topic": (result.get("topic") or {}).get("label"),
+        "urgency": (result.get("urgency") or {}).get("label"),
+        "handoff": (result.get("handoff") or {}).get("required"),
+        "articles": [a.get("id") for a in result.get("articles") or []],
+    }
+
+
+class FeedbackStore:
+    """The ``feedback`` table of the ticket log's database (WAL, one writer at a time)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        # The ticket log's table too, so a fresh database can be checked against and joined.
+        self._db.executescript(TICKETS_SCHEMA + SCHEMA)
+        self._lock = threading.Lock()
+
+    def record(self, feedback: Feedback) -> FeedbackRecord:
+        """Store one feedback; refuse an unknown ticket or an article the ticket was not shown."""
+        feedback_id = uuid.uuid4().hex
+        now = _now()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT payload, result FROM tickets WHERE id=?", (feedback.ticket_id,)
+                ).fetchone()
+                if row is None:
+                    raise InvalidInput("ticket_id", f"no ticket {feedback.ticket_id!r} in the ticket log")
+                payload, result = json.loads(row[0]), json.loads(row[1]) if row[1] else None
+                predicted = _predicted(result)
+                if feedback.article_id is not None and result and feedback.article_id not in predicted["articles"]:
+                    shown = ", ".join(predicted["articles"]) or "none"
+                    raise InvalidInput(
+                        "article_id", f"{feedback.article_id!r} was not suggested for this ticket; suggested: {shown}"
+                    )
+                self._db.execute(
+                    f"INSERT INTO feedback ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+                    (
+                        feedback_id, feedback.ticket_id, now, feedback.agent_id, feedback.topic, feedback.urgency,
+                        _int(feedback.handoff), feedback.article_id, _int(feedback.article_helped),
+                        _int(feedback.draft_helped), feedback.comment,
+                    ),
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return FeedbackRecord(
+            feedback_id, now, feedback, str(payload.get("text") or ""), payload.get("subject"), predicted
+        )
+
+    def get(self, feedback_id: str) -> FeedbackRecord | None:
+        rows = self._select("WHERE f.id=?", (feedback_id,))
+        return rows[0] if rows else None
+
+    def for_ticket(self, ticket_id: str) -> list[FeedbackRecord]:
+        """Every feedback on one ticket, oldest first."""
+        return self._select("WHERE f.ticket_id=?", (ticket_id,))
+
+    def records(self) -> list[FeedbackRecord]:
+        """Every feedback, oldest first (ties in insertion order), joined with its ticket."""
+        return self._select("", ())
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
+
+    def _select(self, where: str, args: tuple[Any, ...]) -> list[FeedbackRecord]:
+        columns = ", ".join(f"f.{c}" for c in _COLUMNS)
+        query = (
+            f"SELECT {columns}, t.payload, t.result FROM feedback f JOIN tickets t ON t.id = f.ticket_id "
+            f"{where} ORDER BY f.created_at, f.rowid"
+        )
+        with self._lock:
+            rows = self._db.execute(query, args).fetchall()
+        return [self._record(row) for row in rows]
+
+    @staticmethod
+    def _record(row: tuple[Any, ...]) -> FeedbackRecord:
+        (fid, ticket_id, created_at, agent_id, topic, urgency, handoff, article_id, article_helped, draft_helped,
+         comment, payload_json, result_json) = row
+        payload = json.loads(payload_json)
+        feedback = Feedback(
+            ticket_id=ticket_id, agent_id=agent_id, topic=topic, urgency=urgency, handoff=_bool(handoff),
+            article_id=article_id, article_helped=_bool(article_helped), draft_helped=_bool(draft_helped),
+            comment=comment,
+        )
+        result = json.loads(result_json) if result_json else None
+        return FeedbackRecord(
+            fid, created_at, feedback, str(payload.get("text") or ""), payload.get("subject"), _predicted(result)
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,99 @@
+"""Article retrieval on XQuAD: recall@1, recall@5 and MRR@10 per question language and mode.
+
+Run from the repo root (full data, not part of CI):  .venv/bin/python -m eval.retrieval
+Cross-lingual: the pool is the 240 English paragraphs as 240 KB articles, questions in
+each language. Monolingual: the pool is the paragraphs in the question's own language.
+Each mode (dense, lexical = BM25, hybrid = reciprocal rank fusion) runs through the
+product's own Retriever on an index built by the product's own build_index.
+Writes eval/results/retrieval.json.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from engine.models.registry import ModelRegistry
+from engine.retrieve import Retriever, build_index
+from engine.retrieve.kb import Article
+from engine.settings import Settings
+from eval.cache import encode_cached
+from eval.datasets import XQUAD_LANGS, xquad
+
+RESULTS = Path(__file__).parent / "results" / "retrieval.json"
+MODES = ("dense", "lexical", "hybrid")
+
+
+def pool_articles(paragraphs: list[str], language: str) -> list[Article]:
+    return [
+        Article(
+            id=f"p{i:03d}", title="", language=language, product="xquad", tags=(), updated="2020-01-01",
+            audience="public", topic=None, translation_of=None, path="", body=text,
+        )
+        for i, text in enumerate(paragraphs)
+    ]
+
+
+def metrics(ranked: list[list[str]], gold: list[str]) -> dict[str, float]:
+    r1 = r5 = mrr = 0.0
+    for ids, target in zip(ranked, gold, strict=True):
+        if target in ids[:1]:
+            r1 += 1
+        if target in ids[:5]:
+            r5 += 1
+        if target in ids[:10]:
+            mrr += 1 / (ids.index(target) + 1)
+    n = len(gold)
+    return {"recall@1": round(r1 / n, 4), "recall@5": round(r5 / n, 4), "mrr@10": round(mrr / n, 4)}
+
+
+def evaluate_pool(registry: ModelRegistry, pool: list[Article], questions: list[tuple[str, int]], lang: str,
+                  root: Path) -> dict[str, dict[str, float]]:
+    build_index(registry.encoder, pool, root)
+    texts = [q for q, _ in questions]
+    vectors = encode_cached(registry.encoder, texts)
+    gold = [f"p{i:03d}" for _, i in questions]
+    out = {}
+    for mode in MODES:
+        retriever = Retriever(registry, root, mode=mode)
+        hits = retriever.run(vectors, [lang] * len(texts), 10, texts=texts)
+        out[mode] = metrics([[h.id for h in row] for row in hits], gold)
+    return out
+
+
+def main() -> None:
+    console = Console()
+    registry = ModelRegistry(Settings())
+    english, _ = xquad("en")
+    results: dict[str, dict[str, dict[str, dict[str, float]]]] = {"cross_lingual": {}, "monolingual": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for lang in XQUAD_LANGS:
+            paragraphs, questions = xquad(lang)
+            results["cross_lingual"][lang] = evaluate_pool(
+                registry, pool_articles(english, "en"), questions, lang, Path(tmp) / f"x-{lang}"
+            )
+            results["monolingual"][lang] = evaluate_pool(
+                registry, pool_articles(paragraphs, lang), questions, lang, Path(tmp) / f"m-{lang}"
+            )
+            console.print(lang, results["cross_lingual"][lang]["dense"], results["monolingual"][lang]["dense"])
+    for setting, by_lang in results.items():
+        table = Table(title=f"XQuAD {setting} (240 paragraphs, 1190 questions per language)")
+        table.add_column("lang")
+        for mode in MODES:
+            table.add_column(f"{mode} r@1 / r@5 / mrr@10")
+        for lang, by_mode in by_lang.items():
+            table.add_row(lang, *[" / ".join(f"{v:.3f}" for v in by_mode[m].values()) for m in MODES])
+        console.print(table)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"encoder": registry.encoder.id, **results}, indent=2))
+    console.print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
+
+

@@ -1,0 +1,132 @@
+"""The feedback table: corrections are checked against the ticket log, kept in order, and survive reopening."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from engine.errors import InvalidInput
+from engine.store import Feedback, FeedbackStore, TicketStore
+
+RESULT = {
+    "topic": {"label": "delivery"},
+    "urgency": {"label": "normal"},
+    "handoff": {"required": False},
+    "articles": [{"id": "delivery-where-is-my-order"}, {"id": "returns-how-to-return"}],
+    "route": {"queue": "orders"},
+}
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "sift.db"
+
+
+def processed_ticket(db: Path, text: str = "Where is my parcel?", subject: str | None = "Late order") -> str:
+    tickets = TicketStore(db)
+    [ticket_id] = tickets.accept([{"text": text, "subject": subject}])
+    tickets.complete([(ticket_id, RESULT)])
+    tickets.close()
+    return ticket_id
+
+
+def test_record_round_trips_with_ticket_text_and_prediction(db: Path) -> None:
+    ticket_id = processed_ticket(db)
+    store = FeedbackStore(db)
+    stored = store.record(
+        Feedback(
+            ticket_id=ticket_id, agent_id=" agent-7 ", topic="billing", urgency="high", handoff=True,
+            article_id="delivery-where-is-my-order", article_helped=False, draft_helped=True, comment="double charge",
+        )
+    )
+    assert len(stored.id) == 32 and stored.created_at.endswith("+00:00")
+    again = store.get(stored.id)
+    assert again is not None
+    assert again.feedback == Feedback(
+        ticket_id=ticket_id, agent_id="agent-7", topic="billing", urgency="high", handoff=True,
+        article_id="delivery-where-is-my-order", article_helped=False, draft_helped=True, comment="double charge",
+    )
+    assert (again.text, again.subject) == ("Where is my parcel?", "Late order")
+    assert again.predicted["topic"] == "delivery" and again.predicted["handoff"] is False
+    row = again.to_json()
+    assert row["topic"] == "billing" and row["predicted"]["urgency"] == "normal" and row["text"] == again.text
+    assert store.get("missing") is None
+
+
+def test_unknown_ticket_is_refused_naming_ticket_id(db: Path) -> None:
+    store = FeedbackStore(db)
+    with pytest.raises(InvalidInput) as caught:
+        store.record(Feedback(ticket_id="no-such-ticket", topic="billing"))
+    assert caught.value.field == "ticket_id"
+    assert store.count() == 0
+
+
+def test_article_must_be_one_the_ticket_was_shown(db: Path) -> None:
+    ticket_id = processed_ticket(db)
+    with pytest.raises(InvalidInput) as caught:
+        FeedbackStore(db).record(Feedback(ticket_id=ticket_id, article_id="made-up", article_helped=True))
+    assert caught.value.field == "article_id"
+    assert "delivery-where-is-my-order" in caught.value.message
+
+
+def test_feedback_on_an_unprocessed_ticket_is_accepted(db: Path) -> None:
+    """A ticket that failed in the pipeline still got handled by a person, whose labels count."""
+    tickets = TicketStore(db)
+    [ticket_id] = tickets.accept([{"text": "Hub broken"}])
+    tickets.fail([ticket_id], "RuntimeError: boom")
+    record = FeedbackStore(db).record(Feedback(ticket_id=ticket_id, topic="technical", article_id="x", article_helped=False))
+    assert record.predicted["topic"] is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({}, "body"),
+        ({"comment": "only a comment"}, "body"),
+        ({"agent_id": "a1"}, "body"),
+        ({"topic": "   "}, "topic"),
+        ({"urgency": "critical"}, "urgency"),
+        ({"article_id": "delivery-where-is-my-order"}, "article_helped"),
+        ({"article_helped": True}, "article_id"),
+        ({"agent_id": " ", "topic": "billing"}, "agent_id"),
+    ],
+)
+def test_empty_or_inconsistent_feedback_is_refused(kwargs: dict, field: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        Feedback(ticket_id="t1", **kwargs)
+    assert caught.value.field == field
+
+
+def test_blank_ticket_id_is_refused() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        Feedback(ticket_id="  ", topic="billing")
+    assert caught.value.field == "ticket_id"
+
+
+def test_records_are_oldest_first_and_survive_reopening(db: Path) -> None:
+    first, second = processed_ticket(db, "one"), processed_ticket(db, "two")
+    store = FeedbackStore(db)
+    a = store.record(Feedback(ticket_id=first, topic="billing"))
+    b = store.record(Feedback(ticket_id=second, draft_helped=False))
+    c = store.record(Feedback(ticket_id=first, topic="returns"))
+    store.close()
+    reopened = FeedbackStore(db)
+    assert [r.id for r in reopened.records()] == [a.id, b.id, c.id]
+    assert [r.feedback.topic for r in reopened.for_ticket(first)] == ["billing", "returns"]
+    assert reopened.count() == 3
+
+
+def test_shares_the_ticket_log_database_in_wal_mode(db: Path) -> None:
+    processed_ticket(db)
+    FeedbackStore(db).close()
+    with sqlite3.connect(db) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"tickets", "feedback"} <= tables
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_fresh_database_exports_nothing(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "new" / "sift.db")
+    assert store.records() == [] and store.count() == 0
