@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.info("sift ready on data dir %s", settings.data_dir)
         yield
         app.state.service = None
-        service.store.close()
+        service.close()
 
     app = FastAPI(
         title="Sift",

@@ -45,7 +45,7 @@ PRIORITY_TO_URGENCY = {
 }
 _TAG = "tag:"
 _CUSTOM_FIELD = "custom_field:"
-_HTML_TAG = re.compile(r"<[^>]+>")
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _BLOCK_END = re.compile(r"</(?:p|div|li|h\d)>|<br\s*/?>", re.IGNORECASE)
 
 
@@ -75,7 +75,7 @@ def read_training_data(
 
 def _plain(text: str) -> str:
     """Exports often carry HTML bodies; the heads should see the words, not the markup."""
-    if "<" not in text:
+    if not _HTML_TAG.search(text):
         return text.strip()
     text = _BLOCK_END.sub("\n", text)
     return html.unescape(_HTML_TAG.sub("", text)).strip()
@@ -133,8 +133,9 @@ def _collect(
         if not text:
             continue
         texts.append(text)
+        ident = item.get("id") or item.get("ticket id") if isinstance(item, dict) else None
+        where = f"{noun} {n}" + (f" (id {ident})" if ident else "")
         for name, spec in heads.items():
-            where = f"{noun} {n}"
             label = label_of(item, spec, where)
             columns[name].append(_urgency(label, spec, where) if name == "urgency" else label)
     if not texts:

@@ -76,6 +76,8 @@ class Feedback:
     def __post_init__(self) -> None:
         for name in ("ticket_id", "agent_id", "topic", "article_id", "comment"):
             object.__setattr__(self, name, _clean(getattr(self, name)))
+        if self.comment == "":
+            object.__setattr__(self, "comment", None)
         if not self.ticket_id:
             raise InvalidInput("ticket_id", "must name a ticket")
         for name in ("agent_id", "topic", "article_id"):

@@ -82,3 +82,19 @@ def test_live_bad_input_and_docs(server: str) -> None:
     assert r.status_code == 422 and r.json()["error"]["field"] == "channel"
     assert httpx.get(f"{server}/docs").status_code == 200
     assert "/v1/triage" in httpx.get(f"{server}/openapi.json").json()["paths"]
+
+
+def test_live_feedback_and_reload(server: str) -> None:
+    text = "I was charged twice for my order, please refund one."
+    r = httpx.post(f"{server}/v1/triage", json={"text": text}, timeout=60)
+    assert r.status_code == 200, r.text
+    ticket_id = r.json()["id"]
+    feedback = {"ticket_id": ticket_id, "agent_id": "agent-1", "topic": "billing", "urgency": "high", "draft_helped": True}
+    r = httpx.post(f"{server}/v1/feedback", json=feedback, timeout=30)
+    assert r.status_code == 201, r.text
+    assert r.json()["ticket_id"] == ticket_id and r.json()["id"]
+    r = httpx.post(f"{server}/v1/feedback", json={"ticket_id": "unknown", "agent_id": "agent-1", "topic": "billing"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "ticket_id"
+    r = httpx.post(f"{server}/v1/admin/reload", timeout=120)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "reloaded"

@@ -123,7 +123,8 @@ def test_malformed_zendesk_exports_name_the_field(tmp_path: Path, content: str, 
 
 
 def test_zendesk_unknown_priority_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, "t.json", json.dumps([{"id": 1, "description": "Help", "type": "q", "priority": "critical"}]))
+    ticket = {"id": 1, "description": "Help", "type": "q", "priority": "critical"}
+    path = write(tmp_path, "t.json", json.dumps([ticket]))
     with pytest.raises(InvalidInput, match="'critical'") as caught:
         read_zendesk(path, {"topic": "type", "urgency": "priority"})
     assert caught.value.field == "priority"

@@ -71,3 +71,13 @@ def test_topic_prior_reranks(retriever: Retriever, ready_registry: ModelRegistry
     hits = weighted.run(vector, ["en"], 3, topic_priors=[{"billing": 1.0}])[0]
     assert hits[0].topic == "billing"
     assert hits[0].score > hits[0].similarity
+
+
+def test_hybrid_and_lexical_modes_say_which_retriever_found_each_hit(ready_registry: ModelRegistry) -> None:
+    query = "Lumio Cam recording"
+    vector = ready_registry.encoder.encode_queries([query])
+    for mode, expected in (("lexical", {"lexical"}), ("hybrid", {"dense", "lexical"})):
+        retriever = Retriever(ready_registry, ready_registry.settings.index_dir, mode=mode)
+        hits = retriever.run(vector, ["en"], 5, texts=[query])[0]
+        assert hits[0].id == "technical-camera-not-recording"
+        assert set(hits[0].sources) == expected

@@ -76,7 +76,8 @@ def test_feedback_on_an_unprocessed_ticket_is_accepted(db: Path) -> None:
     tickets = TicketStore(db)
     [ticket_id] = tickets.accept([{"text": "Hub broken"}])
     tickets.fail([ticket_id], "RuntimeError: boom")
-    record = FeedbackStore(db).record(Feedback(ticket_id=ticket_id, topic="technical", article_id="x", article_helped=False))
+    feedback = Feedback(ticket_id=ticket_id, topic="technical", article_id="any-article", article_helped=False)
+    record = FeedbackStore(db).record(feedback)
     assert record.predicted["topic"] is None
 
 

@@ -1,0 +1,89 @@
+"""POST /v1/feedback through TestClient (lifespan runs): stored against a real triage, refusals name the field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from engine.api.app import create_app
+from engine.models.registry import ModelRegistry
+from engine.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings, ready_registry: ModelRegistry) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def triaged(client: TestClient) -> dict[str, Any]:
+    r = client.post("/v1/triage", json={"text": "I was charged twice for my Lumio Plus renewal, please refund one."})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_feedback_for_a_triaged_ticket_is_stored(client: TestClient, triaged: dict[str, Any]) -> None:
+    article = triaged["articles"][0]["id"]
+    r = client.post(
+        "/v1/feedback",
+        json={
+            "ticket_id": triaged["id"],
+            "agent_id": "agent-17",
+            "topic": "billing",
+            "urgency": "high",
+            "handoff": True,
+            "article_id": article,
+            "article_helped": False,
+            "draft_helped": True,
+            "comment": "refund needs a person",
+        },
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["ticket_id"] == triaged["id"] and body["created_at"]
+    stored = client.app.state.service.feedback.get(body["id"])  # type: ignore[attr-defined]
+    assert stored is not None
+    assert (stored.feedback.topic, stored.feedback.urgency, stored.feedback.handoff) == ("billing", "high", True)
+    assert (stored.feedback.article_id, stored.feedback.article_helped) == (article, False)
+    assert stored.text.startswith("I was charged twice")
+    assert stored.predicted["topic"] == triaged["topic"]["label"]
+
+
+def test_a_rating_alone_is_feedback(client: TestClient, triaged: dict[str, Any]) -> None:
+    r = client.post("/v1/feedback", json={"ticket_id": triaged["id"], "agent_id": "agent-3", "draft_helped": False})
+    assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"ticket_id": "0" * 32}, "ticket_id"),
+        ({"colour": "red"}, "colour"),
+        ({"urgency": "critical"}, "urgency"),
+        ({"topic": None, "comment": "just a note"}, "body"),
+        ({"agent_id": None}, "agent_id"),
+        ({"article_id": "not-a-suggested-article", "article_helped": True}, "article_id"),
+        ({"article_helped": True}, "article_id"),
+        ({"topic": "   "}, "topic"),
+    ],
+)
+def test_refused_feedback_names_the_field(
+    client: TestClient, triaged: dict[str, Any], extra: dict[str, Any], field: str
+) -> None:
+    before = client.app.state.service.feedback.count()  # type: ignore[attr-defined]
+    payload = {"ticket_id": triaged["id"], "agent_id": "agent-17", "topic": "billing", **extra}
+    r = client.post("/v1/feedback", json={k: v for k, v in payload.items() if v is not None})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["field"] == field
+    assert client.app.state.service.feedback.count() == before  # type: ignore[attr-defined]
+
+
+def test_feedback_is_in_the_openapi_document(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/v1/feedback"]["post"]
+    assert "201" in operation["responses"] and "422" in operation["responses"]
