@@ -21,3 +21,18 @@ def encode_cached(encoder: Encoder, texts: list[str], kind: str = "query") -> np
     CACHE.mkdir(exist_ok=True)
     np.save(path, vectors)
     return vectors
+
+
+class CachedEncoder:
+    """An Encoder whose results persist in eval/.cache, so a pool shared by several runs is encoded once."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self._encoder = encoder
+        self.id = encoder.id
+        self.dim = encoder.dim
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return encode_cached(self._encoder, texts, "query")
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return encode_cached(self._encoder, texts, "passage")

@@ -21,7 +21,7 @@ from engine.models.registry import ModelRegistry
 from engine.retrieve import Retriever, build_index
 from engine.retrieve.kb import Article
 from engine.settings import Settings
-from eval.cache import encode_cached
+from eval.cache import CachedEncoder, encode_cached
 from eval.datasets import XQUAD_LANGS, xquad
 
 RESULTS = Path(__file__).parent / "results" / "retrieval.json"
@@ -53,7 +53,7 @@ def metrics(ranked: list[list[str]], gold: list[str]) -> dict[str, float]:
 
 def evaluate_pool(registry: ModelRegistry, pool: list[Article], questions: list[tuple[str, int]], lang: str,
                   root: Path) -> dict[str, dict[str, float]]:
-    build_index(registry.encoder, pool, root)
+    build_index(CachedEncoder(registry.encoder), pool, root)
     texts = [q for q, _ in questions]
     vectors = encode_cached(registry.encoder, texts)
     gold = [f"p{i:03d}" for _, i in questions]

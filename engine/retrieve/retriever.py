@@ -137,6 +137,9 @@ class Retriever:
             if bm25[row] <= 0:
                 break
             article = index.articles[index.chunks[int(row)].article_id]
+            # Across languages BM25 only matches names and numbers; it would outvote dense search.
+            if article.language != language:
+                continue
             if allowed.allows(article) and article.family not in families:
                 families[article.family] = float(bm25[row])
         return families
