@@ -20,7 +20,10 @@ SNOWBALL = {
     "pt": "portuguese", "ro": "romanian", "ru": "russian", "sv": "swedish", "tr": "turkish",
     "hr": "serbian", "bs": "serbian", "sr": "serbian", "id": "indonesian",
 }
-_WORD = re.compile(r"\w+", re.UNICODE)
+# \w does not match combining marks, which would cut Devanagari, Arabic or Thai words apart
+# at every vowel sign; the classes below keep them inside the word.
+_MARKS = "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u0900-\u0dff\u0e31-\u0e4e"
+_WORD = re.compile(rf"[\w{_MARKS}]+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 

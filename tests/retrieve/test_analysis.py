@@ -14,3 +14,8 @@ def test_cjk_runs_become_character_ngrams() -> None:
 
 def test_unknown_language_still_tokenises() -> None:
     assert analyse("Lumio Hub offline", "xx") == ["lumio", "hub", "offline"]
+
+
+def test_combining_marks_stay_inside_words() -> None:
+    # Devanagari vowel signs are combining marks; a plain \w+ would cut "राजधानी" into pieces.
+    assert "राजधान" in analyse("भारत की राजधानी क्या है?", "hi")
