@@ -10,7 +10,6 @@ joined with, the ticket it is about.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import uuid
 from dataclasses import dataclass, fields
@@ -20,6 +19,7 @@ from typing import Any
 
 from engine.errors import InvalidInput
 from engine.store.tickets import SCHEMA as TICKETS_SCHEMA
+from engine.store.tickets import connect
 from engine.types import URGENCY_LEVELS
 
 SCHEMA = """
@@ -141,12 +141,8 @@ class FeedbackStore:
     """The ``feedback`` table of the ticket log's database (WAL, one writer at a time)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
         # The ticket log's table too, so a fresh database can be checked against and joined.
-        self._db.executescript(TICKETS_SCHEMA + SCHEMA)
+        self._db = connect(path, TICKETS_SCHEMA + SCHEMA)
         self._lock = threading.Lock()
 
     def record(self, feedback: Feedback) -> FeedbackRecord:
