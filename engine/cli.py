@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -87,7 +87,7 @@ def index(kb: Annotated[Path | None, typer.Option("--kb", help="KB directory (de
     out.print(f"indexed {len(articles)} articles, {total} sections from {settings.kb_dir} -> {folder}")
 
 
-class TrainFormat(str, Enum):
+class TrainFormat(StrEnum):
     """Where labelled tickets come from; ``auto`` reads .csv/.tsv/.jsonl by suffix."""
 
     auto = "auto"

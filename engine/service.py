@@ -8,8 +8,8 @@ from typing import Any
 
 from engine.errors import InvalidInput
 from engine.pipeline import Pipeline
-from engine.retrieve.retriever import SearchFilter
 from engine.result_json import article_json, result_to_json
+from engine.retrieve.retriever import SearchFilter
 from engine.settings import Settings
 from engine.store import Feedback, FeedbackStore, TicketStore
 from engine.types import Message, Ticket

@@ -11,7 +11,6 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-
 async def _reply(send: Send, status: int, code: str, message: str) -> None:
     body = json.dumps({"error": {"code": code, "field": "body", "message": message}}).encode()
     await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import joblib
@@ -203,7 +203,7 @@ def fit_head(
         if keep_support
         else -1.0
     )
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     digest = data_hash(texts, labels)
     meta = HeadMeta(
         name=name,

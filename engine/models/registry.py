@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from functools import cached_property
 from collections.abc import Callable
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import ModelError, NotReady

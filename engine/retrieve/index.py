@@ -11,7 +11,7 @@ import json
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import faiss
@@ -52,7 +52,7 @@ def build_index(
     index = faiss.IndexFlatIP(encoder.dim)
     index.add(vectors)
 
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     folder = index_root / stamp
     folder.mkdir(parents=True)
     faiss.write_index(index, str(folder / "index.faiss"))
