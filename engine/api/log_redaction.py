@@ -23,7 +23,8 @@ class RedactPII(logging.Filter):
         if not isinstance(value, str):
             return value
         decoded = unquote_plus(value)
-        return redact(decoded) if find_pii(decoded) else value
+        spans = find_pii(decoded)
+        return redact(decoded, spans) if spans else value
 
 
 def install_redaction() -> None:

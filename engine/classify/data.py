@@ -6,6 +6,7 @@ import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from engine.errors import InvalidInput
 
@@ -32,21 +33,26 @@ def join_subject(subject: object, text: object) -> str:
     return f"{head}\n{body}".strip() if head else body
 
 
+def json_lines(path: Path, raw: str) -> list[Any]:
+    """One JSON value per non-blank line; a bad line is refused with its number."""
+    items = []
+    for n, line in enumerate(raw.splitlines(), start=1):
+        if line.strip():
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise InvalidInput("DATA", f"{path}: line {n} is not valid JSON ({exc.msg})") from exc
+    return items
+
+
 def read_rows(path: Path) -> list[dict[str, object]]:
     suffix = path.suffix.lower()
     try:
         if suffix in {".jsonl", ".ndjson"}:
-            rows = []
-            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InvalidInput("DATA", f"{path}: line {n} is not valid JSON ({exc.msg})") from exc
+            rows = json_lines(path, path.read_text(encoding="utf-8"))
+            for n, row in enumerate(rows, start=1):
                 if not isinstance(row, dict):
                     raise InvalidInput("DATA", f"{path}: line {n} is not a JSON object")
-                rows.append(row)
             return rows
         if suffix in {".csv", ".tsv"}:
             with path.open(encoding="utf-8", newline="") as fh:

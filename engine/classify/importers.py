@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.classify.data import LabelledTickets, join_subject, read_labelled
+from engine.classify.data import LabelledTickets, join_subject, json_lines, read_labelled
 from engine.errors import InvalidInput
 
 FORMATS = ("auto", "zendesk", "freshdesk")
@@ -159,17 +159,6 @@ def _read_text(path: Path) -> str:
         raise InvalidInput("DATA", f"{path} is not UTF-8 text") from exc
 
 
-def _json_lines(path: Path, raw: str) -> list[Any]:
-    items = []
-    for n, line in enumerate(raw.splitlines(), start=1):
-        if line.strip():
-            try:
-                items.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise InvalidInput("DATA", f"{path}: line {n} is not valid JSON ({exc.msg})") from exc
-    return items
-
-
 def _zendesk_tickets(path: Path) -> list[Any]:
     """Tickets from a JSON array, ``{"tickets": [...]}`` (the API's pages), or one ticket per line.
 
@@ -180,12 +169,12 @@ def _zendesk_tickets(path: Path) -> list[Any]:
     if not raw.strip():
         raise InvalidInput("DATA", f"{path} holds no tickets")
     if path.suffix.lower() in {".jsonl", ".ndjson"}:
-        return _json_lines(path, raw)
+        return json_lines(path, raw)
     try:
         document = json.loads(raw)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data":
-            return _json_lines(path, raw)
+            return json_lines(path, raw)
         raise InvalidInput("DATA", f"{path} is not JSON ({exc.msg} at line {exc.lineno})") from exc
     if isinstance(document, list):
         return document

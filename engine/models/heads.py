@@ -137,6 +137,11 @@ class Head:
         return cls(joblib.load(folder / "head.joblib"), meta, support)
 
 
+def _fold_count(labels: list[str]) -> int:
+    """Calibration folds: up to 5, but never more than the rarest class has examples."""
+    return max(2, min(5, min(Counter(labels).values())))
+
+
 def data_hash(texts: list[str], labels: list[str]) -> str:
     digest = hashlib.sha256()
     for text, label in zip(texts, labels, strict=True):
@@ -171,7 +176,7 @@ def fit_head(
     if smallest < 2:
         rare = sorted(label for label, n in counts.items() if n < 2)
         raise InvalidInput("labels", f"{name}: every class needs at least 2 examples; too few for {rare}")
-    folds = max(2, min(5, smallest))
+    folds = _fold_count(labels)
 
     def build(n_folds: int) -> CalibratedClassifierCV:
         # kNN needs at least k examples in every training fold.
@@ -189,7 +194,7 @@ def fit_head(
             embeddings, y, test_size=holdout, random_state=seed, stratify=y
         )
         if min(Counter(y_tr.tolist()).values()) >= 2:
-            probe = build(max(2, min(5, min(Counter(y_tr.tolist()).values())))).fit(x_tr, y_tr)
+            probe = build(_fold_count(y_tr.tolist())).fit(x_tr, y_tr)
             pred = probe.predict(x_te)
             metrics = {
                 "holdout_accuracy": round(float(accuracy_score(y_te, pred)), 4),

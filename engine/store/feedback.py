@@ -13,13 +13,12 @@ import json
 import threading
 import uuid
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from engine.errors import InvalidInput
 from engine.store.tickets import SCHEMA as TICKETS_SCHEMA
-from engine.store.tickets import connect
+from engine.store.tickets import connect, utc_now
 from engine.types import URGENCY_LEVELS
 
 SCHEMA = """
@@ -44,10 +43,6 @@ _COLUMNS = (
     "id", "ticket_id", "created_at", "agent_id", "topic", "urgency", "handoff",
     "article_id", "article_helped", "draft_helped", "comment",
 )
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _clean(value: str | None) -> str | None:
@@ -148,7 +143,7 @@ class FeedbackStore:
     def record(self, feedback: Feedback) -> FeedbackRecord:
         """Store one feedback; refuse an unknown ticket or an article the ticket was not shown."""
         feedback_id = uuid.uuid4().hex
-        now = _now()
+        now = utc_now()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:

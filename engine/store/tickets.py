@@ -44,7 +44,7 @@ def connect(path: Path, schema: str) -> sqlite3.Connection:
     return db
 
 
-def _now() -> str:
+def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
@@ -56,7 +56,7 @@ class TicketStore:
     def accept(self, payloads: list[dict[str, Any]]) -> list[str]:
         """Persist tickets as received and return their new ids, all in one transaction."""
         ids = [uuid.uuid4().hex for _ in payloads]
-        now = _now()
+        now = utc_now()
         rows = [
             (tid, now, p.get("channel"), json.dumps(p, ensure_ascii=False), "accepted")
             for tid, p in zip(ids, payloads, strict=True)
@@ -70,7 +70,7 @@ class TicketStore:
         return ids
 
     def complete(self, results: list[tuple[str, dict[str, Any]]]) -> None:
-        now = _now()
+        now = utc_now()
         rows = [
             (
                 json.dumps(r, ensure_ascii=False),
@@ -92,7 +92,7 @@ class TicketStore:
         with self._lock:
             self._db.executemany(
                 "UPDATE tickets SET status='failed', error=?, processed_at=? WHERE id=?",
-                [(error, _now(), tid) for tid in ids],
+                [(error, utc_now(), tid) for tid in ids],
             )
 
     def get(self, ticket_id: str) -> dict[str, Any] | None:
