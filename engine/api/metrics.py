@@ -1,4 +1,4 @@
-"""Prometheus metrics for operators: volume, handoff rate, latency per stage."""
+"""Prometheus metrics for operators: volume, handoff rate, latency per stage, batching."""
 
 from __future__ import annotations
 
@@ -28,6 +28,24 @@ class Metrics:
         self.stage = Histogram(
             "sift_stage_seconds", "Wall time per pipeline stage per batch", ["stage"], registry=self.registry
         )
+        self.batch_size = Histogram(
+            "sift_pipeline_batch_tickets",
+            "Tickets per pipeline pass, concurrent requests coalesced",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+            registry=self.registry,
+        )
+        self.queue_wait = Histogram(
+            "sift_batch_queue_seconds",
+            "Time a request waited for its pipeline pass to start",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+
+    def observe_batch(self, tickets: int, waits: list[float]) -> None:
+        """A pipeline pass started: its size, and how long each of its requests queued for it."""
+        self.batch_size.observe(tickets)
+        for wait in waits:
+            self.queue_wait.observe(wait)
 
     def observe(self, results: list[dict[str, Any]]) -> None:
         for r in results:

