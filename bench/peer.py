@@ -38,16 +38,12 @@ def is_checkpoint(path: Path) -> bool:
     return (path / "modules.json").is_file() or (path / "config.json").is_file()
 
 
-def default_encoder_path(data_dir: Path) -> Path:
-    """Where the converted multilingual-e5-small checkpoint lives: ``<data_dir>/encoder/hf`` if that exists,
-    else ``hf/`` inside Sift's ``encoder_dir`` setting (where `sift models convert` installs it)."""
+def default_encoder_path() -> Path:
+    """The sentence-transformers checkpoint `sift models convert` installs beside its ONNX graphs."""
+    from engine.models.convert import HF_DIR
     from engine.settings import Settings
 
-    candidates = [data_dir / "encoder" / "hf"]
-    encoder_dir = getattr(Settings(), "encoder_dir", None)
-    if encoder_dir is not None:
-        candidates.append(Path(encoder_dir) / "hf")
-    return next((c for c in candidates if is_checkpoint(c)), candidates[0])
+    return Settings().encoder_dir / HF_DIR
 
 
 def kb_sections(kb_dir: Path) -> list[dict[str, str]]:

@@ -90,9 +90,8 @@ def measure_api(
             errors = 0
             wall = time.perf_counter()
             for i, ticket in enumerate(latency_tickets):
-                t0 = time.perf_counter()
-                ok = _post(client, "/v1/triage", ticket.payload(), failed)
-                seconds.append(time.perf_counter() - t0)
+                ok, took = _post(client, "/v1/triage", ticket.payload(), failed)
+                seconds.append(took)
                 errors += not ok
                 if progress:
                     progress("single", i + 1, len(latency_tickets))
@@ -138,16 +137,19 @@ def _wait_ready(proc: subprocess.Popen[bytes], base: str, deadline: float, log_p
     raise RuntimeError(f"`sift serve` was not ready in time:\n{_tail(log_path)}")
 
 
-def _post(client: Any, path: str, body: dict[str, Any], failed: Counter[str]) -> bool:
-    """POST and check: a non-200 answer is an error; failed pipeline stages in a result are counted."""
+def _post(client: Any, path: str, body: dict[str, Any], failed: Counter[str]) -> tuple[bool, float]:
+    """POST, timed from the call to the whole response read; then check it outside the timing: a non-200
+    answer is an error, and failed pipeline stages in the results are counted."""
+    start = time.perf_counter()
     r = client.post(path, json=body)
+    took = time.perf_counter() - start
     if r.status_code != 200:
         print(f"warning: {path} answered {r.status_code}: {r.text[:200]}", file=sys.stderr)
-        return False
+        return False, took
     data = r.json()
     for result in data.get("results", [data]):
         failed.update(result.get("failed_stages") or [])
-    return True
+    return True, took
 
 
 def _batches(
@@ -163,9 +165,9 @@ def _batches(
     seconds, errors = [], 0
     for offset in range(0, len(tickets), batch_size):
         chunk = tickets[offset : offset + batch_size]
-        t0 = time.perf_counter()
-        errors += not _post(client, "/v1/triage/batch", {"tickets": [t.payload() for t in chunk]}, failed)
-        seconds.append(time.perf_counter() - t0)
+        ok, took = _post(client, "/v1/triage/batch", {"tickets": [t.payload() for t in chunk]}, failed)
+        seconds.append(took)
+        errors += not ok
         if progress:
             progress("batch", offset + len(chunk), len(tickets))
     return {

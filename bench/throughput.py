@@ -1,7 +1,7 @@
 """Throughput, latency and memory of Sift against a naive peer pipeline, on the same tickets in one run.
 
     .venv/bin/python -m bench.throughput [--tickets 2000] [--latency-requests 300] [--data-dir var]
-                                         [--encoder-path var/encoder/hf]
+                                         [--encoder-path models/multilingual-e5-small/hf]
 
 Phases, one after the other so that none competes with another for the cores:
   1. Sift in-process (own process): every ticket through the `sift triage-file` path in batches, then the
@@ -118,8 +118,8 @@ def main(
     ] = REPO_ROOT / "var",
     encoder_path: Annotated[
         Path | None,
-        typer.Option("--encoder-path", help="The peer's sentence-transformers checkpoint (default: DATA_DIR/encoder/hf, else "
-            "hf/ in Sift's encoder_dir, where `sift models convert` puts it)."),
+        typer.Option("--encoder-path", help="The peer's sentence-transformers checkpoint (default: hf/ in Sift's "
+            "encoder_dir, where `sift models convert` puts it)."),
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=256, help="Sift's batch size (sift triage-file's default).")] = 64,
     api_batch_tickets: Annotated[
@@ -131,7 +131,7 @@ def main(
 ) -> None:
     """Triage the same tickets with Sift (batch, and one at a time over HTTP) and with the naive peer."""
     data_dir = data_dir.resolve()
-    encoder_path = (encoder_path or default_encoder_path(data_dir)).resolve()
+    encoder_path = (encoder_path or default_encoder_path()).resolve()
     if not is_checkpoint(encoder_path):
         err.print(
             f"[red]error:[/red] no sentence-transformers checkpoint at {encoder_path}: run `sift models convert` "

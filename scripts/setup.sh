@@ -12,5 +12,7 @@ fi
 .venv/bin/python -m pip install --quiet -e ".[dev]"
 
 export HF_HUB_OFFLINE=1
+# Converts the shipped encoder to ONNX once (cached; refuses a conversion that drifts from the original).
+.venv/bin/sift models convert
 # Builds the KB index and trains the default topic/urgency heads if the data dir lacks them.
 .venv/bin/sift bootstrap

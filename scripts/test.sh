@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HF_HUB_OFFLINE=1
-.venv/bin/ruff check engine eval tests serve.py
+.venv/bin/ruff check engine eval tests bench serve.py
 exec .venv/bin/python -m pytest "$@"

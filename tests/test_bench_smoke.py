@@ -11,9 +11,8 @@ from bench.peer import default_encoder_path, is_checkpoint
 from bench.report import check_targets
 from bench.tickets import DATASETS, draw_tickets
 from engine.models.registry import ModelRegistry
-from engine.settings import REPO_ROOT
 
-CHECKPOINT = default_encoder_path(REPO_ROOT / "var")
+CHECKPOINT = default_encoder_path()
 needs_datasets = pytest.mark.skipif(not DATASETS.is_dir(), reason=f"{DATASETS} is missing (shared/datasets)")
 
 

