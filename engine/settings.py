@@ -64,8 +64,10 @@ class Settings(BaseSettings):
         default=64, ge=1, description="Most tickets in one pipeline pass; a larger request runs in several."
     )
 
-    head_kind: Literal["logreg", "logreg+knn"] = Field(
-        default="logreg+knn", description="Classifier behind the topic and urgency heads."
+    head_kind: Literal["logreg", "logreg+knn", "mlp", "logreg+knn+mlp", "svm", "logreg+knn+svm"] = Field(
+        default="logreg+knn+svm",
+        description="Classifier behind the topic and urgency heads; members joined by '+' average their "
+        "probabilities (logreg+knn+svm: most accurate on BANKING77 and CLINC150, eval/results/classify.json).",
     )
     head_c: float = Field(default=0.1, gt=0, description="Inverse regularisation of the heads' logistic regression.")
 
@@ -101,6 +103,18 @@ class Settings(BaseSettings):
     )
     topic_confidence_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
     out_of_scope_threshold: float = Field(default=0.30, ge=0.0, le=1.0)
+    out_of_scope_label: str = Field(
+        default="out_of_scope",
+        description="Topic that marks a training ticket as an out-of-scope example (no class; it teaches the "
+        "out-of-scope rule); \"\" makes every ticket without a topic one.",
+    )
+    out_of_scope_false_rejection: float = Field(
+        default=0.02,
+        ge=0.0,
+        le=0.5,
+        description="Share of correctly classified held-out training tickets the out-of-scope rule may reject; "
+        "its threshold is chosen at training time from this.",
+    )
 
     translator: Literal["none"] = Field(default="none", description="Machine translation backend for drafts.")
     agent_name: str = Field(default="The Lumio Support Team", description="Signature of drafted replies.")

@@ -1,10 +1,12 @@
 """Topic and urgency predictions with their alternatives.
 
 A topic is reported as ``None`` rather than forced into the nearest class when
-the ticket lies farther from the training tickets than 99% of them lie from
-each other, or when its calibrated probability stays under the out-of-scope
-threshold: a ticket about something the helpdesk never trained for must reach
-a person.
+the head's out-of-scope score (similarity to the nearest training tickets plus a
+weight times the calibrated confidence, minus a weight times the similarity to
+known out-of-scope examples) falls below the threshold chosen when the head was
+trained (see ``engine.models.heads.choose_scope_rule``), or when its calibrated
+probability stays under the out-of-scope threshold setting: a ticket about
+something the helpdesk never trained for must reach a person.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ def predictions(
     head: Head, embeddings: np.ndarray, decline_below: float = 0.0, check_scope: bool = False
 ) -> list[Prediction]:
     probs = head.predict_proba(embeddings)
-    scoped = head.in_scope(embeddings) if check_scope else np.ones(len(embeddings), dtype=bool)
+    scoped = head.in_scope(embeddings, probs) if check_scope else np.ones(len(embeddings), dtype=bool)
     out = []
     for row, in_scope in zip(probs, scoped, strict=True):
         order = np.argsort(-row)

@@ -6,11 +6,15 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from engine.classify.data import LabelledTickets
 from engine.models.heads import activate, fit_head
 from engine.models.registry import ModelRegistry
 
 FEW_EXAMPLES = 10
+# Only the topic head judges scope; an out-of-scope ticket still has an urgency.
+SCOPED_HEAD = "topic"
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,24 @@ class HeadReport:
     warnings: list[str]
 
 
+def split_out_of_scope(
+    data: LabelledTickets, column: str, marker: str
+) -> tuple[list[str], list[str], list[str]]:
+    """(texts, labels, out-of-scope texts): tickets labelled ``marker`` are examples of no class.
+
+    An empty ``marker`` makes tickets without a label in ``column`` the out-of-scope examples.
+    """
+    texts, labels, outside = [], [], []
+    wanted = marker.strip().casefold()
+    for text, label in zip(data.texts, data.columns[column], strict=True):
+        if (label or "").strip().casefold() == wanted:
+            outside.append(text)
+        elif label:
+            texts.append(text)
+            labels.append(str(label))
+    return texts, labels, outside
+
+
 def train_heads(
     registry: ModelRegistry,
     data: LabelledTickets,
@@ -29,26 +51,43 @@ def train_heads(
     encode: Callable[[list[str]], object] | None = None,
 ) -> list[HeadReport]:
     """Train ``heads`` (head name -> label column); each text is encoded once for all heads."""
+    settings = registry.settings
     encoder = registry.encoder
     embed = encode or encoder.encode_queries
-    vectors = embed(data.texts)
+    vectors = np.asarray(embed(data.texts))
     index = {text: i for i, text in enumerate(data.texts)}
     reports = []
     for name, column in heads.items():
-        texts, labels = data.labelled(column)
+        if name == SCOPED_HEAD:
+            texts, labels, outside = split_out_of_scope(data, column, settings.out_of_scope_label)
+        else:
+            (texts, labels), outside = data.labelled(column), []
         counts = dict(sorted(Counter(labels).items()))
         warnings = [
             f"class {label!r} has only {n} examples; predictions for it will be unreliable"
             for label, n in counts.items()
             if n < FEW_EXAMPLES
         ]
-        rows = [index[t] for t in texts]
+        if 0 < len(outside) < FEW_EXAMPLES:
+            warnings.append(
+                f"only {len(outside)} out-of-scope examples; the out-of-scope rule learns little from them"
+            )
         head = fit_head(
-            name, vectors[rows], labels, texts, encoder.id,  # type: ignore[index]
-            kind=registry.settings.head_kind, c=registry.settings.head_c,
+            name,
+            vectors[[index[t] for t in texts]],
+            labels,
+            texts,
+            encoder.id,
+            kind=settings.head_kind,
+            c=settings.head_c,
+            out_of_scope=vectors[[index[t] for t in outside]] if outside else None,
+            out_of_scope_texts=outside,
+            false_rejection=settings.out_of_scope_false_rejection,
         )
-        head.save(registry.settings.heads_dir / name / head.meta.version)
-        activate(registry.settings.heads_dir, name, head.meta.version)
+        head.save(settings.heads_dir / name / head.meta.version)
+        activate(settings.heads_dir, name, head.meta.version)
+        if outside:
+            counts[settings.out_of_scope_label or "(no topic): out of scope"] = len(outside)
         reports.append(HeadReport(name, head.meta.version, counts, head.meta.metrics, warnings))
     registry.reload_heads()
     return reports

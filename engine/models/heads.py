@@ -2,8 +2,10 @@
 
 An artefact is a folder: ``head.joblib`` (the scikit-learn estimator) beside
 ``meta.json`` (name, version, labels, encoder id, data hash, metrics, library
-versions). A head is refused at load when it was trained on another model's
-vectors than the running encoder's: its weights would silently mean nothing.
+versions, the out-of-scope rule) and the embeddings that define the head's scope
+(``support.npy``; ``oos_support.npy`` for explicit out-of-scope examples). A head
+is refused at load when it was trained on another model's vectors than the
+running encoder's: its weights would silently mean nothing.
 """
 
 from __future__ import annotations
@@ -11,51 +13,123 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import joblib
 import numpy as np
 import sklearn
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax, softmax
 from sklearn.base import ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import VotingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 
 from engine.errors import InvalidInput, ModelError
 from engine.models.encoders import vector_space
 
 ACTIVE_FILE = "ACTIVE"
 SUPPORT_FILE = "support.npy"
+OOS_SUPPORT_FILE = "oos_support.npy"
 SCOPE_NEIGHBOURS = 5
-SCOPE_QUANTILE = 0.01
-# Training tickets are usually longer than the one-line questions customers also send;
-# short in-scope texts sit a little farther from them, so the cut-off gets some slack.
-SCOPE_SLACK = 0.01
-HEAD_KINDS = ("logreg", "logreg+knn")
+MEMBERS = ("logreg", "knn", "mlp", "svm")
+HEAD_KINDS = ("logreg", "logreg+knn", "mlp", "logreg+knn+mlp", "svm", "logreg+knn+svm")
+SVM_C = 10.0
+MLP_HIDDEN = 512
+MLP_ALPHA = 0.1
+# Out of scope: score = neighbour similarity + w * confidence - lambda * similarity to known out-of-scope
+# examples. Without such examples w is fixed (eval/classify.py measured 0.1 best on CLINC150 validation);
+# with them, (w, lambda) come from this grid, whichever rejects most of them at the same in-scope cost.
+SCOPE_CONFIDENCE_WEIGHT = 0.1
+SCOPE_CONFIDENCE_WEIGHTS = (0.0, 0.02, 0.05, 0.1, 0.2)
+SCOPE_OOS_WEIGHTS = (0.0, 0.5, 1.0)
+FALSE_REJECTION = 0.02
+OOS_MARK = "\x00out-of-scope"
 
 
-def build_estimator(kind: str, c: float, neighbours: int = 10) -> ClassifierMixin:
-    """The classifier inside the calibration wrapper.
+class SoftmaxSVC(SVC):
+    """An RBF support-vector machine whose one-vs-one votes, softmaxed, stand in for probabilities.
 
-    ``logreg+knn`` averages a standardised logistic regression with a cosine
-    kNN vote: on small multilingual ticket sets the linear model latches onto
-    single words ("paid" -> billing) that the neighbours correct.
+    SVC's own probabilities cost five extra fits (internal Platt scaling); the head's
+    temperature, fitted on held-out predictions, calibrates these instead.
     """
-    if kind == "logreg":
-        return LogisticRegression(C=c, max_iter=3000)
-    if kind == "logreg+knn":
-        # Standardising lets the linear part see past E5's compressed cosine range.
-        logreg = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000))
-        knn = KNeighborsClassifier(neighbours, metric="cosine", weights="distance")
-        return VotingClassifier([("logreg", logreg), ("knn", knn)], voting="soft")
-    raise InvalidInput("head_kind", f"must be one of {HEAD_KINDS}; got {kind!r}")
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        votes = self.decision_function(x)
+        if votes.ndim == 1:  # two classes: one signed margin
+            votes = np.column_stack([-votes, votes])
+        return softmax(votes, axis=1)
+
+
+def build_estimator(kind: str, c: float, neighbours: int = 10, early_stopping: bool = True) -> ClassifierMixin:
+    """The classifier behind a head: one member, or the average of several members' probabilities.
+
+    ``logreg`` is a standardised logistic regression, ``knn`` a cosine kNN vote, ``mlp``
+    one hidden layer of 512, ``svm`` an RBF SVM. On BANKING77 and CLINC150 the SVM is the
+    strongest single member and ``logreg+knn+svm`` the strongest head (eval/classify.py);
+    on small multilingual ticket sets the neighbours correct the linear model when it
+    latches onto single words ("paid" -> billing).
+    """
+    names = kind.split("+")
+    if kind not in HEAD_KINDS or len(set(names)) != len(names):
+        raise InvalidInput("head_kind", f"must be one of {HEAD_KINDS}; got {kind!r}")
+    members: list[tuple[str, ClassifierMixin]] = []
+    for name in names:
+        if name == "logreg":
+            # Standardising lets the linear part see past E5's compressed cosine range.
+            members.append((name, make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000))))
+        elif name == "knn":
+            members.append((name, KNeighborsClassifier(neighbours, metric="cosine", weights="distance")))
+        elif name == "mlp":
+            mlp = MLPClassifier(
+                (MLP_HIDDEN,), alpha=MLP_ALPHA, early_stopping=early_stopping, n_iter_no_change=10,
+                max_iter=200, random_state=0,
+            )
+            members.append((name, make_pipeline(StandardScaler(), mlp)))
+        else:
+            members.append((name, make_pipeline(StandardScaler(), SoftmaxSVC(C=SVM_C))))
+    if len(members) == 1:
+        return members[0][1]
+    return VotingClassifier(members, voting="soft")
+
+
+def _log(probs: np.ndarray) -> np.ndarray:
+    return np.log(np.clip(probs, 1e-12, None))
+
+
+def fit_inverse_temperature(probs: np.ndarray, truth: np.ndarray) -> float:
+    """The factor on log-probabilities that minimises the log loss of held-out predictions."""
+    logits = _log(probs)
+    rows = np.arange(len(truth))
+
+    def loss(log_beta: float) -> float:
+        return float(-log_softmax(np.exp(log_beta) * logits, axis=1)[rows, truth].mean())
+
+    return float(np.exp(minimize_scalar(loss, bounds=(-5.0, 5.0), method="bounded").x))
+
+
+class TemperatureScaled:
+    """A fitted classifier whose probabilities are rescaled by one temperature fitted on held-out data."""
+
+    def __init__(self, estimator: ClassifierMixin, inverse_temperature: float) -> None:
+        self.estimator = estimator
+        self.inverse_temperature = inverse_temperature
+        self.classes_ = estimator.classes_
+
+    def rescale(self, probs: np.ndarray) -> np.ndarray:
+        return softmax(self.inverse_temperature * _log(probs), axis=1)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return self.rescale(self.estimator.predict_proba(x))
 
 
 @dataclass(frozen=True)
@@ -70,7 +144,12 @@ class HeadMeta:
     metrics: dict[str, float]
     sklearn_version: str
     kind: str = "logreg"
+    # Out of scope when neighbour similarity + confidence_weight * confidence
+    # - oos_weight * similarity to the out-of-scope examples < scope_threshold.
     scope_threshold: float = -1.0
+    scope_confidence_weight: float = 0.0
+    scope_oos_weight: float = 0.0
+    n_out_of_scope: int = 0
     provenance: dict[str, object] = field(default_factory=dict)
 
 
@@ -86,27 +165,42 @@ def scope_scores(queries: np.ndarray, support: np.ndarray, exclude_self: bool = 
         sims = queries[start : start + 2048] @ support.T
         if exclude_self:
             np.fill_diagonal(sims[:, start : start + 2048], -np.inf)
-        out[start : start + 2048] = np.sort(sims, axis=1)[:, -k:].mean(axis=1)
+        out[start : start + 2048] = np.partition(sims, -k, axis=1)[:, -k:].mean(axis=1)
     return out
 
 
 class Head:
     """A calibrated classifier with its provenance and the examples that define its scope."""
 
-    def __init__(self, estimator: CalibratedClassifierCV, meta: HeadMeta, support: np.ndarray) -> None:
+    def __init__(
+        self, estimator: ClassifierMixin, meta: HeadMeta, support: np.ndarray, oos_support: np.ndarray | None = None
+    ) -> None:
         self._estimator = estimator
         self.meta = meta
         self.support = support
+        self.oos_support = oos_support if oos_support is not None else np.zeros((0, 0), np.float32)
         self.labels: tuple[str, ...] = tuple(str(c) for c in estimator.classes_)
+        # Calibrated out-of-fold predictions of a freshly fitted head (not saved): eval reads them.
+        self.held_out: HeldOut | None = None
 
     def predict_proba(self, embeddings: np.ndarray) -> np.ndarray:
         return self._estimator.predict_proba(embeddings)
 
-    def in_scope(self, embeddings: np.ndarray) -> np.ndarray:
-        """True where a text is as close to the training data as 99% of the training examples are."""
+    def scope_score(self, embeddings: np.ndarray, probs: np.ndarray | None = None) -> np.ndarray:
+        """The out-of-scope rule's score (higher is more in scope); ``probs`` saves predicting twice."""
+        score = scope_scores(embeddings, self.support)
+        if self.meta.scope_confidence_weight:
+            probs = self.predict_proba(embeddings) if probs is None else probs
+            score += self.meta.scope_confidence_weight * probs.max(axis=1)
+        if self.meta.scope_oos_weight and len(self.oos_support):
+            score -= self.meta.scope_oos_weight * scope_scores(embeddings, self.oos_support)
+        return score
+
+    def in_scope(self, embeddings: np.ndarray, probs: np.ndarray | None = None) -> np.ndarray:
+        """False where a text scores below what all but ``FALSE_REJECTION`` of held-out in-scope tickets score."""
         if len(self.support) == 0:
             return np.ones(len(embeddings), dtype=bool)
-        return scope_scores(embeddings, self.support) >= self.meta.scope_threshold
+        return self.scope_score(embeddings, probs) >= self.meta.scope_threshold
 
     def save(self, folder: Path) -> Path:
         """Write the artefact into ``folder`` (conventionally ``<heads dir>/<name>/<version>``)."""
@@ -114,6 +208,8 @@ class Head:
         joblib.dump(self._estimator, folder / "head.joblib")
         if len(self.support):
             np.save(folder / SUPPORT_FILE, self.support)
+        if len(self.oos_support):
+            np.save(folder / OOS_SUPPORT_FILE, self.oos_support)
         (folder / "meta.json").write_text(json.dumps(self.meta.__dict__, indent=2, default=list))
         return folder
 
@@ -133,17 +229,20 @@ class Head:
                 f"head {meta.name}/{meta.version} was trained on encoder {meta.encoder_id!r}, "
                 f"but the running encoder is {encoder_id!r}; retrain it with `sift train`"
             )
-        support_path = folder / SUPPORT_FILE
-        support = np.load(support_path, mmap_mode="r") if support_path.is_file() else np.zeros((0, 0), np.float32)
-        return cls(joblib.load(folder / "head.joblib"), meta, support)
+
+        def array(name: str) -> np.ndarray:
+            path = folder / name
+            return np.load(path, mmap_mode="r") if path.is_file() else np.zeros((0, 0), np.float32)
+
+        return cls(joblib.load(folder / "head.joblib"), meta, array(SUPPORT_FILE), array(OOS_SUPPORT_FILE))
 
 
 def _fold_count(labels: list[str]) -> int:
-    """Calibration folds: up to 5, but never more than the rarest class has examples."""
+    """Cross-validation folds: up to 5, but never more than the rarest class has examples."""
     return max(2, min(5, min(Counter(labels).values())))
 
 
-def data_hash(texts: list[str], labels: list[str]) -> str:
+def data_hash(texts: Sequence[str], labels: Sequence[str]) -> str:
     digest = hashlib.sha256()
     for text, label in zip(texts, labels, strict=True):
         digest.update(text.encode("utf-8"))
@@ -153,22 +252,109 @@ def data_hash(texts: list[str], labels: list[str]) -> str:
     return digest.hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class HeldOut:
+    """Out-of-fold predictions: every training example scored by a model that never saw it."""
+
+    probs: np.ndarray  # uncalibrated
+    near: np.ndarray  # neighbour similarity to the fold's training examples
+    oos_probs: np.ndarray
+    oos_near: np.ndarray
+
+
+def cross_validate(
+    build: Callable[[], ClassifierMixin], x: np.ndarray, y: np.ndarray, folds: int, seed: int, oos: np.ndarray
+) -> HeldOut:
+    """Fit one model per fold; out-of-scope examples are spread over the folds and scored by one model each."""
+    classes = np.unique(y)
+    probs = np.zeros((len(y), len(classes)))
+    near = np.zeros(len(y), dtype=np.float32)
+    oos_probs = np.zeros((len(oos), len(classes)))
+    oos_near = np.zeros(len(oos), dtype=np.float32)
+    oos_fold = np.arange(len(oos)) % folds
+    for f, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y)):
+        model = build().fit(x[train], y[train])
+        probs[test] = model.predict_proba(x[test])
+        near[test] = scope_scores(x[test], x[train])
+        mine = oos_fold == f
+        if mine.any():
+            oos_probs[mine] = model.predict_proba(oos[mine])
+            oos_near[mine] = scope_scores(oos[mine], x[train])
+    return HeldOut(probs, near, oos_probs, oos_near)
+
+
+@dataclass(frozen=True)
+class ScopeRule:
+    threshold: float
+    confidence_weight: float
+    oos_weight: float
+    rejected_in_scope: float  # share of held-out in-scope examples the rule rejects
+    oos_recall: float | None  # share of the out-of-scope examples it rejects
+
+
+def choose_scope_rule(
+    near: np.ndarray,
+    confidence: np.ndarray,
+    correct: np.ndarray,
+    oos_near: np.ndarray,
+    oos_confidence: np.ndarray,
+    near_oos: np.ndarray | None = None,
+    oos_near_oos: np.ndarray | None = None,
+    false_rejection: float = FALSE_REJECTION,
+) -> ScopeRule:
+    """The threshold that rejects ``false_rejection`` of the correctly classified held-out examples.
+
+    Given out-of-scope examples (``oos_*``), the weights are those that reject most of
+    them at that cost; ``near_oos``/``oos_near_oos`` are similarities to the known
+    out-of-scope examples (the latter leaving each example out).
+    """
+    has_oos = len(oos_near) > 0
+    use_oos_sim = has_oos and near_oos is not None and oos_near_oos is not None
+    grid = [
+        (w, lam)
+        for w in (SCOPE_CONFIDENCE_WEIGHTS if has_oos else (SCOPE_CONFIDENCE_WEIGHT,))
+        for lam in (SCOPE_OOS_WEIGHTS if use_oos_sim else (0.0,))
+    ]
+    reference = correct if correct.any() else np.ones_like(correct)
+    best: ScopeRule | None = None
+    best_key: tuple[float, ...] | None = None
+    for w, lam in grid:
+        inside = near + w * confidence - (lam * near_oos if lam else 0.0)
+        threshold = float(np.quantile(inside[reference], false_rejection))
+        recall = None
+        if has_oos:
+            outside = oos_near + w * oos_confidence - (lam * oos_near_oos if lam else 0.0)
+            recall = float((outside < threshold).mean())
+        # Most out-of-scope examples rejected; on a tie the simpler rule nearer the measured default.
+        key = (recall or 0.0, -lam, -abs(w - SCOPE_CONFIDENCE_WEIGHT))
+        if best_key is None or key > best_key:
+            best_key = key
+            best = ScopeRule(threshold, w, lam, float((inside < threshold).mean()), recall)
+    assert best is not None
+    return best
+
+
 def fit_head(
     name: str,
     embeddings: np.ndarray,
     labels: list[str],
     texts: list[str],
     encoder_id: str,
-    kind: str = "logreg+knn",
+    kind: str = "logreg+knn+svm",
     c: float = 0.1,
-    holdout: float = 0.15,
     seed: int = 0,
     keep_support: bool = True,
+    out_of_scope: np.ndarray | None = None,
+    out_of_scope_texts: Sequence[str] = (),
+    false_rejection: float = FALSE_REJECTION,
 ) -> Head:
-    """Fit logistic regression with temperature calibration, then report held-out metrics.
+    """Fit a head, calibrate it and choose its out-of-scope threshold, all from cross-validation.
 
-    The held-out split measures the head before it is refitted on all data, so the
-    metrics in ``meta.json`` are honest estimates rather than training accuracy.
+    Each fold's model scores the examples it did not see; those held-out predictions
+    give the honest metrics in ``meta.json``, the temperature, and the out-of-scope
+    threshold, before one model is refitted on all data. ``out_of_scope`` holds
+    embeddings of explicit out-of-scope examples: they are no class, they only
+    teach the out-of-scope rule.
     """
     counts = Counter(labels)
     if len(counts) < 2:
@@ -177,40 +363,53 @@ def fit_head(
     if smallest < 2:
         rare = sorted(label for label, n in counts.items() if n < 2)
         raise InvalidInput("labels", f"{name}: every class needs at least 2 examples; too few for {rare}")
-    folds = _fold_count(labels)
-
-    def build(n_folds: int) -> CalibratedClassifierCV:
-        # kNN needs at least k examples in every training fold.
-        k = max(1, min(10, len(labels) // (2 * n_folds)))
-        # ensemble=False: the folds only fit the temperature; one refit model serves, which on BANKING77
-        # predicts 4x faster than the 5-model ensemble with equal accuracy and lower ECE (0.018 vs 0.028).
-        return CalibratedClassifierCV(
-            build_estimator(kind, c, k), method="temperature", cv=n_folds, ensemble=False
-        )
-
-    metrics: dict[str, float] = {}
-    y = np.asarray(labels)
-    if smallest >= 4 and len(labels) >= 40:
-        x_tr, x_te, y_tr, y_te = train_test_split(
-            embeddings, y, test_size=holdout, random_state=seed, stratify=y
-        )
-        if min(Counter(y_tr.tolist()).values()) >= 2:
-            probe = build(_fold_count(y_tr.tolist())).fit(x_tr, y_tr)
-            pred = probe.predict(x_te)
-            metrics = {
-                "holdout_accuracy": round(float(accuracy_score(y_te, pred)), 4),
-                "holdout_macro_f1": round(float(f1_score(y_te, pred, average="macro")), 4),
-                "holdout_size": float(len(y_te)),
-            }
-    estimator = build(folds).fit(embeddings, y)
-    support = np.ascontiguousarray(embeddings, dtype=np.float32) if keep_support else np.zeros((0, 0), np.float32)
-    scope_threshold = (
-        float(np.quantile(scope_scores(support, support, exclude_self=True), SCOPE_QUANTILE)) - SCOPE_SLACK
-        if keep_support
-        else -1.0
+    oos = (
+        np.ascontiguousarray(out_of_scope, dtype=np.float32)
+        if out_of_scope is not None and len(out_of_scope)
+        else np.zeros((0, embeddings.shape[1]), np.float32)
     )
+    folds = _fold_count(labels)
+    fold_size = len(labels) * (folds - 1) // folds
+    # kNN needs k examples in every fold; the MLP's early stopping holds out 10% with every class in it.
+    neighbours = max(1, min(10, len(labels) // (2 * folds)))
+    early_stopping = smallest * (folds - 1) // folds >= 5 and fold_size // 10 >= len(counts)
+
+    def build() -> ClassifierMixin:
+        return build_estimator(kind, c, neighbours, early_stopping)
+
+    y = np.asarray(labels)
+    held = cross_validate(build, embeddings, y, folds, seed, oos)
+    classes = np.unique(y)
+    truth = np.searchsorted(classes, y)
+    estimator = TemperatureScaled(build().fit(embeddings, y), fit_inverse_temperature(held.probs, truth))
+    calibrated = estimator.rescale(held.probs)
+    pred = classes[calibrated.argmax(axis=1)]
+    metrics: dict[str, float] = {
+        "holdout_accuracy": round(float(accuracy_score(y, pred)), 4),
+        "holdout_macro_f1": round(float(f1_score(y, pred, average="macro")), 4),
+        "holdout_size": float(len(y)),
+        "holdout_folds": float(folds),
+    }
+    support = np.ascontiguousarray(embeddings, dtype=np.float32) if keep_support else np.zeros((0, 0), np.float32)
+    rule = ScopeRule(-1.0, 0.0, 0.0, 0.0, None)
+    if keep_support:
+        has_oos_sim = len(oos) >= 2
+        rule = choose_scope_rule(
+            held.near,
+            calibrated.max(axis=1),
+            pred == y,
+            held.oos_near,
+            estimator.rescale(held.oos_probs).max(axis=1),
+            scope_scores(support, oos) if has_oos_sim else None,
+            scope_scores(oos, oos, exclude_self=True) if has_oos_sim else None,
+            false_rejection,
+        )
+        metrics["scope_rejected_in_scope"] = round(rule.rejected_in_scope, 4)
+        if rule.oos_recall is not None:
+            metrics["scope_oos_recall"] = round(rule.oos_recall, 4)
     now = datetime.now(UTC)
-    digest = data_hash(texts, labels)
+    oos_texts = list(out_of_scope_texts)
+    digest = data_hash([*texts, *oos_texts], [*labels, *[OOS_MARK] * len(oos_texts)])
     meta = HeadMeta(
         name=name,
         version=f"{now:%Y%m%dT%H%M%S}-{digest[:8]}",
@@ -222,9 +421,14 @@ def fit_head(
         metrics=metrics,
         sklearn_version=sklearn.__version__,
         kind=kind,
-        scope_threshold=round(scope_threshold, 5),
+        scope_threshold=round(rule.threshold, 5),
+        scope_confidence_weight=rule.confidence_weight,
+        scope_oos_weight=rule.oos_weight,
+        n_out_of_scope=len(oos),
     )
-    return Head(estimator, meta, support)
+    head = Head(estimator, meta, support, oos if keep_support and rule.oos_weight else None)
+    head.held_out = replace(held, probs=calibrated, oos_probs=estimator.rescale(held.oos_probs))
+    return head
 
 
 def activate(root: Path, name: str, version: str) -> None:
