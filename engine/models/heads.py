@@ -90,9 +90,11 @@ def build_estimator(kind: str, c: float, neighbours: int = 10, early_stopping: b
         elif name == "knn":
             members.append((name, KNeighborsClassifier(neighbours, metric="cosine", weights="distance")))
         elif name == "mlp":
-            mlp = MLPClassifier(
-                (MLP_HIDDEN,), alpha=MLP_ALPHA, early_stopping=early_stopping, n_iter_no_change=10,
-                max_iter=200, random_state=0,
+            # Adam stopping early on held-out loss where there is data to hold out; L-BFGS on small sets.
+            mlp = (
+                MLPClassifier((MLP_HIDDEN,), alpha=MLP_ALPHA, early_stopping=True, n_iter_no_change=10, random_state=0)
+                if early_stopping
+                else MLPClassifier((MLP_HIDDEN,), alpha=MLP_ALPHA, solver="lbfgs", max_iter=1000, random_state=0)
             )
             members.append((name, make_pipeline(StandardScaler(), mlp)))
         else:
@@ -370,9 +372,9 @@ def fit_head(
     )
     folds = _fold_count(labels)
     fold_size = len(labels) * (folds - 1) // folds
-    # kNN needs k examples in every fold; the MLP's early stopping holds out 10% with every class in it.
+    # kNN needs k examples in every fold; the MLP stops early on 10% held out, if that is 3 a class or more.
     neighbours = max(1, min(10, len(labels) // (2 * folds)))
-    early_stopping = smallest * (folds - 1) // folds >= 5 and fold_size // 10 >= len(counts)
+    early_stopping = smallest * (folds - 1) // folds >= 5 and fold_size // 10 >= 3 * len(counts)
 
     def build() -> ClassifierMixin:
         return build_estimator(kind, c, neighbours, early_stopping)

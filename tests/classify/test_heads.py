@@ -22,6 +22,7 @@ from engine.models.heads import (
     Head,
     fit_head,
     fit_inverse_temperature,
+    scope_scores,
 )
 from engine.models.registry import ModelRegistry
 from engine.pipeline import Pipeline
@@ -166,8 +167,10 @@ def test_heads_saved_before_the_scope_weights_still_load(data: dict, registry: M
         del meta[key]
     (folder / "meta.json").write_text(json.dumps(meta))
     old = Head.load(folder, registry.encoder.id)
-    assert old.meta.scope_confidence_weight == 0.0  # the old rule: neighbour similarity alone
-    assert old.in_scope(x).mean() > 0.5
+    # The old rule: neighbour similarity alone against the stored threshold.
+    assert old.meta.scope_confidence_weight == 0.0 and old.meta.n_out_of_scope == 0
+    assert np.allclose(old.scope_score(x), scope_scores(x, head.support))
+    assert np.allclose(old.predict_proba(x), head.predict_proba(x))
 
 
 def test_the_pipeline_hands_an_out_of_scope_ticket_over(pipeline: Pipeline) -> None:
