@@ -52,13 +52,13 @@ def metrics(ranked: list[list[str]], gold: list[str]) -> dict[str, float]:
 
 
 def evaluate_pool(registry: ModelRegistry, pool: list[Article], questions: list[tuple[str, int]], lang: str,
-                  root: Path) -> dict[str, dict[str, float]]:
+                  root: Path, modes: tuple[str, ...] = MODES) -> dict[str, dict[str, float]]:
     build_index(CachedEncoder(registry.encoder), pool, root)
     texts = [q for q, _ in questions]
     vectors = encode_cached(registry.encoder, texts)
     gold = [f"p{i:03d}" for _, i in questions]
     out = {}
-    for mode in MODES:
+    for mode in modes:
         retriever = Retriever(registry, root, mode=mode)
         hits = retriever.run(vectors, [lang] * len(texts), 10, texts=texts)
         out[mode] = metrics([[h.id for h in row] for row in hits], gold)

