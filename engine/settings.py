@@ -64,7 +64,7 @@ class Settings(BaseSettings):
         default=64, ge=1, description="Most tickets in one pipeline pass; a larger request runs in several."
     )
 
-    head_kind: Literal["logreg", "logreg+knn", "mlp", "logreg+knn+mlp", "svm", "logreg+knn+svm"] = Field(
+    head_kind: Literal["logreg", "logreg+knn", "mlp", "logreg+knn+mlp", "logreg+knn+svm"] = Field(
         default="logreg+knn+svm",
         description="Classifier behind the topic and urgency heads; members joined by '+' average their "
         "probabilities (logreg+knn+svm: most accurate on BANKING77 and CLINC150, eval/results/classify.json).",
