@@ -23,6 +23,13 @@ from engine.settings import REPO_ROOT, Settings, get_settings  # noqa: E402
 SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
 
 
+def require_datasets() -> Path:
+    """shared/datasets, or skip the calling test: it sits beside the repo in this project, not in every clone."""
+    if not SHARED_DATASETS.is_dir():
+        pytest.skip(f"the public data sets are not at {SHARED_DATASETS}")
+    return SHARED_DATASETS
+
+
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("sift-data")

