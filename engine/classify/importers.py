@@ -29,6 +29,7 @@ from typing import Any
 
 from engine.classify.data import LabelledTickets, join_subject, json_lines, read_labelled
 from engine.errors import InvalidInput
+from engine.files import read_user_text
 
 FORMATS = ("auto", "zendesk", "freshdesk")
 PRIORITY_TO_URGENCY = {
@@ -149,14 +150,6 @@ def _collect(
 # Zendesk -----------------------------------------------------------------------------------------------------------
 
 
-def _read_text(path: Path) -> str:
-    if not path.is_file():
-        raise InvalidInput("DATA", f"{path} does not exist or is not a file")
-    try:
-        # utf-8-sig: files re-saved by spreadsheets and some editors start with a byte-order mark.
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("DATA", f"{path} is not UTF-8 text") from exc
 
 
 def _zendesk_tickets(path: Path) -> list[Any]:
@@ -165,7 +158,7 @@ def _zendesk_tickets(path: Path) -> list[Any]:
     Zendesk's own "JSON export" writes one ticket object per line even in a
     ``.json`` file, so a document with more after its first value is read as lines.
     """
-    raw = _read_text(path)
+    raw = read_user_text(path, "DATA")
     if not raw.strip():
         raise InvalidInput("DATA", f"{path} holds no tickets")
     if path.suffix.lower() in {".jsonl", ".ndjson"}:
@@ -245,7 +238,7 @@ def read_zendesk(path: Path, heads: dict[str, str]) -> LabelledTickets:
 
 def _freshdesk_rows(path: Path) -> tuple[list[dict[str, str]], list[str]]:
     """Rows keyed by lower-cased column name, and the header as written (for messages)."""
-    raw = _read_text(path)
+    raw = read_user_text(path, "DATA")
     try:
         reader = csv.DictReader(io.StringIO(raw, newline=""))
         rows = [

@@ -35,6 +35,7 @@ import yaml
 from markdownify import MarkdownConverter
 
 from engine.errors import InvalidInput
+from engine.files import read_user_text
 from engine.retrieve.kb import AUDIENCES, slugify
 
 FAQ_COLUMNS = {
@@ -118,14 +119,6 @@ def html_to_markdown(html: str) -> str:
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
 
 
-def _read_text(path: Path) -> str:
-    if not path.is_file():
-        raise InvalidInput("FILE", f"{path} does not exist or is not a file")
-    try:
-        # utf-8-sig: files re-saved by spreadsheets and some editors start with a byte-order mark.
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("FILE", f"{path} is not UTF-8 text") from exc
 
 
 def _file_date(path: Path) -> str:
@@ -160,7 +153,7 @@ def _skip(skipped: dict[str, int], reason: str) -> None:
 
 
 def _zendesk_records(path: Path) -> list[Any]:
-    raw = _read_text(path)
+    raw = read_user_text(path, "FILE")
     try:
         document = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -319,7 +312,7 @@ def import_faq_csv(
     first_line: dict[str, str] = {}
     skipped: dict[str, int] = {}
     for path in paths:
-        raw = _read_text(path)
+        raw = read_user_text(path, "FILE")
         fallback_date = _file_date(path)
         for line, row in _faq_rows(path, raw, names, required):
             where = f"{path.name}: line {line}"
