@@ -19,7 +19,6 @@ Writes bench/results/index_scale-<UTC timestamp>.json and prints a table.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -42,7 +41,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.measure import MIB, high_water_mib, reporter, summary_ms
-from bench.tickets import DATASETS, REPO_ROOT
+from bench.tickets import DATASETS, REPO_ROOT, read_csv
 
 if TYPE_CHECKING:
     import numpy as np
@@ -125,13 +124,6 @@ def _grouped(source: str, language: str, rows: list[tuple[str, str]], min_chars:
     return drafts
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: the benchmark reads shared/datasets (see its README.md)")
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
 def _xquad(root: Path) -> list[Draft]:
     """Each paragraph an article cut into passages; the other languages' paragraphs are translations of the English."""
     drafts = []
@@ -163,7 +155,7 @@ def _abcd(root: Path) -> list[Draft]:
 
 def _bitext(root: Path) -> list[Draft]:
     """Agent answers: one article per answer, one section per paragraph (short lines packed together)."""
-    rows = _read_csv(root / "bitext-customer-support" / "Bitext_Sample_Customer_Support_Training_Dataset.csv")
+    rows = read_csv(root / "bitext-customer-support" / "Bitext_Sample_Customer_Support_Training_Dataset.csv")
     drafts = []
     for i, row in enumerate(rows):
         paragraphs = [_clean(p) for p in re.split(r"\r?\n\s*\n", row.get("response") or "")]
@@ -185,7 +177,7 @@ def _tickets_multilang(root: Path) -> list[Draft]:
     """One article per ticket: the customer's message and the agent's answer (CC BY-NC: read, never copied)."""
     drafts = []
     for rel in ("dataset-tickets-multi-lang-4-20k.prefix.csv", "aa_dataset-tickets-multi-lang-5-2-50-version.prefix.csv"):
-        for i, row in enumerate(_read_csv(root / "tickets-multilang" / rel)):
+        for i, row in enumerate(read_csv(root / "tickets-multilang" / rel)):
             texts = tuple(_clean(row.get(field) or "") for field in ("body", "answer"))
             title = _clean(row.get("subject") or "") or _label(row.get("queue") or "ticket")
             drafts.append(Draft("tickets-multilang", f"{rel[:6]}-{i}", title, (row.get("language") or "en").strip(),
@@ -194,7 +186,7 @@ def _tickets_multilang(root: Path) -> list[Draft]:
 
 
 def _banking77(root: Path) -> list[Draft]:
-    rows = _read_csv(root / "banking77" / "train.csv")  # test.csv is the query side
+    rows = read_csv(root / "banking77" / "train.csv")  # test.csv is the query side
     return _grouped("banking77", "en", [(r["text"], r["category"]) for r in rows])
 
 
@@ -236,14 +228,14 @@ def _umsab(root: Path) -> list[Draft]:
 
 
 def _itsm(root: Path) -> list[Draft]:
-    rows = _read_csv(root / "itsm-ticket-assignment" / "input_data.csv")
+    rows = read_csv(root / "itsm-ticket-assignment" / "input_data.csv")
     pairs = [(f"{r.get('Short description') or ''}. {r.get('Description') or ''}", r.get("Assignment group") or "it")
              for r in rows]
     return _grouped("itsm-ticket-assignment", "en", pairs, min_chars=20)
 
 
 def _endava(root: Path) -> list[Draft]:
-    rows = _read_csv(root / "endava-support-tickets" / "all_tickets.subset.csv")
+    rows = read_csv(root / "endava-support-tickets" / "all_tickets.subset.csv")
     pairs = [(f"{r.get('title') or ''} {r.get('body') or ''}", f"category {r.get('category') or '?'}") for r in rows]
     return _grouped("endava-support-tickets", "en", pairs, min_chars=20)
 
@@ -362,7 +354,7 @@ def draw_queries(n: int, seed: int = 6, root: Path = DATASETS) -> list[Query]:
         data = json.loads(path.read_text(encoding="utf-8"))["data"]
         streams.append([Query(_clean(qa["question"]), language, "xquad") for a in data for p in a["paragraphs"]
                         for qa in p["qas"]])
-    streams.append([Query(_clean(r["text"]), "en", "banking77") for r in _read_csv(root / "banking77" / "test.csv")])
+    streams.append([Query(_clean(r["text"]), "en", "banking77") for r in read_csv(root / "banking77" / "test.csv")])
     for i, stream in enumerate(streams):
         random.Random(f"{seed}:queries:{i}").shuffle(stream)
     drawn = [q for group in zip(*streams, strict=False) for q in group]

@@ -41,17 +41,18 @@ class BenchTicket:
         return f"{self.subject}\n{self.text}" if self.subject else self.text
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """A data set's CSV rows; utf-8-sig because some of them were saved with a byte-order mark."""
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: the benchmark reads shared/datasets (see its README.md)")
-    with path.open(encoding="utf-8", newline="") as fh:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
 def _bitext(root: Path) -> list[BenchTicket]:
     seen: set[str] = set()
     out = []
-    for row in _read_csv(root / BITEXT):
+    for row in read_csv(root / BITEXT):
         text = (row.get("instruction") or "").strip()
         if text and len(text) <= MAX_CHARS and text not in seen:
             seen.add(text)
@@ -63,7 +64,7 @@ def _multilang(root: Path) -> list[BenchTicket]:
     seen: set[str] = set()
     out = []
     for rel in MULTILANG:
-        for row in _read_csv(root / rel):
+        for row in read_csv(root / rel):
             # The data set writes line breaks as literal "\n" sequences.
             body = (row.get("body") or "").replace("\\n", "\n").strip()
             subject = (row.get("subject") or "").replace("\\n", " ").strip() or None
