@@ -36,6 +36,7 @@ from sklearn.svm import SVC
 
 from engine.errors import InvalidInput, ModelError
 from engine.models.encoders import vector_space
+from engine.models.fast_heads import Proba, compile_proba, numpy_form, probe_rows, svc_decision
 
 ACTIVE_FILE = "ACTIVE"
 SUPPORT_FILE = "support.npy"
@@ -69,6 +70,17 @@ class SoftmaxSVC(SVC):
         if votes.ndim == 1:  # two classes: one signed margin
             votes = np.column_stack([-votes, votes])
         return softmax(votes, axis=1)
+
+    def numpy_proba(self) -> Proba | None:
+        decision = svc_decision(self)
+        if decision is None:
+            return None
+
+        def proba(x: np.ndarray) -> np.ndarray:
+            votes = decision(x)
+            return softmax(np.column_stack([-votes, votes]) if votes.ndim == 1 else votes, axis=1)
+
+        return proba
 
 
 def build_estimator(kind: str, c: float, neighbours: int = 10, early_stopping: bool = True) -> ClassifierMixin:
@@ -127,11 +139,19 @@ class TemperatureScaled:
         self.inverse_temperature = inverse_temperature
         self.classes_ = estimator.classes_
 
+    @property
+    def n_features_in_(self) -> int:
+        return int(self.estimator.n_features_in_)
+
     def rescale(self, probs: np.ndarray) -> np.ndarray:
         return softmax(self.inverse_temperature * _log(probs), axis=1)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         return self.rescale(self.estimator.predict_proba(x))
+
+    def numpy_proba(self) -> Proba | None:
+        inner = numpy_form(self.estimator)
+        return None if inner is None else lambda x: self.rescale(inner(x))
 
 
 @dataclass(frozen=True)
@@ -184,8 +204,16 @@ class Head:
         self.labels: tuple[str, ...] = tuple(str(c) for c in estimator.classes_)
         # Calibrated out-of-fold predictions of a freshly fitted head (not saved): eval reads them.
         self.held_out: HeldOut | None = None
+        # Requests take the numpy form of the head where it matches scikit-learn (engine/models/fast_heads.py).
+        self._fast = compile_proba(estimator, probe_rows(support, estimator.n_features_in_))
+
+    @property
+    def compiled(self) -> bool:
+        return self._fast is not None
 
     def predict_proba(self, embeddings: np.ndarray) -> np.ndarray:
+        if self._fast is not None:
+            return self._fast(embeddings)
         return self._estimator.predict_proba(embeddings)
 
     def scope_score(self, embeddings: np.ndarray, probs: np.ndarray | None = None) -> np.ndarray:

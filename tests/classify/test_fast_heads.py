@@ -1,0 +1,57 @@
+"""The numpy form of a head must give scikit-learn's answers, or not be used at all."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+
+from engine.models.fast_heads import PARITY_TOLERANCE, compile_proba, probe_rows
+from engine.models.heads import HEAD_KINDS, Head, fit_head
+from engine.settings import PACKAGE_DIR
+
+
+def _data(n_classes: int) -> tuple[np.ndarray, list[str]]:
+    x, y = make_classification(300, 24, n_informative=10, n_classes=n_classes, random_state=n_classes)
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32), [f"c{v}" for v in y]
+
+
+@pytest.mark.parametrize("n_classes", [2, 5])
+@pytest.mark.parametrize("kind", HEAD_KINDS)
+def test_every_head_kind_is_compiled_and_agrees_with_scikit_learn(kind: str, n_classes: int) -> None:
+    x, labels = _data(n_classes)
+    head = fit_head("t", x, labels, labels, "multilingual-e5-small/test", kind=kind)
+    assert head.compiled
+    queries = probe_rows(x, x.shape[1], seed=7).astype(np.float32)
+    expected = head._estimator.predict_proba(queries)
+    np.testing.assert_allclose(head.predict_proba(queries), expected, atol=PARITY_TOLERANCE)
+    # Exact training examples: kNN's zero distance takes scikit-learn's special case.
+    np.testing.assert_allclose(head.predict_proba(x[:20]), head._estimator.predict_proba(x[:20]), atol=PARITY_TOLERANCE)
+
+
+def test_the_shipped_sentiment_head_is_compiled() -> None:
+    head = Head.load(PACKAGE_DIR / "assets" / "sentiment-v1", "multilingual-e5-small/test")
+    assert head.compiled
+    queries = probe_rows(np.zeros((0, 0)), 384, seed=3)
+    np.testing.assert_allclose(head.predict_proba(queries), head._estimator.predict_proba(queries), atol=PARITY_TOLERANCE)
+
+
+def test_an_estimator_without_a_numpy_form_keeps_the_scikit_learn_path() -> None:
+    x, labels = _data(3)
+    forest = RandomForestClassifier(10, random_state=0).fit(x, labels)
+    assert compile_proba(forest, probe_rows(x, x.shape[1])) is None
+
+
+class ReversedLogisticRegression(LogisticRegression):
+    """A subclass whose probabilities are not the ones its fitted weights give."""
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return super().predict_proba(x)[:, ::-1]
+
+
+def test_a_numpy_form_that_disagrees_is_refused() -> None:
+    x, labels = _data(3)
+    model = ReversedLogisticRegression().fit(x, labels)
+    assert compile_proba(model, probe_rows(x, x.shape[1])) is None
