@@ -60,7 +60,7 @@ def _bitext(root: Path) -> list[BenchTicket]:
     return out
 
 
-def _multilang(root: Path) -> list[BenchTicket]:
+def multilang_tickets(root: Path) -> list[BenchTicket]:
     seen: set[str] = set()
     out = []
     for rel in MULTILANG:
@@ -78,7 +78,7 @@ def draw_tickets(n: int, seed: int = 6, root: Path = DATASETS) -> list[BenchTick
     """``n`` tickets, the same ones for the same seed; a smaller ``n`` gives a prefix of a larger draw."""
     if n < 1:
         raise ValueError(f"n must be at least 1; got {n}")
-    sources = [_bitext(root), _multilang(root)]
+    sources = [_bitext(root), multilang_tickets(root)]
     for i, pool in enumerate(sources):
         random.Random(f"{seed}:{i}").shuffle(pool)
     interleaved = [t for pair in zip(*sources, strict=False) for t in pair]

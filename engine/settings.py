@@ -79,9 +79,16 @@ class Settings(BaseSettings):
 
     languages: list[str] = Field(
         default=["en", "de", "es", "fr", "it", "pt", "nl", "hr", "bs", "sr", "sl", "pl", "cs", "sv", "da"],
-        description="Languages py3langid chooses among; langdetect knows 55 but is damped outside these.",
+        description="Languages this helpdesk expects: favoured by language_prior, never the only ones reported.",
     )
     min_language_chars: int = Field(default=12, ge=1, description="Fewer letters than this give 'und'.")
+    language_prior: float = Field(
+        default=50.0, ge=1.0, description="Factor on the likelihood of an expected language (1 = no preference)."
+    )
+    language_second_opinion_below: float = Field(
+        default=0.9, ge=0.0, le=1.0,
+        description="py3langid confidence below which langdetect is asked too (0 = never, 1 = always).",
+    )
 
     top_k_articles: int = Field(default=5, ge=1, le=50)
     retrieval_threshold: float = Field(

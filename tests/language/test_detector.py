@@ -6,7 +6,8 @@ from engine.models.registry import ModelRegistry
 
 @pytest.fixture(scope="module")
 def detector(registry: ModelRegistry) -> LanguageDetector:
-    return LanguageDetector(registry, registry.settings.min_language_chars, registry.settings.languages)
+    s = registry.settings
+    return LanguageDetector(registry, s.min_language_chars, s.languages, s.language_prior, s.language_second_opinion_below)
 
 
 @pytest.mark.parametrize(
@@ -36,3 +37,29 @@ def test_deterministic(detector: LanguageDetector) -> None:
 def test_locale_prior_breaks_close_calls(detector: LanguageDetector) -> None:
     text = "Mi pedido no ha llegado todavía"
     assert detector.detect(text, "es-ES").confidence > detector.detect(text).confidence
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Мой заказ до сих пор не пришёл, хотя я оплатил его две недели назад.", "ru"),
+        ("لم يصل طلبي بعد، وقد دفعت ثمنه قبل أسبوعين.", "ar"),
+        ("我的订单还没到", "zh"),
+        ("注文した商品がまだ届きません", "ja"),
+        ("Siparişim hâlâ gelmedi, iki hafta önce ödedim.", "tr"),
+    ],
+)
+def test_names_languages_the_helpdesk_does_not_expect(
+    registry: ModelRegistry, detector: LanguageDetector, text: str, code: str
+) -> None:
+    """A ticket in an unexpected language must be named, not forced into the nearest expected one."""
+    assert code not in registry.settings.languages
+    assert detector.detect(text).code == code
+
+
+def test_expected_languages_win_close_short_calls(registry: ModelRegistry) -> None:
+    """Without the prior py3langid reads this short Spanish line as Galician."""
+    s = registry.settings
+    text = "Mi pedido no ha llegado todavía"
+    assert registry.langid.rank(text)[0][0] != "es"
+    assert LanguageDetector(registry, s.min_language_chars, ["es", "en"], 50.0, 0.0).detect(text).code == "es"
