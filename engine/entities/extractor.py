@@ -14,7 +14,9 @@ from engine.types import Span
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Doc
 
+PIPE_BATCH = 64
 KEPT_MODEL_LABELS = {"PERSON", "PER", "ORG", "GPE", "LOC", "DATE", "MONEY", "PRODUCT"}
 RULE_ONLY_LABELS = {"ORDER_NUMBER", "PRODUCT"}  # labels the statistical NER never produces
 CURRENCY_WORDS = ["€", "$", "£", "eur", "euro", "euros", "eura", "usd", "gbp", "chf", "kn", "dollars", "pounds"]
@@ -72,21 +74,31 @@ class EntityExtractor:
         return self._pipelines[language]
 
     def run(self, texts: list[str], languages: list[str]) -> list[tuple[tuple[Span, ...], tuple[Span, ...]]]:
-        """Per text: (entities, pii spans). PII spans are never reported as entities too."""
-        out = []
-        for text, language in zip(texts, languages, strict=True):
-            pii = find_pii(text)
-            nlp = self._pipeline(language if language != "und" else "xx")
+        """Per text: (entities, pii spans). PII spans are never reported as entities too.
+
+        Texts go through spaCy's ``pipe`` one language at a time: batched, NER is about twice as fast.
+        """
+        by_language: dict[str, list[int]] = {}
+        for i, language in enumerate(languages):
+            by_language.setdefault(language if language != "und" else "xx", []).append(i)
+        out: list[tuple[tuple[Span, ...], tuple[Span, ...]]] = [((), ())] * len(texts)
+        for language, rows in by_language.items():
+            nlp = self._pipeline(language)
             statistical = "ner" in nlp.pipe_names
-            doc = nlp(text)
-            entities = []
-            for ent in doc.ents:
-                if ent.label_ not in KEPT_MODEL_LABELS | {"ORDER_NUMBER"}:
-                    continue
-                if any(ent.start_char < p.end and p.start < ent.end_char for p in pii):
-                    continue
-                label = "PERSON" if ent.label_ == "PER" else ent.label_
-                source = "model" if statistical and label not in RULE_ONLY_LABELS else "rules"
-                entities.append(Span(label, ent.text, ent.start_char, ent.end_char, source))
-            out.append((tuple(entities), tuple(pii)))
+            for i, doc in zip(rows, nlp.pipe([texts[i] for i in rows], batch_size=PIPE_BATCH), strict=True):
+                pii = find_pii(texts[i])
+                out[i] = (tuple(self._entities(doc, pii, statistical)), tuple(pii))
         return out
+
+    @staticmethod
+    def _entities(doc: Doc, pii: list[Span], statistical: bool) -> list[Span]:
+        entities = []
+        for ent in doc.ents:
+            if ent.label_ not in KEPT_MODEL_LABELS | {"ORDER_NUMBER"}:
+                continue
+            if any(ent.start_char < p.end and p.start < ent.end_char for p in pii):
+                continue
+            label = "PERSON" if ent.label_ == "PER" else ent.label_
+            source = "model" if statistical and label not in RULE_ONLY_LABELS else "rules"
+            entities.append(Span(label, ent.text, ent.start_char, ent.end_char, source))
+        return entities
