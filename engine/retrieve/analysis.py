@@ -48,18 +48,45 @@ def _stemmer(language: str) -> snowballstemmer.Stemmer | None:
     return snowballstemmer.stemmer(name) if name else None
 
 
-def _cjk_grams(run: str) -> list[str]:
-    return list(run) + [run[i : i + 2] for i in range(len(run) - 1)]
+def _cjk_grams(run: str) -> list[tuple[int, str]]:
+    """Character unigrams and bigrams of a CJK run, each with its offset in the run."""
+    return [(i, c) for i, c in enumerate(run)] + [(i, run[i : i + 2]) for i in range(len(run) - 1)]
+
+
+def _nfkc_char(c: str) -> str:
+    """NFKC of one character, kept as is where it would expand (so offsets stay one to one)."""
+    n = unicodedata.normalize("NFKC", c)
+    return n if len(n) == 1 else c
+
+
+def _keep(term: str) -> bool:
+    return len(term) > 1 or term.isdigit() or bool(_CJK.match(term))
+
+
+def term_spans(text: str, language: str) -> list[tuple[int, int, str]]:
+    """Every analysed term with its ``[start, end)`` offsets in ``text``, in reading order.
+
+    The offsets let a snippet mark the words a query matched; ``analyse`` is built on
+    this, so BM25 and highlighting can never disagree about what a term is.
+    """
+    spans: list[tuple[int, int, str]] = []
+    for run in _CJK.finditer(text):
+        chars = "".join(_nfkc_char(c) for c in run.group())
+        spans += [(run.start() + i, run.start() + i + len(g), g) for i, g in _cjk_grams(chars)]
+    stop = _stop_words(language)
+    stemmer = _stemmer(language)
+    # CJK runs are blanked with padding of the same length, so word offsets stay those of ``text``.
+    for match in _WORD.finditer(_CJK.sub(lambda m: " " * len(m.group()), text)):
+        for word in _WORD.findall(unicodedata.normalize("NFKC", match.group()).lower()):
+            if word in stop:
+                continue
+            term = stemmer.stemWord(word) if stemmer else word
+            if _keep(term):
+                spans.append((match.start(), match.end(), term))
+    spans.sort(key=lambda s: (s[0], s[1]))
+    return spans
 
 
 def analyse(text: str, language: str) -> list[str]:
     """Lower-cased, NFKC-normalised, stemmed tokens; CJK runs as character n-grams."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    tokens: list[str] = []
-    for run in _CJK.findall(text):
-        tokens += _cjk_grams(run)
-    stop = _stop_words(language)
-    words = [w for w in _WORD.findall(_CJK.sub(" ", text)) if w not in stop]
-    stemmer = _stemmer(language)
-    tokens += stemmer.stemWords(words) if stemmer else words
-    return [t for t in tokens if len(t) > 1 or t.isdigit() or _CJK.match(t)]
+    return [term for _, _, term in term_spans(text, language)]
