@@ -69,7 +69,9 @@ class Pipeline:
             get_translator(settings.translator), settings.agent_name, settings.article_url_template
         )
         self.router = Router(
-            load_policy(settings.routing_file), settings.topic_confidence_threshold, settings.retrieval_threshold
+            load_policy(settings.routing_file),
+            settings.topic_confidence_threshold,
+            settings.answer_confidence_threshold,
         )
 
     def warm_up(self) -> None:
@@ -159,7 +161,7 @@ class Pipeline:
                             sentiment=sentiments[i],
                             entities=found[i][0],
                             articles=tuple(hits[i]),
-                            answer_threshold=self.settings.retrieval_threshold,
+                            answer_threshold=self.settings.answer_confidence_threshold,
                         )
                         for i in range(n)
                     ]

@@ -35,7 +35,14 @@ def article_json(a: ArticleHit) -> dict[str, Any]:
         "topic": a.topic,
         "product": a.product,
         "sources": list(a.sources),
+        "answer_confidence": a.answer_confidence,
+        "highlights": [list(h) for h in a.highlights],
     }
+
+
+def answer_confidence(articles: tuple[ArticleHit, ...] | list[ArticleHit]) -> float:
+    """The query's answer confidence: the top article's (0 when none was found)."""
+    return articles[0].answer_confidence if articles else 0.0
 
 
 def result_to_json(r: TriageResult) -> dict[str, Any]:
@@ -61,6 +68,7 @@ def result_to_json(r: TriageResult) -> dict[str, Any]:
         "entities": _spans(r.entities),
         "pii": _spans(r.pii),
         "articles": [article_json(a) for a in r.articles],
+        "answer_confidence": None if "retrieve" in r.failed_stages else answer_confidence(r.articles),
         "draft": None
         if r.draft is None
         else {

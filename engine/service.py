@@ -8,7 +8,7 @@ from typing import Any
 from engine.batching import BatchObserver, MicroBatcher
 from engine.errors import InvalidInput
 from engine.pipeline import Pipeline
-from engine.result_json import article_json, result_to_json
+from engine.result_json import answer_confidence, article_json, result_to_json
 from engine.retrieve.retriever import SearchFilter
 from engine.settings import Settings
 from engine.store import Feedback, FeedbackStore, TicketStore
@@ -107,7 +107,12 @@ class TriageService:
             )[0]
 
         hits = self.batcher.call(search)
-        return {"query": query, "language": code, "articles": [article_json(h) for h in hits]}
+        return {
+            "query": query,
+            "language": code,
+            "articles": [article_json(h) for h in hits],
+            "answer_confidence": answer_confidence(hits),
+        }
 
     def record_feedback(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Store an agent's correction of a triaged ticket; no model is involved, so not on the worker."""

@@ -91,9 +91,14 @@ class Settings(BaseSettings):
     )
 
     top_k_articles: int = Field(default=5, ge=1, le=50)
-    retrieval_threshold: float = Field(
-        default=0.83, ge=-1.0, le=1.0, description="Best-section similarity an article needs to be quoted as an answer."
+    answer_confidence_threshold: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Answer confidence (calibrated probability that the top article answers) needed to quote it "
+        "in a draft; below it the ticket is handed off (no_confident_article). Replaces retrieval_threshold.",
     )
+    answer_confidence_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "answer-confidence-v1")
     retrieval_mode: Literal["hybrid", "dense", "lexical"] = Field(
         default="dense", description="Dense vectors, BM25, or both fused by reciprocal rank (see README: hybrid loses on cross-lingual KBs)."
     )

@@ -111,6 +111,16 @@ class ArticleHit:
     product: str | None = None
     translation_of: str | None = None
     sources: tuple[str, ...] = ()
+    answer_confidence: float = 0.0
+    """Calibrated probability that this hit answers the query (``engine/retrieve/confidence.py``)."""
+    highlights: tuple[tuple[int, int], ...] = ()
+    """``[start, end)`` offsets into ``snippet`` of the words that matched the query."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.answer_confidence <= 1.0:
+            raise ValueError(f"answer_confidence must lie in [0, 1]; got {self.answer_confidence}")
+        if any(not 0 <= s < e <= len(self.snippet) for s, e in self.highlights):
+            raise ValueError(f"highlights {self.highlights} do not lie inside the snippet")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -90,10 +90,18 @@ class ArticleOut(BaseModel):
     anchor: str
     snippet: str
     score: float = Field(description="Ranking score: similarity plus the topic prior.")
-    similarity: float = Field(description="Cosine similarity of the best section; compared with the answer threshold.")
+    similarity: float = Field(description="Cosine similarity of the best section; one input of answer_confidence.")
     topic: str | None = None
     product: str | None = None
     sources: list[str] = Field(default_factory=list, description="Which retrievers ranked it: dense, lexical.")
+    answer_confidence: float = Field(
+        ge=0, le=1, description="Calibrated probability that this article answers the query (answer_confidence_threshold)."
+    )
+    highlights: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=list,
+        description="[start, end) character offsets into `snippet` of the words that matched the query; "
+        "empty when none did (e.g. a query in another language than the article).",
+    )
 
 
 class DraftOut(BaseModel):
@@ -127,6 +135,9 @@ class TriageOut(BaseModel):
     entities: list[SpanOut]
     pii: list[SpanOut]
     articles: list[ArticleOut]
+    answer_confidence: float | None = Field(
+        ge=0, le=1, description="The top article's answer confidence (0 without articles, null if retrieval failed)."
+    )
     draft: DraftOut | None
     route: RouteOut
     handoff: HandoffOut
@@ -142,6 +153,9 @@ class SuggestOut(BaseModel):
     query: str
     language: str
     articles: list[ArticleOut]
+    answer_confidence: float = Field(
+        ge=0, le=1, description="The top article's answer confidence: below the threshold, suggest contacting support."
+    )
 
 
 class FeedbackIn(BaseModel):

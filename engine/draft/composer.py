@@ -59,6 +59,7 @@ class DraftRequest:
     entities: tuple[Span, ...]
     articles: tuple[ArticleHit, ...]
     answer_threshold: float
+    """The answer confidence the top article needs to be quoted; below it the reply only holds."""
 
 
 class DraftComposer:
@@ -75,7 +76,10 @@ class DraftComposer:
         return [self.compose(r) for r in requests]
 
     def compose(self, req: DraftRequest) -> Draft:
-        answer = next((a for a in req.articles if a.similarity >= req.answer_threshold), None)
+        # Only the top hit: the confidence is calibrated for it, and a lower hit that clears the bar is rare
+        # and then less likely than the top one to be what the customer asked.
+        top = req.articles[0] if req.articles else None
+        answer = top if top is not None and top.answer_confidence >= req.answer_threshold else None
         # Write in the customer's language when both the catalog and the quoted article exist in it.
         language = req.language if catalog(req.language) else FALLBACK_LANGUAGE
         if answer is not None and answer.language != language:

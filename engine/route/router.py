@@ -27,6 +27,7 @@ class RouteInput:
 
 class Router:
     def __init__(self, policy: RoutingPolicy, topic_threshold: float, answer_threshold: float) -> None:
+        """``answer_threshold`` is the answer confidence (a probability) the top article needs."""
         self._policy = policy
         self._topic_threshold = topic_threshold
         self._answer_threshold = answer_threshold
@@ -79,11 +80,13 @@ class Router:
             )
         if topic in p.always_handoff_topics:
             reasons.append(("sensitive_topic", f"{topic} requests are always handled by a person"))
-        best = max((a.similarity for a in x.articles), default=None)
-        if best is None or best < self._answer_threshold:
+        if not x.articles:
+            reasons.append(("no_confident_article", "no KB article was found for the ticket"))
+        elif x.articles[0].answer_confidence < self._answer_threshold:
+            top = x.articles[0]
             reasons.append(
-                ("no_confident_article", "no KB article scores above the answer threshold"
-                 + (f" (best {best:.3f} < {self._answer_threshold:.3f})" if best is not None else ""))
+                ("no_confident_article", f"no KB article is likely to answer: the best, {top.id!r}, answers with "
+                 f"probability {top.answer_confidence:.2f} < {self._answer_threshold:.2f}")
             )
         sensitive = sorted({s.label for s in x.pii if s.label in p.handoff_pii})
         if sensitive:

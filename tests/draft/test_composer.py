@@ -3,7 +3,7 @@ from engine.translate import NoTranslator
 from engine.types import ArticleHit, SentimentResult, Span
 
 
-def hit(language: str = "en", similarity: float = 0.9) -> ArticleHit:
+def hit(language: str = "en", similarity: float = 0.9, confidence: float = 0.9) -> ArticleHit:
     return ArticleHit(
         id=f"delivery-where-is-my-order{'' if language == 'en' else '-' + language}",
         title="Where is my order?",
@@ -14,6 +14,7 @@ def hit(language: str = "en", similarity: float = 0.9) -> ArticleHit:
         body="Open **Orders** to see tracking.\n\n1. Tap the order.\n2. Tap Track.",
         score=similarity,
         similarity=similarity,
+        answer_confidence=confidence,
     )
 
 
@@ -24,7 +25,7 @@ def compose(**kw: object) -> object:
         "sentiment": SentimentResult("negative", -0.7, 0.9),
         "entities": (Span("ORDER_NUMBER", "12345", 0, 5),),
         "articles": (hit(),),
-        "answer_threshold": 0.83,
+        "answer_threshold": 0.5,
     }
     base.update(kw)
     composer = DraftComposer(NoTranslator(), "The Team", "https://help.example/{id}#{anchor}")
@@ -56,8 +57,19 @@ def test_english_article_for_a_croatian_customer_needs_translation() -> None:
 
 
 def test_no_confident_article_gives_a_holding_reply_without_citations() -> None:
-    draft = compose(articles=(hit(similarity=0.5),))
+    draft = compose(articles=(hit(similarity=0.95, confidence=0.2),))
     assert draft.citations == () and "looking into this personally" in draft.text
+    assert "Open Orders" not in draft.text
+
+
+def test_a_confident_article_is_quoted_whatever_its_raw_similarity() -> None:
+    assert compose(articles=(hit(similarity=0.78, confidence=0.7),)).citations
+
+
+def test_only_the_top_article_is_quoted() -> None:
+    # The confidence is calibrated for the top hit; a lower hit is not quoted in its place.
+    draft = compose(articles=(hit(confidence=0.3), hit("hr", confidence=0.9)))
+    assert draft.citations == ()
 
 
 def test_excerpt_keeps_whole_blocks() -> None:

@@ -6,7 +6,9 @@ import pytest
 
 from engine.models.registry import ModelRegistry
 from engine.retrieve import Retriever
+from engine.retrieve.analysis import analyse
 from engine.retrieve.retriever import SearchFilter
+from engine.retrieve.snippets import flatten
 
 pytestmark = pytest.mark.slow
 
@@ -81,3 +83,49 @@ def test_hybrid_and_lexical_modes_say_which_retriever_found_each_hit(ready_regis
         hits = retriever.run(vector, ["en"], 5, texts=[query])[0]
         assert hits[0].id == "technical-camera-not-recording"
         assert set(hits[0].sources) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "answerable"),
+    [
+        ("How do I cancel my Lumio Plus subscription?", "en", True),
+        ("Wie setze ich mein Passwort zurück?", "de", True),
+        ("My Lumio Cam does not record video", "en", True),
+        ("What is the capital of Mongolia?", "en", False),
+        ("Can you recommend a good pizza recipe?", "en", False),
+        ("Mein Auto springt nicht an", "de", False),
+    ],
+)
+def test_answer_confidence_separates_questions_the_kb_answers_from_others(
+    retriever: Retriever, ready_registry: ModelRegistry, text: str, language: str, answerable: bool
+) -> None:
+    hits = search(retriever, ready_registry, text, language, texts=[text])
+    threshold = ready_registry.settings.answer_confidence_threshold
+    assert (hits[0].answer_confidence >= threshold) is answerable, [(h.id, h.answer_confidence) for h in hits]
+    assert all(0.0 <= h.answer_confidence <= 1.0 for h in hits)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("My Lumio Cam does not record video", "en"), ("Wo ist meine Bestellung? Das Paket kommt nicht an.", "de")],
+)
+def test_snippets_mark_the_words_the_query_matched(
+    retriever: Retriever, ready_registry: ModelRegistry, text: str, language: str
+) -> None:
+    top = search(retriever, ready_registry, text, language, texts=[text])[0]
+    assert top.highlights
+    query_terms = set(analyse(text, language))
+    for start, end in top.highlights:
+        assert set(analyse(top.snippet[start:end], top.language)) <= query_terms, top.snippet[start:end]
+
+
+def test_without_the_query_text_snippets_start_the_section_and_mark_nothing(
+    retriever: Retriever, ready_registry: ModelRegistry
+) -> None:
+    text = "My Lumio Cam does not record video"
+    with_text = search(retriever, ready_registry, text, "en", texts=[text])[0]
+    bare = search(retriever, ready_registry, text, "en")[0]
+    assert bare.id == with_text.id and bare.highlights == ()
+    assert bare.snippet.startswith(flatten(bare.body)[:40])
+    # Shared terms are evidence: without them the same hit is less certain.
+    assert bare.answer_confidence < with_text.answer_confidence

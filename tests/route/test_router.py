@@ -5,8 +5,10 @@ from engine.settings import Settings
 from engine.types import ArticleHit, LabelScore, LanguageResult, Prediction, SentimentResult, Span
 
 
-def hit(similarity: float) -> ArticleHit:
-    return ArticleHit("a", "A", "en", "s", "s", "snip", "body", similarity, similarity, "delivery")
+def hit(confidence: float, similarity: float = 0.85) -> ArticleHit:
+    return ArticleHit(
+        "a", "A", "en", "s", "s", "snip", "body", similarity, similarity, "delivery", answer_confidence=confidence
+    )
 
 
 def make(**kw: object) -> RouteInput:
@@ -27,7 +29,7 @@ def make(**kw: object) -> RouteInput:
 
 @pytest.fixture
 def router() -> Router:
-    return Router(load_policy(Settings().routing_file), topic_threshold=0.55, answer_threshold=0.83)
+    return Router(load_policy(Settings().routing_file), topic_threshold=0.55, answer_threshold=0.5)
 
 
 def test_confident_ticket_is_routed_without_handoff(router: Router) -> None:
@@ -42,7 +44,7 @@ def test_confident_ticket_is_routed_without_handoff(router: Router) -> None:
     [
         ({"topic": Prediction("delivery", 0.3)}, "low_topic_confidence"),
         ({"topic": Prediction(None, 0.2)}, "out_of_scope"),
-        ({"articles": (hit(0.5),)}, "no_confident_article"),
+        ({"articles": (hit(0.2),)}, "no_confident_article"),
         ({"articles": ()}, "no_confident_article"),
         ({"pii": (Span("CARD_NUMBER", "4111", 0, 4),)}, "pii_present"),
         (
@@ -62,6 +64,21 @@ def test_each_risk_hands_off_with_its_reason(router: Router, change: dict, reaso
     assert handoff.required
     assert reason in handoff.reasons
     assert len(handoff.details) == len(handoff.reasons)
+
+
+def test_answer_confidence_not_raw_similarity_decides_the_article_handoff(router: Router) -> None:
+    # A high cosine with a close runner-up is no answer; a modest one that stands out is.
+    _, handoff = router.decide(make(articles=(hit(0.3, similarity=0.95), hit(0.1, similarity=0.94))))
+    assert "no_confident_article" in handoff.reasons
+    detail = handoff.details[handoff.reasons.index("no_confident_article")]
+    assert "'a'" in detail and "0.30 < 0.50" in detail
+    _, handoff = router.decide(make(articles=(hit(0.8, similarity=0.78),)))
+    assert "no_confident_article" not in handoff.reasons
+
+
+def test_only_the_top_article_counts(router: Router) -> None:
+    _, handoff = router.decide(make(articles=(hit(0.4), hit(0.9))))
+    assert "no_confident_article" in handoff.reasons
 
 
 def test_email_alone_does_not_force_a_handoff(router: Router) -> None:
