@@ -22,10 +22,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
-def summary_ms(seconds: list[float]) -> dict[str, float]:
-    """p50 / p95 / mean / max of durations given in seconds, in milliseconds."""
+def summary_ms(seconds: list[float], keep: bool = False) -> dict[str, Any]:
+    """p50 / p95 / mean / max of durations given in seconds, in milliseconds; ``keep`` adds each one, in order."""
     ms = [s * 1000 for s in seconds]
     return {
+        **({"each_ms": [round(m, 3) for m in ms]} if keep else {}),
         "n": len(ms),
         "p50_ms": round(percentile(ms, 50), 2),
         "p95_ms": round(percentile(ms, 95), 2),

@@ -7,12 +7,14 @@ from typing import Any
 
 from rich.table import Table
 
+from bench.measure import percentile
+
 # (figure, comparison, threshold, what the target says): the figures issue #6 asks Sift to reach.
 TARGETS: tuple[tuple[str, str, float, str], ...] = (
     ("batch_vs_peer", ">=", 5.0, "throughput >= 5x the naive peer"),
     ("sift_batch_tickets_per_s", ">=", 200.0, "batch triage >= 200 tickets/s on 2 cores"),
-    ("p50_over_encoder", "<=", 1.5, "API p50 <= 1.5x the encoder's forward pass"),
-    ("p95_over_encoder", "<=", 3.0, "API p95 <= 3x the encoder's forward pass"),
+    ("p50_over_encoder", "<=", 1.5, "API latency of a ticket <= 1.5x the encoder's forward pass for it, at p50"),
+    ("p95_over_encoder", "<=", 3.0, "the same ratio <= 3x at p95"),
     ("sift_server_peak_rss_mib", "<=", 1536.0, "serving process peak RSS <= 1.5 GiB"),
 )
 
@@ -21,6 +23,19 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     if a is None or b is None or not b or math.isnan(a) or math.isnan(b):
         return None
     return round(a / b, 2)
+
+
+def per_ticket_ratios(api_ms: list[float], encoder_ms: list[float]) -> dict[str, float | None]:
+    """p50 and p95 over tickets of (API latency of the ticket) / (encoder time for the same ticket).
+
+    The issue compares each ticket with the encoder's time for it: a long e-mail takes longer through the API
+    and through the encoder alike, so a p95 of latencies over a median of encoder times would mostly measure
+    the length mix.
+    """
+    ratios = [a / e for a, e in zip(api_ms, encoder_ms, strict=False) if e > 0]
+    if not ratios:
+        return {"p50": None, "p95": None}
+    return {"p50": round(percentile(ratios, 50), 2), "p95": round(percentile(ratios, 95), 2)}
 
 
 def headline(sift: dict[str, Any], api: dict[str, Any], peer: dict[str, Any]) -> dict[str, Any]:
@@ -43,8 +58,11 @@ def headline(sift: dict[str, Any], api: dict[str, Any], peer: dict[str, Any]) ->
         "sift_batch_process_peak_rss_mib": sift["memory"]["peak_rss_mib"],
         "peer_peak_rss_mib": peer["memory"]["peak_rss_mib"],
     }
-    figures["p50_over_encoder"] = _ratio(figures["api_latency_p50_ms"], figures["encoder_one_ticket_p50_ms"])
-    figures["p95_over_encoder"] = _ratio(figures["api_latency_p95_ms"], figures["encoder_one_ticket_p50_ms"])
+    ratios = per_ticket_ratios(api["latency"].get("each_ms", []), floor.get("each_ms", []))
+    figures["p50_over_encoder"] = ratios["p50"]
+    figures["p95_over_encoder"] = ratios["p95"]
+    figures["api_p50_over_encoder_p50"] = _ratio(figures["api_latency_p50_ms"], figures["encoder_one_ticket_p50_ms"])
+    figures["api_p95_over_encoder_p95"] = _ratio(figures["api_latency_p95_ms"], figures["encoder_one_ticket_p95_ms"])
     figures["batch_vs_peer"] = _ratio(figures["sift_batch_tickets_per_s"], figures["peer_tickets_per_s"])
     figures["api_sequential_vs_peer"] = _ratio(
         figures["sift_api_sequential_tickets_per_s"], figures["peer_tickets_per_s"]
@@ -96,9 +114,12 @@ def table(figures: dict[str, Any], targets: list[dict[str, Any]], meta: dict[str
         ("latency of one ticket, ms", None, None),
         ("Sift API p50 (client side, keep-alive)", "api_latency_p50_ms", ""),
         ("Sift API p95", "api_latency_p95_ms", ""),
-        ("encoder forward pass, one ticket (median)", "encoder_one_ticket_p50_ms", ""),
-        ("API p50 / encoder", "p50_over_encoder", "x"),
-        ("API p95 / encoder", "p95_over_encoder", "x"),
+        ("encoder forward pass, one ticket, p50", "encoder_one_ticket_p50_ms", ""),
+        ("encoder forward pass, one ticket, p95", "encoder_one_ticket_p95_ms", ""),
+        ("API / encoder for the same ticket, p50", "p50_over_encoder", "x"),
+        ("API / encoder for the same ticket, p95", "p95_over_encoder", "x"),
+        ("API p50 / encoder p50", "api_p50_over_encoder_p50", "x"),
+        ("API p95 / encoder p95", "api_p95_over_encoder_p95", "x"),
         ("peer p50 (in-process)", "peer_one_ticket_p50_ms", ""),
         ("peer p95 (in-process)", "peer_one_ticket_p95_ms", ""),
         ("memory, peak RSS MiB", None, None),

@@ -112,7 +112,7 @@ def measure_api(
         "requests": len(latency_tickets),
         "errors": errors,
         "failed_stages": dict(failed),
-        "latency": summary_ms(seconds),
+        "latency": summary_ms(seconds, keep=True),
         "sequential_tickets_per_s": round(len(latency_tickets) / sequential_s, 2) if latency_tickets else None,
         "batch": batch,
         "idle_rss_mib": round(idle_mib, 1),

@@ -103,4 +103,4 @@ def encoder_floor(tickets: list[BenchTicket], warmup: int = 3) -> dict[str, Any]
         t0 = time.perf_counter()
         encoder.encode_queries([text])
         seconds.append(time.perf_counter() - t0)
-    return {"encoder_id": encoder.id, **summary_ms(seconds)}
+    return {"encoder_id": encoder.id, **summary_ms(seconds, keep=True)}

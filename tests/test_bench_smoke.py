@@ -10,7 +10,7 @@ import pytest
 
 from bench.measure import percentile
 from bench.peer import default_encoder_path, is_checkpoint
-from bench.report import check_targets
+from bench.report import check_targets, per_ticket_ratios
 from bench.tickets import DATASETS, draw_tickets
 from engine.models.registry import ModelRegistry
 
@@ -24,6 +24,13 @@ def test_percentile_and_targets() -> None:
     verdict = {t["figure"]: t["met"] for t in check_targets({"batch_vs_peer": 6.0, "p50_over_encoder": 2.0})}
     assert verdict["batch_vs_peer"] is True and verdict["p50_over_encoder"] is False
     assert verdict["sift_batch_tickets_per_s"] is None
+
+
+def test_latency_is_compared_ticket_by_ticket() -> None:
+    # A long ticket slow through both the API and the encoder is not an outlier: every ratio here is 2.
+    ratios = per_ticket_ratios([20.0, 200.0, 40.0], [10.0, 100.0, 20.0])
+    assert ratios == {"p50": 2.0, "p95": 2.0}
+    assert per_ticket_ratios([], []) == {"p50": None, "p95": None}
 
 
 @needs_datasets
