@@ -56,6 +56,7 @@ SCOPE_CONFIDENCE_WEIGHTS = (0.0, 0.02, 0.05, 0.1, 0.2)
 SCOPE_OOS_WEIGHTS = (0.0, 0.5, 1.0)
 FALSE_REJECTION = 0.02
 OOS_MARK = "\x00out-of-scope"
+PREDICT_CHUNK = 1024
 
 
 class SoftmaxSVC(SVC):
@@ -212,9 +213,12 @@ class Head:
         return self._fast is not None
 
     def predict_proba(self, embeddings: np.ndarray) -> np.ndarray:
-        if self._fast is not None:
+        if self._fast is None:
+            return self._estimator.predict_proba(embeddings)
+        if len(embeddings) <= PREDICT_CHUNK:
             return self._fast(embeddings)
-        return self._estimator.predict_proba(embeddings)
+        # kNN and the SVM compare every row with every training example: bound that matrix on large inputs.
+        return np.vstack([self._fast(embeddings[i : i + PREDICT_CHUNK]) for i in range(0, len(embeddings), PREDICT_CHUNK)])
 
     def scope_score(self, embeddings: np.ndarray, probs: np.ndarray | None = None) -> np.ndarray:
         """The out-of-scope rule's score (higher is more in scope); ``probs`` saves predicting twice."""
