@@ -4,7 +4,7 @@ py3langid scores all its 97 languages in about 0.1 ms a ticket; the languages a
 helpdesk expects get a prior factor, so that a short German line is read as German
 rather than Luxembourgish, while a Russian or Arabic ticket is still named as such.
 Where py3langid's confidence stays below ``second_opinion_below`` (short or mixed
-texts, about one ticket in ten) langdetect's distribution is averaged in: it is
+texts) langdetect's distribution is averaged in: it is
 the better judge there but costs 2-10 ms. A channel locale adds a prior too.
 Croatian, Bosnian and Serbian cannot be told apart reliably on short texts: when
 they compete we report the winner and flag it uncertain. eval/language.py measures
@@ -29,7 +29,7 @@ IDEOGRAPH_WEIGHT = 3
 _IDEOGRAPHS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 SHORT_TEXT_LETTERS = 80
 SHORT_TEXT_LANGID_WEIGHT = 0.6
-CANDIDATES = 10  # py3langid's ranking beyond this adds nothing measurable
+CANDIDATES = 10  # past its top ten, py3langid's normalised probabilities are negligible
 # langdetect knows some variants under regional codes; fold them onto ISO 639-1.
 _ALIASES = {"zh-cn": "zh", "zh-tw": "zh", "no": "nb"}
 
