@@ -41,6 +41,7 @@ def index_kb(registry: ModelRegistry, progress: Progress | None = None, full: bo
         full=full,
         index_type=settings.index_type,
         exact_max_chunks=settings.exact_max_chunks,
+        window_sentences=settings.window_sentences,
     )
 
 

@@ -110,7 +110,10 @@ def _print_index_report(report: IndexReport) -> None:
             shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
             out.print(f"  {name}: {shown}")
     why = f"; all re-encoded: {report.full_reason}" if report.full_reason else ""
-    out.print(f"sections: {report.chunks} ({report.encoded} encoded, {report.reused} reused{why})")
+    out.print(
+        f"sections: {report.chunks} and {report.windows} sentence windows "
+        f"({report.encoded} encoded, {report.reused} reused{why})"
+    )
     out.print(f"index: {report.index_type}, {report.folder}")
 
 

@@ -1,13 +1,15 @@
-"""The on-disk KB index: a faiss inner-product index over section chunks.
+"""The on-disk KB index: a faiss inner-product index over section chunks and their sentence windows.
 
 Each build goes to its own folder and a ``CURRENT`` file is swapped atomically
 afterwards, so a running service never reads a half-written index and can pick
-up the new one on reload.
+up the new one on reload. Rows below ``meta["chunks"]`` are sections, in
+``chunks.jsonl`` order; the rows after them are the sections' sentence windows
+(``windows.py``), in ``windows.jsonl`` order.
 
 Builds are incremental. Every chunk's passage text (what the encoder sees) is
 hashed; a chunk whose hash the current build already holds takes its vector
 from that build instead of from the encoder, so editing one article re-encodes
-only its changed sections. Vectors are reused only from a build made by the same
+only its changed sections and their windows. Vectors are reused only from a build made by the same
 encoder. Both index types keep their vectors uncompressed, so reading them back
 from the previous build's faiss file is lossless and no second copy is stored.
 """
@@ -29,11 +31,13 @@ from engine.errors import ModelError, NotReady
 from engine.models.encoders import Encoder, vector_space
 from engine.retrieve.kb import Article, Chunk, chunk_article
 from engine.retrieve.lexical import LEXICAL_DIR, LexicalIndex, build_lexical
+from engine.retrieve.windows import Window, section_windows, window_text
 
 CURRENT = "CURRENT"
 KEEP_BUILDS = 3
 INDEX_FILE = "index.faiss"
 HASHES_FILE = "passage_hashes.json"
+WINDOWS_FILE = "windows.jsonl"
 INDEX_TYPES = ("auto", "flat", "hnsw")
 ENCODE_STEP = 32
 # HNSW graph: 32 links per node and a wide search beam keep recall near exact
@@ -46,10 +50,15 @@ Progress = Callable[[int, int], None]
 """Called with (passages encoded so far, passages to encode)."""
 
 
-def passage_text(article: Article, chunk: Chunk) -> str:
-    """What the encoder and BM25 see: the article's question (title), the section heading, its text."""
+def passage_text(article: Article, chunk: Chunk, text: str | None = None) -> str:
+    """What the encoder and BM25 see: the article's question (title), the section heading, its text.
+
+    ``text`` replaces the section's text with one of its windows: a lone sentence such as "Tap Save."
+    means something only beside the title and heading it sits under.
+    """
+    body = chunk.text if text is None else text
     head = [part for part in (article.title, chunk.section if chunk.section != article.title else "") if part]
-    return "\n".join([". ".join(head), chunk.text]) if head else chunk.text
+    return "\n".join([". ".join(head), body]) if head else body
 
 
 def _digest(text: str) -> str:
@@ -62,13 +71,16 @@ def article_hash(article: Article) -> str:
     return _digest(json.dumps(record, sort_keys=True, ensure_ascii=False))
 
 
-def choose_index_type(n_chunks: int, setting: str = "auto", exact_max_chunks: int = 100_000) -> str:
-    """``flat`` (exact) while a full scan is cheap, ``hnsw`` (approximate, sub-linear) beyond ``exact_max_chunks``."""
+def choose_index_type(n_vectors: int, setting: str = "auto", exact_max_chunks: int = 100_000) -> str:
+    """``flat`` (exact) while a full scan is cheap, ``hnsw`` (approximate, sub-linear) beyond ``exact_max_chunks``.
+
+    Counted in vectors (sections and their windows): that is what a full scan reads.
+    """
     if setting not in INDEX_TYPES:
         raise ValueError(f"index type must be one of {INDEX_TYPES}; got {setting!r}")
     if setting != "auto":
         return setting
-    return "flat" if n_chunks <= exact_max_chunks else "hnsw"
+    return "flat" if n_vectors <= exact_max_chunks else "hnsw"
 
 
 def _empty_index(kind: str, dim: int) -> faiss.Index:
@@ -98,6 +110,7 @@ class IndexReport:
     index_type: str
     articles: int
     chunks: int
+    windows: int
     encoded: int
     reused: int
     added: tuple[str, ...]
@@ -178,16 +191,23 @@ def build_index(
     full: bool = False,
     index_type: str = "auto",
     exact_max_chunks: int = 100_000,
+    window_sentences: int = 1,
 ) -> IndexReport:
-    """Encode the chunks the current build lacks, write a new build folder and make it current.
+    """Encode the passages the current build lacks, write a new build folder and make it current.
 
-    ``full`` re-encodes every chunk (after an encoder upgrade that kept its id, or to rule out a bad build).
+    ``full`` re-encodes every passage (after an encoder upgrade that kept its id, or to rule out a bad build).
+    ``window_sentences`` is the length of the sections' sentence windows; 0 indexes whole sections only.
     """
     chunks = [c for a in articles for c in chunk_article(a)]
     by_id = {a.id: a for a in articles}
-    texts = [passage_text(by_id[c.article_id], c) for c in chunks]
+    section_texts = [passage_text(by_id[c.article_id], c) for c in chunks]
+    windows = [w for row, c in enumerate(chunks) for w in section_windows(row, c.text, window_sentences)]
+    texts = section_texts + [
+        passage_text(by_id[chunks[w.chunk].article_id], chunks[w.chunk], window_text(chunks[w.chunk].text, w))
+        for w in windows
+    ]
     hashes = [_digest(t) for t in texts]
-    kind = choose_index_type(len(chunks), index_type, exact_max_chunks)
+    kind = choose_index_type(len(texts), index_type, exact_max_chunks)
     previous = _previous_build(index_root, encoder.id, full)
     vectors, encoded, reused = _vectors(encoder, texts, hashes, previous, progress)
     index = _empty_index(kind, encoder.dim)
@@ -198,19 +218,24 @@ def build_index(
     folder.mkdir(parents=True)
     faiss.write_index(index, str(folder / INDEX_FILE))
     (folder / HASHES_FILE).write_text(json.dumps(hashes))
-    build_lexical(texts, [by_id[c.article_id].language for c in chunks], folder)
+    build_lexical(section_texts, [by_id[c.article_id].language for c in chunks], folder)
     with (folder / "articles.jsonl").open("w", encoding="utf-8") as fh:
         for a in articles:
             fh.write(json.dumps(asdict(a), ensure_ascii=False) + "\n")
     with (folder / "chunks.jsonl").open("w", encoding="utf-8") as fh:
         for c in chunks:
             fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+    with (folder / WINDOWS_FILE).open("w", encoding="utf-8") as fh:
+        for w in windows:
+            fh.write(json.dumps(asdict(w)) + "\n")
     article_hashes = {a.id: article_hash(a) for a in articles}
     meta = {
         "encoder_id": encoder.id,
         "built_at": stamp,
         "articles": len(articles),
         "chunks": len(chunks),
+        "windows": len(windows),
+        "window_sentences": window_sentences,
         "index_type": kind,
         "encoded": encoded,
         "reused": reused,
@@ -228,6 +253,7 @@ def build_index(
         index_type=kind,
         articles=len(articles),
         chunks=len(chunks),
+        windows=len(windows),
         encoded=encoded,
         reused=reused,
         added=tuple(a for a in article_hashes if a not in old),
@@ -245,7 +271,7 @@ def _prune(index_root: Path, keep: str) -> None:
 
 
 class KBIndex:
-    """A loaded build: the faiss index plus the chunks and articles it points to."""
+    """A loaded build: the faiss index plus the chunks, windows and articles it points to."""
 
     def __init__(self, folder: Path, encoder_id: str) -> None:
         meta = json.loads((folder / "meta.json").read_text())
@@ -269,6 +295,13 @@ class KBIndex:
         self.chunks_of: dict[str, list[int]] = {}
         for i, chunk in enumerate(self.chunks):
             self.chunks_of.setdefault(chunk.article_id, []).append(i)
+        # Builds made before windows existed have no windows file: they hold sections only.
+        windows_file = folder / WINDOWS_FILE
+        lines = windows_file.read_text(encoding="utf-8").splitlines() if windows_file.is_file() else []
+        self.windows = [Window(**w) for w in map(json.loads, lines)]
+        self.windows_of: dict[int, list[int]] = {}
+        for i, window in enumerate(self.windows):
+            self.windows_of.setdefault(window.chunk, []).append(len(self.chunks) + i)
         self.family: dict[str, dict[str, str]] = {}
         for article in self.articles.values():
             self.family.setdefault(article.family, {})[article.language] = article.id
@@ -279,6 +312,13 @@ class KBIndex:
         if not marker.is_file():
             raise NotReady(f"no KB index under {index_root}: run `sift index`")
         return cls(index_root / marker.read_text().strip(), encoder_id)
+
+    def chunk_of(self, row: int) -> int:
+        """The section a faiss row belongs to: itself, or the section of its window."""
+        return row if row < len(self.chunks) else self.windows[row - len(self.chunks)].chunk
+
+    def window(self, row: int) -> Window:
+        return self.windows[row - len(self.chunks)]
 
     def vectors(self, rows: list[int]) -> np.ndarray:
         return self.index.reconstruct_batch(np.asarray(rows, dtype=np.int64))

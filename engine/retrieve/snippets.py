@@ -8,9 +8,10 @@ that "Pakete" in a query matches "Paket" in an article. Highlights are character
 offsets into the returned snippet, not markup, so a UI can render them without
 trusting HTML from the KB.
 
-Across languages a query and a section rarely share a term; the snippet is then
-the section start and has no highlights (sentence vectors are not in the index,
-and encoding sentences per hit would double the request's encoder cost).
+Across languages a query and a section rarely share a term; the snippet then
+starts at the section's sentence window that matched the query best in the dense
+index (``windows.py``), without highlights, or at the section start when the
+section has no windows.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from engine.retrieve.analysis import term_spans
 
 SNIPPET_CHARS = 240
 ELLIPSIS = "…"
-_SENTENCE_END = re.compile(r"(?<=[.!?;:。！？；])\s+|(?<=[。！？；])")
+# Sentence ends, Devanagari danda and Arabic question mark included; shared with the index's windows.
+SENTENCE_END = re.compile(r"(?<=[.!?;:।؟。！？；])\s+|(?<=[。！？；])")
 # Section texts repeat across requests (the KB is finite); analysing one costs ~2 ms.
 _CACHED_SECTIONS = 8192
 
@@ -64,18 +66,22 @@ def _merge(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     return tuple((s, e) for s, e in merged)
 
 
-def best_snippet(section: str, language: str, query_terms: frozenset[str], limit: int = SNIPPET_CHARS) -> Snippet:
+def best_snippet(
+    section: str, language: str, query_terms: frozenset[str], limit: int = SNIPPET_CHARS, dense_start: int = 0
+) -> Snippet:
     """The window of at most ``limit`` characters holding the most distinct query terms.
 
     Among equals, the window whose first match comes soonest after its start: it begins at the
-    sentence that matches. A section that fits comes whole; with no shared term, from its start.
+    sentence that matches. A section that fits comes whole; with no shared term, from ``dense_start``
+    (the offset in the flattened section of the sentence window the dense index matched best).
     """
     flat = flatten(section)
     spans = [s for s in section_terms(flat, language) if s[2] in query_terms] if query_terms else []
-    start, end = 0, _window_end(flat, 0, limit)
+    start = dense_start if not spans and len(flat) > limit else 0
+    end = _window_end(flat, start, limit)
     if spans and end < len(flat):
         best: tuple[int, int] = (0, 0)
-        for candidate in [0] + [m.end() for m in _SENTENCE_END.finditer(flat)]:
+        for candidate in [0] + [m.end() for m in SENTENCE_END.finditer(flat)]:
             stop = _window_end(flat, candidate, limit)
             inside = [(s, term) for s, e, term in spans if s >= candidate and e <= stop]
             if not inside:

@@ -1,4 +1,5 @@
-"""Index builds: incremental re-encoding by passage hash, index type by size, the `sift index` command."""
+"""Index builds: incremental re-encoding by passage hash (sections and their windows), index type by size,
+the `sift index` command."""
 
 from __future__ import annotations
 
@@ -17,14 +18,16 @@ from engine.models.registry import ModelRegistry
 from engine.retrieve import KBIndex, Retriever, build_index, load_kb
 from engine.retrieve.index import CURRENT, choose_index_type, passage_text
 from engine.retrieve.kb import chunk_article
+from engine.retrieve.windows import section_windows
 from engine.settings import REPO_ROOT
 
 SHIPPED = REPO_ROOT / "kb_content"
 MAPS = Path("/proc/self/maps")
 ARTICLES = ("delivery-where-is-my-order", "account-reset-password", "technical-camera-not-recording")
-NEW_ARTICLE = """---
+ARTICLE_TITLE = "How do I update the thermostat firmware?"
+NEW_ARTICLE = f"""---
 id: firmware-update-thermostat
-title: How do I update the thermostat firmware?
+title: {ARTICLE_TITLE}
 language: en
 product: thermostat
 tags: [firmware]
@@ -85,7 +88,7 @@ def test_reindex_encodes_only_changed_sections_and_keeps_search_right(
     root = tmp_path / "index"
     encoder = CountingEncoder(registry.encoder)
     first = build_index(encoder, load_kb(kb), root)
-    assert first.encoded == first.chunks == len(encoder.passages)
+    assert first.encoded == first.chunks + first.windows == len(encoder.passages) and first.windows > first.chunks
     assert first.full_reason == "no previous build" and len(first.added) == len(ARTICLES)
     assert top_ids(registry, root, "my camera does not record video")[0] == "technical-camera-not-recording"
 
@@ -102,16 +105,19 @@ def test_reindex_encodes_only_changed_sections_and_keeps_search_right(
     assert second.changed == ("technical-camera-not-recording",)
     assert second.deleted == ("account-reset-password",)
     assert second.unchanged == 1 and second.full_reason is None
-    # Only the new article's section and the camera article's new section reach the encoder.
-    assert len(encoder.passages) == second.encoded == 2
+    # Only the new article's section and its two sentence windows, and the camera article's new section
+    # (one sentence: no window of its own), reach the encoder.
+    assert len(encoder.passages) == second.encoded == 4
     assert any("Night mode" in p for p in encoder.passages) and any("Firmware" in p for p in encoder.passages)
-    assert second.reused == second.chunks - 2 == sum(len(chunk_article(a)) for a in articles) - 2
+    assert f"{ARTICLE_TITLE}. Update over the app\nKeep it powered for ten minutes." in encoder.passages
+    assert second.reused == second.chunks + second.windows - 4
+    assert second.chunks == sum(len(chunk_article(a)) for a in articles)
 
     # Reused vectors are the ones a full encode gives: the rebuilt index answers as a fresh one would.
     # (int8 activations are scaled per batch, so the same text in another batch moves a hair.)
     index = KBIndex.current(root, encoder.id)
     fresh = registry.encoder.encode_passages([passage_text(a, c) for a in articles for c in chunk_article(a)])
-    assert (index.vectors(list(range(index.index.ntotal))) * fresh).sum(axis=1).min() > 0.998
+    assert (index.vectors(list(range(len(index.chunks)))) * fresh).sum(axis=1).min() > 0.998
     assert "account-reset-password" not in index.articles
     assert top_ids(registry, root, "How do I update the thermostat firmware?")[0] == "firmware-update-thermostat"
     assert "account-reset-password" not in top_ids(registry, root, "I forgot my password")
@@ -130,12 +136,12 @@ def test_full_rebuild_or_another_encoder_re_encodes_everything(
     build_index(registry.encoder, articles, root)
     encoder = CountingEncoder(registry.encoder)
     report = build_index(encoder, articles, root, full=True)
-    assert report.encoded == report.chunks == len(encoder.passages) and report.reused == 0
+    assert report.encoded == report.chunks + report.windows == len(encoder.passages) and report.reused == 0
     assert report.full_reason == "full rebuild requested" and report.unchanged == len(ARTICLES)
 
     other = CountingEncoder(registry.encoder, encoder_id="another-encoder")
     report = build_index(other, articles, root)
-    assert report.encoded == report.chunks and "another-encoder" not in (report.full_reason or "")
+    assert report.encoded == report.chunks + report.windows and "another-encoder" not in (report.full_reason or "")
     assert "was encoded by" in (report.full_reason or "")
     assert json.loads((report.folder / "meta.json").read_text())["encoder_id"] == "another-encoder"
 
@@ -145,9 +151,10 @@ def test_index_type_is_chosen_by_size_recorded_and_searchable(
     registry: ModelRegistry, kb: Path, tmp_path: Path
 ) -> None:
     articles = load_kb(kb)
-    chunks = sum(len(chunk_article(a)) for a in articles)
-    small = build_index(registry.encoder, articles, tmp_path / "small", exact_max_chunks=chunks)
-    large = build_index(registry.encoder, articles, tmp_path / "large", exact_max_chunks=chunks - 1)
+    # Counted in vectors: every section and each of its one-sentence windows.
+    vectors = sum(1 + len(section_windows(0, c.text, 1)) for a in articles for c in chunk_article(a))
+    small = build_index(registry.encoder, articles, tmp_path / "small", exact_max_chunks=vectors)
+    large = build_index(registry.encoder, articles, tmp_path / "large", exact_max_chunks=vectors - 1)
     forced = build_index(registry.encoder, articles, tmp_path / "forced", index_type="flat", exact_max_chunks=1)
     assert (small.index_type, large.index_type, forced.index_type) == ("flat", "hnsw", "flat")
     for root, kind, cls in (
@@ -160,7 +167,7 @@ def test_index_type_is_chosen_by_size_recorded_and_searchable(
             assert str(index.folder / "index.faiss") in MAPS.read_text()
         assert top_ids(registry, root, "Where is my parcel? It has not arrived")[0] == "delivery-where-is-my-order"
     # An incremental build may change the type: vectors are read back from the HNSW build into a flat one.
-    switched = build_index(registry.encoder, articles, tmp_path / "large", exact_max_chunks=chunks)
+    switched = build_index(registry.encoder, articles, tmp_path / "large", exact_max_chunks=vectors)
     assert switched.index_type == "flat" and switched.encoded == 0
 
 
@@ -176,14 +183,16 @@ def test_sift_index_reports_changes_and_full(
     runner = CliRunner()
     first = runner.invoke(app, ["index"])
     assert first.exit_code == 0, first.output
-    assert "3 added" in first.stdout and "no previous build" in first.stdout
+    said = " ".join(first.stdout.split())  # the console wraps long lines
+    assert "3 added" in said and "no previous build" in said and "sentence windows" in said
     (kb / "technical-camera-not-recording.md").unlink()
     second = runner.invoke(app, ["index"])
     assert second.exit_code == 0, second.output
-    assert "1 deleted" in second.stdout and "deleted: technical-camera-not-recording" in second.stdout
-    assert "0 encoded" in second.stdout and "index: flat" in second.stdout
+    said = " ".join(second.stdout.split())
+    assert "1 deleted" in said and "deleted: technical-camera-not-recording" in said
+    assert "0 encoded" in said and "index: flat" in said
     full = runner.invoke(app, ["index", "--full"])
-    assert full.exit_code == 0 and "all re-encoded: full rebuild requested" in full.stdout
+    assert full.exit_code == 0 and "all re-encoded: full rebuild requested" in " ".join(full.stdout.split())
     assert (tmp_path / "data" / "index" / CURRENT).is_file()
 
 
