@@ -63,6 +63,7 @@ class Pipeline:
             settings.topic_prior_weight,
             settings.retrieval_mode,
             {"dense": 1.0, "lexical": settings.lexical_weight},
+            window_weight=settings.window_weight,
         )
         self.entities = EntityExtractor(self.registry, settings.product_names)
         self.drafter = DraftComposer(

@@ -114,7 +114,20 @@ class Settings(BaseSettings):
         description="faiss index of KB sections: exact 'flat', approximate 'hnsw', or 'auto' (flat up to exact_max_chunks).",
     )
     exact_max_chunks: int = Field(
-        default=100_000, ge=1, description="Largest KB (in sections) that index_type 'auto' still searches exactly."
+        default=100_000,
+        ge=1,
+        description="Largest index (in vectors: sections and their sentence windows) that index_type 'auto' "
+        "still searches exactly.",
+    )
+    window_sentences: int = Field(
+        default=1,
+        ge=0,
+        le=10,
+        description="Sentences per window the index holds beside each section (0: sections only); windows "
+        "multiply the vectors by about the sentences per section. Takes effect at the next `sift index`.",
+    )
+    window_weight: float = Field(
+        default=0.4, ge=0.0, le=1.0, description="Share of a section's dense score that comes from its best window."
     )
     lexical_weight: float = Field(
         default=0.5, ge=0.0, le=10.0, description="BM25's weight against dense (1.0) in rank fusion."

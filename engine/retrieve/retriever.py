@@ -3,7 +3,9 @@
 Dense search (faiss over the shared encoder) finds answers across languages;
 BM25 finds exact terms (product names, error codes, order of words) within one.
 Each ranks article families by their best chunk; reciprocal rank fusion merges
-the two. Translations of one article form a family, shown in the customer's
+the two. The dense side scores a section by its own cosine similarity mixed with
+that of its best sentence window (``windows.py``): a question asks about one
+sentence, and a long section's vector blurs it. Translations of one article form a family, shown in the customer's
 language when the KB has that version: a Croatian customer finds the English
 article's Croatian twin.
 
@@ -34,6 +36,8 @@ if TYPE_CHECKING:  # the registry loads the answer-confidence model from this pa
 CANDIDATES_PER_HIT = 10
 RRF_K = 60
 RETRIEVAL_MODES = ("hybrid", "dense", "lexical")
+WINDOW_WEIGHT = 0.4
+"""Share of a section's dense score that comes from its best window (chosen on XQuAD, see eval/retrieval.py)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,43 @@ class _Query:
     """Distinct analysed terms of the query text; empty when no text was given."""
 
 
+@dataclass(frozen=True)
+class _Sections:
+    """One article's sections scored against one query."""
+
+    rows: list[int]
+    similarity: np.ndarray
+    """Cosine similarity of each section: the answer-confidence model's ``similarity`` feature."""
+    score: np.ndarray
+    """The dense ranking score: the cosine mixed with the section's best window's."""
+    window_start: list[int]
+    """Offset of each section's best window in its flattened text (0 for a section without windows)."""
+
+    def best(self) -> int:
+        return int(np.argmax(self.score))
+
+
+def _score_sections(index: KBIndex, article_id: str, vector: np.ndarray, window_weight: float) -> _Sections:
+    rows = index.chunks_of.get(article_id, [])
+    window_rows = [w for row in rows for w in index.windows_of.get(row, [])] if window_weight > 0 else []
+    if not rows:
+        return _Sections([], np.zeros(0), np.zeros(0), [])
+    similarities = index.vectors(rows + window_rows) @ vector
+    section = similarities[: len(rows)]
+    # A section without windows is its own window, so its score is its cosine.
+    best_window = section.copy()
+    starts = [0] * len(rows)
+    seen = np.zeros(len(rows), dtype=bool)
+    position = {row: i for i, row in enumerate(rows)}
+    for window_row, similarity in zip(window_rows, similarities[len(rows) :], strict=True):
+        window = index.window(window_row)
+        i = position[window.chunk]
+        if not seen[i] or similarity > best_window[i]:
+            best_window[i], starts[i], seen[i] = similarity, window.start, True
+    score = (1.0 - window_weight) * section + window_weight * best_window
+    return _Sections(rows, section, score, starts)
+
+
 def _margins(similarities: dict[str, float], hits: list[tuple[str, float]]) -> list[float]:
     """Each hit's similarity minus the best similarity of any other family (candidates and hits)."""
     best = dict(similarities)
@@ -82,10 +123,17 @@ class Retriever:
         mode: str = "hybrid",
         weights: dict[str, float] | None = None,
         confidence: ConfidenceModel | None = None,
+        window_weight: float = WINDOW_WEIGHT,
     ) -> None:
-        """``confidence`` replaces the registry's answer-confidence model (the trainer records features with it)."""
+        """``confidence`` replaces the registry's answer-confidence model (the trainer records features with it).
+
+        ``window_weight`` 0 ranks by whole sections only, as does an index built without windows.
+        """
         if mode not in RETRIEVAL_MODES:
             raise ValueError(f"retrieval mode must be one of {RETRIEVAL_MODES}; got {mode!r}")
+        if not 0.0 <= window_weight <= 1.0:
+            raise ValueError(f"window weight must lie in [0, 1]; got {window_weight}")
+        self._window_weight = window_weight
         self._registry = registry
         self._prior_weight = topic_prior_weight
         self._mode = mode
@@ -135,12 +183,15 @@ class Retriever:
         allowed = search_filter or SearchFilter()
         if index.index.ntotal == 0 or len(queries) == 0:
             return [[] for _ in range(len(queries))]
-        k = min(index.index.ntotal, top_k * CANDIDATES_PER_HIT)
+        # Windows share the candidate list with their sections: widen it by vectors per section, so
+        # that as many sections are nominated as without windows.
+        per_section = -(-index.index.ntotal // max(1, len(index.chunks)))
+        k = min(index.index.ntotal, top_k * CANDIDATES_PER_HIT * per_section)
         scores, rows = index.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
         results = []
         for i in range(len(queries)):
             prior = topic_priors[i] if topic_priors else {}
-            similarities, dense = self._dense_families(index, scores[i], rows[i], allowed, prior)
+            similarities, dense = self._dense_families(index, queries[i], rows[i], allowed, prior)
             rankings: dict[str, dict[str, float]] = {}
             if self._mode in ("dense", "hybrid"):
                 rankings["dense"] = dense
@@ -152,18 +203,32 @@ class Retriever:
         return results
 
     def _dense_families(
-        self, index: KBIndex, scores: np.ndarray, rows: np.ndarray, allowed: SearchFilter, prior: dict[str, float]
+        self, index: KBIndex, vector: np.ndarray, rows: np.ndarray, allowed: SearchFilter, prior: dict[str, float]
     ) -> tuple[dict[str, float], dict[str, float]]:
-        """Each candidate family's best cosine similarity, and the same plus the topic prior (its dense rank)."""
+        """Each candidate family's best section cosine, and its best section score plus the topic prior (its rank).
+
+        The search only nominates articles (a section or a window of theirs came near); each nominee's
+        sections are then scored exactly, windows included.
+        """
         similarities: dict[str, float] = {}
-        ranked: dict[str, float] = {}
-        for score, row in zip(scores, rows, strict=True):
+        best: dict[str, float] = {}
+        topics: dict[str, str] = {}
+        scored: set[str] = set()
+        for row in rows:
             if row < 0:
                 continue
-            article = index.articles[index.chunks[row].article_id]
-            if allowed.allows(article) and article.family not in similarities:
-                similarities[article.family] = float(score)
-                ranked[article.family] = float(score) + self._prior_weight * prior.get(article.topic or "", 0.0)
+            article = index.articles[index.chunks[index.chunk_of(int(row))].article_id]
+            if article.id in scored or not allowed.allows(article):
+                continue
+            scored.add(article.id)
+            sections = _score_sections(index, article.id, vector, self._window_weight)
+            if not sections.rows:
+                continue
+            family = article.family
+            similarities[family] = max(similarities.get(family, -1.0), float(sections.similarity.max()))
+            best[family] = max(best.get(family, -1.0), float(sections.score.max()))
+            topics.setdefault(family, article.topic or "")
+        ranked = {f: score + self._prior_weight * prior.get(topics[f], 0.0) for f, score in best.items()}
         return similarities, ranked
 
     @staticmethod
@@ -204,7 +269,7 @@ class Retriever:
     ) -> list[ArticleHit]:
         fused = self._fuse(rankings)
         ranked = sorted(fused, key=lambda f: -fused[f])[:top_k]
-        found: list[tuple[str, float, Article, Chunk]] = []
+        found: list[tuple[str, float, Article, Chunk, int]] = []
         for family in ranked:
             versions = [index.articles[a] for a in index.family[family].values()]
             versions = [a for a in versions if allowed.allows(a)]
@@ -212,20 +277,23 @@ class Retriever:
             preferred = [a for a in versions if a.language == query.language] or [
                 a for a in versions if a.id == family
             ] or versions
-            best: tuple[float, Article, Chunk] | None = None
+            # The section shown is the best-scoring one; the similarity fed to answer confidence stays
+            # the best section cosine, the feature its model was fitted on.
+            best: tuple[float, float, Article, Chunk, int] | None = None
             for article in preferred:
-                rows_of = index.chunks_of.get(article.id, [])
-                if not rows_of:
+                sections = _score_sections(index, article.id, query.vector, self._window_weight)
+                if not sections.rows:
                     continue
-                chunk_scores = index.vectors(rows_of) @ query.vector
-                j = int(np.argmax(chunk_scores))
-                if best is None or chunk_scores[j] > best[0]:
-                    best = (float(chunk_scores[j]), article, index.chunks[rows_of[j]])
+                j = sections.best()
+                if best is None or sections.score[j] > best[0]:
+                    chunk = index.chunks[sections.rows[j]]
+                    best = (float(sections.score[j]), float(sections.similarity.max()), article, chunk,
+                            sections.window_start[j])
             if best is not None:
-                found.append((family, *best))
+                found.append((family, *best[1:]))
         if not found:
             return []
-        margins = _margins(similarities, [(family, similarity) for family, similarity, _, _ in found])
+        margins = _margins(similarities, [(family, similarity) for family, similarity, *_ in found])
         signals = [
             HitSignals(
                 similarity=similarity,
@@ -234,12 +302,12 @@ class Retriever:
                 same_language=article.language == query.language,
                 query_terms=len(query.terms),
             )
-            for (_, similarity, article, chunk), margin in zip(found, margins, strict=True)
+            for (_, similarity, article, chunk, _), margin in zip(found, margins, strict=True)
         ]
         confidences = self.confidence.probability(feature_matrix(signals))
         hits = []
-        for (family, similarity, article, chunk), confidence in zip(found, confidences, strict=True):
-            passage = best_snippet(chunk.text, article.language, query.terms)
+        for (family, similarity, article, chunk, window_start), confidence in zip(found, confidences, strict=True):
+            passage = best_snippet(chunk.text, article.language, query.terms, dense_start=window_start)
             hits.append(
                 ArticleHit(
                     id=article.id,
