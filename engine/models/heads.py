@@ -30,7 +30,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
@@ -48,11 +48,15 @@ HEAD_KINDS = ("logreg", "logreg+knn", "mlp", "logreg+knn+mlp", "logreg+knn+svm")
 SVM_C = 10.0
 MLP_HIDDEN = 512
 MLP_ALPHA = 0.1
-# Out of scope: score = neighbour similarity + w * confidence - lambda * similarity to known out-of-scope
-# examples. Without such examples w is fixed (eval/classify.py measured 0.1 best on CLINC150 validation);
-# with them, (w, lambda) come from this grid, whichever rejects most of them at the same in-scope cost.
+# Out of scope: score = neighbour similarity + w * confidence + mu * largest logistic-regression logit
+# - lambda * similarity to known out-of-scope examples. mu is relative: the logit is first scaled to the
+# spread of neighbour similarity on held-out in-scope examples. Without out-of-scope examples w and mu are
+# fixed (cross-validation on CLINC150 train + oos_train: 0.1 and 1.0); with them, (w, mu, lambda) come from
+# these grids, whichever rejects most of them at the same in-scope cost.
 SCOPE_CONFIDENCE_WEIGHT = 0.1
 SCOPE_CONFIDENCE_WEIGHTS = (0.0, 0.02, 0.05, 0.1, 0.2)
+SCOPE_LOGIT_WEIGHT = 1.0
+SCOPE_LOGIT_WEIGHTS = (0.0, 0.5, 1.0, 2.0)
 SCOPE_OOS_WEIGHTS = (0.0, 0.5, 1.0)
 FALSE_REJECTION = 0.02
 OOS_MARK = "\x00out-of-scope"
@@ -155,6 +159,26 @@ class TemperatureScaled:
         return None if inner is None else lambda x: self.rescale(inner(x))
 
 
+def max_logit(estimator: ClassifierMixin) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The largest class logit of the head's standardised logistic regression, in numpy; None without one.
+
+    Softmax divides away how strongly a query matches any class: a query far from every
+    class can still have one clear winner. The raw logit keeps that strength, so it
+    separates out-of-scope queries better than the probability (CLINC150, eval/classify.py).
+    """
+    member = estimator.estimator if isinstance(estimator, TemperatureScaled) else estimator
+    if isinstance(member, VotingClassifier):
+        member = member.named_estimators_.get("logreg")
+    if not isinstance(member, Pipeline) or not isinstance(member[-1], LogisticRegression):
+        return None
+    scaler, model = member[0], member[-1]
+    if not isinstance(scaler, StandardScaler) or len(model.classes_) < 3:  # two classes: one signed logit
+        return None
+    mean, scale = scaler.mean_, scaler.scale_
+    coef, intercept = model.coef_.T.astype(np.float64), model.intercept_.astype(np.float64)
+    return lambda x: (((x - mean) / scale) @ coef + intercept).max(axis=1)
+
+
 @dataclass(frozen=True)
 class HeadMeta:
     name: str
@@ -172,6 +196,8 @@ class HeadMeta:
     scope_threshold: float = -1.0
     scope_confidence_weight: float = 0.0
     scope_oos_weight: float = 0.0
+    # + scope_logit_weight * the largest logistic-regression logit (absent from heads saved before it: 0).
+    scope_logit_weight: float = 0.0
     n_out_of_scope: int = 0
     provenance: dict[str, object] = field(default_factory=dict)
 
@@ -207,6 +233,8 @@ class Head:
         self.held_out: HeldOut | None = None
         # Requests take the numpy form of the head where it matches scikit-learn (engine/models/fast_heads.py).
         self._fast = compile_proba(estimator, probe_rows(support, estimator.n_features_in_))
+        # The scope rule's logit term (see max_logit); None for heads without a logistic regression.
+        self.max_logit = max_logit(estimator)
 
     @property
     def compiled(self) -> bool:
@@ -226,6 +254,8 @@ class Head:
         if self.meta.scope_confidence_weight:
             probs = self.predict_proba(embeddings) if probs is None else probs
             score += self.meta.scope_confidence_weight * probs.max(axis=1)
+        if self.meta.scope_logit_weight and self.max_logit is not None:
+            score += self.meta.scope_logit_weight * self.max_logit(embeddings)
         if self.meta.scope_oos_weight and len(self.oos_support):
             score -= self.meta.scope_oos_weight * scope_scores(embeddings, self.oos_support)
         return score
@@ -294,6 +324,8 @@ class HeldOut:
     near: np.ndarray  # neighbour similarity to the fold's training examples
     oos_probs: np.ndarray
     oos_near: np.ndarray
+    logit: np.ndarray | None = None  # largest logistic-regression logit (see max_logit); None without one
+    oos_logit: np.ndarray | None = None
 
 
 def cross_validate(
@@ -305,16 +337,25 @@ def cross_validate(
     near = np.zeros(len(y), dtype=np.float32)
     oos_probs = np.zeros((len(oos), len(classes)))
     oos_near = np.zeros(len(oos), dtype=np.float32)
+    logit: np.ndarray | None = np.zeros(len(y))
+    oos_logit = np.zeros(len(oos))
     oos_fold = np.arange(len(oos)) % folds
     for f, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y)):
         model = build().fit(x[train], y[train])
         probs[test] = model.predict_proba(x[test])
         near[test] = scope_scores(x[test], x[train])
+        strength = max_logit(model)
+        if strength is None:
+            logit = None
+        elif logit is not None:
+            logit[test] = strength(x[test])
         mine = oos_fold == f
         if mine.any():
             oos_probs[mine] = model.predict_proba(oos[mine])
             oos_near[mine] = scope_scores(oos[mine], x[train])
-    return HeldOut(probs, near, oos_probs, oos_near)
+            if strength is not None:
+                oos_logit[mine] = strength(oos[mine])
+    return HeldOut(probs, near, oos_probs, oos_near, logit, None if logit is None else oos_logit)
 
 
 @dataclass(frozen=True)
@@ -324,6 +365,13 @@ class ScopeRule:
     oos_weight: float
     rejected_in_scope: float  # share of held-out in-scope examples the rule rejects
     oos_recall: float | None  # share of the out-of-scope examples it rejects
+    logit_weight: float = 0.0  # on the raw logit (the relative weight times the scale)
+
+
+def logit_scale(near: np.ndarray, logit: np.ndarray) -> float:
+    """Raw weight per unit of relative logit weight: the logit spans a far wider range than similarity."""
+    spread = float(np.std(logit))
+    return float(np.std(near)) / spread if spread > 0 else 0.0
 
 
 def choose_scope_rule(
@@ -335,35 +383,44 @@ def choose_scope_rule(
     near_oos: np.ndarray | None = None,
     oos_near_oos: np.ndarray | None = None,
     false_rejection: float = FALSE_REJECTION,
+    logit: np.ndarray | None = None,
+    oos_logit: np.ndarray | None = None,
 ) -> ScopeRule:
     """The threshold that rejects ``false_rejection`` of the correctly classified held-out examples.
 
     Given out-of-scope examples (``oos_*``), the weights are those that reject most of
     them at that cost; ``near_oos``/``oos_near_oos`` are similarities to the known
-    out-of-scope examples (the latter leaving each example out).
+    out-of-scope examples (the latter leaving each example out), ``logit``/``oos_logit``
+    the largest logistic-regression logits. A few dozen examples leave many weights
+    tied on that count; of those, the one ranking them lowest against the held-out
+    in-scope examples wins.
     """
     has_oos = len(oos_near) > 0
     use_oos_sim = has_oos and near_oos is not None and oos_near_oos is not None
+    reference = correct if correct.any() else np.ones_like(correct)
+    scale = logit_scale(near[reference], logit[reference]) if logit is not None else 0.0
     grid = [
-        (w, lam)
+        (w, mu * scale, lam)
         for w in (SCOPE_CONFIDENCE_WEIGHTS if has_oos else (SCOPE_CONFIDENCE_WEIGHT,))
+        for mu in ((SCOPE_LOGIT_WEIGHTS if has_oos else (SCOPE_LOGIT_WEIGHT,)) if scale else (0.0,))
         for lam in (SCOPE_OOS_WEIGHTS if use_oos_sim else (0.0,))
     ]
-    reference = correct if correct.any() else np.ones_like(correct)
     best: ScopeRule | None = None
-    best_key: tuple[float, ...] | None = None
-    for w, lam in grid:
-        inside = near + w * confidence - (lam * near_oos if lam else 0.0)
+    best_key: tuple[float, float] | None = None
+    for w, mu, lam in grid:
+        inside = near + w * confidence + (mu * logit if mu else 0.0) - (lam * near_oos if lam else 0.0)
         threshold = float(np.quantile(inside[reference], false_rejection))
-        recall = None
+        recall, separation = None, 0.0
         if has_oos:
-            outside = oos_near + w * oos_confidence - (lam * oos_near_oos if lam else 0.0)
+            outside = oos_near + w * oos_confidence + (mu * oos_logit if mu else 0.0)
+            outside = outside - (lam * oos_near_oos if lam else 0.0)
             recall = float((outside < threshold).mean())
-        # Most out-of-scope examples rejected; on a tie the simpler rule nearer the measured default.
-        key = (recall or 0.0, -lam, -abs(w - SCOPE_CONFIDENCE_WEIGHT))
+            ranked = np.sort(inside[reference])
+            separation = float(1.0 - np.searchsorted(ranked, outside).mean() / len(ranked))  # AUROC
+        key = (recall or 0.0, separation)
         if best_key is None or key > best_key:
             best_key = key
-            best = ScopeRule(threshold, w, lam, float((inside < threshold).mean()), recall)
+            best = ScopeRule(threshold, w, lam, float((inside < threshold).mean()), recall, mu)
     assert best is not None
     return best
 
@@ -437,6 +494,8 @@ def fit_head(
             scope_scores(support, oos) if has_oos_sim else None,
             scope_scores(oos, oos, exclude_self=True) if has_oos_sim else None,
             false_rejection,
+            held.logit,
+            held.oos_logit,
         )
         metrics["scope_rejected_in_scope"] = round(rule.rejected_in_scope, 4)
         if rule.oos_recall is not None:
@@ -458,6 +517,7 @@ def fit_head(
         scope_threshold=round(rule.threshold, 5),
         scope_confidence_weight=rule.confidence_weight,
         scope_oos_weight=rule.oos_weight,
+        scope_logit_weight=rule.logit_weight,
         n_out_of_scope=len(oos),
     )
     head = Head(estimator, meta, support, oos if keep_support and rule.oos_weight else None)

@@ -165,12 +165,13 @@ def test_heads_saved_before_the_scope_weights_still_load(data: dict, registry: M
     head = fit_head("topic", x, labels, texts, registry.encoder.id, kind="logreg")
     folder = head.save(tmp_path / "old")
     meta = json.loads((folder / "meta.json").read_text())
-    for key in ("scope_confidence_weight", "scope_oos_weight", "n_out_of_scope"):
+    for key in ("scope_confidence_weight", "scope_oos_weight", "scope_logit_weight", "n_out_of_scope"):
         del meta[key]
     (folder / "meta.json").write_text(json.dumps(meta))
     old = Head.load(folder, registry.encoder.id)
     # The old rule: neighbour similarity alone against the stored threshold.
     assert old.meta.scope_confidence_weight == 0.0 and old.meta.n_out_of_scope == 0
+    assert head.meta.scope_logit_weight > 0.0 and old.meta.scope_logit_weight == 0.0
     assert np.allclose(old.scope_score(x), scope_scores(x, head.support))
     assert np.allclose(old.predict_proba(x), head.predict_proba(x))
 
