@@ -31,10 +31,13 @@ from engine.models.heads import (
     HEAD_KINDS,
     SCOPE_CONFIDENCE_WEIGHT,
     SCOPE_CONFIDENCE_WEIGHTS,
+    SCOPE_LOGIT_WEIGHT,
+    SCOPE_LOGIT_WEIGHTS,
     SCOPE_OOS_WEIGHTS,
     Head,
     choose_scope_rule,
     fit_head,
+    logit_scale,
     scope_scores,
 )
 from engine.models.registry import ModelRegistry
@@ -99,11 +102,13 @@ class Scored:
         self.near = scope_scores(x, head.support)
         self.confidence = self.probs.max(axis=1)
         self.near_oos = scope_scores(x, oos_support)
+        self.logit = head.max_logit(x) if head.max_logit is not None else np.zeros(len(x))
         pred = np.asarray(head.labels)[self.probs.argmax(axis=1)]
         self.correct = pred == np.asarray(truth) if truth is not None else np.zeros(len(x), dtype=bool)
 
-    def score(self, w: float, lam: float) -> np.ndarray:
-        return self.near + w * self.confidence - lam * self.near_oos
+    def score(self, w: float, lam: float, mu: float = 0.0) -> np.ndarray:
+        """The rule's score; ``mu`` weighs the raw logit (as ``scope_logit_weight`` does)."""
+        return self.near + w * self.confidence + mu * self.logit - lam * self.near_oos
 
 
 def outcome(accepted_in: np.ndarray, accepted_oos: np.ndarray, correct: np.ndarray) -> dict[str, float]:
@@ -114,9 +119,9 @@ def outcome(accepted_in: np.ndarray, accepted_oos: np.ndarray, correct: np.ndarr
     }
 
 
-def pick_on_validation(val: Scored, val_oos: Scored, w: float, lam: float) -> tuple[float, float]:
+def pick_on_validation(val: Scored, val_oos: Scored, w: float, lam: float, mu: float) -> tuple[float, float]:
     """On validation only: the threshold with the highest OOS recall that keeps in-scope accuracy >= 0.93."""
-    inside, outside = val.score(w, lam), val_oos.score(w, lam)
+    inside, outside = val.score(w, lam, mu), val_oos.score(w, lam, mu)
     best: tuple[float, float] | None = None
     for threshold in np.unique(np.concatenate([inside, outside])):
         if (val.correct & (inside >= threshold)).mean() >= IN_SCOPE_ACCURACY:
@@ -157,6 +162,7 @@ def run_clinc150(encoder, kind: str, c: float, settings: Settings, console: Cons
         "rule": {
             "confidence_weight": meta.scope_confidence_weight,
             "oos_weight": meta.scope_oos_weight,
+            "logit_weight": meta.scope_logit_weight,
             "threshold": meta.scope_threshold,
             "chosen_on": f"5-fold cross-validation of train + {len(oos_train_t)} oos_train examples",
             "false_rejection_budget": settings.out_of_scope_false_rejection,
@@ -177,35 +183,47 @@ def run_clinc150(encoder, kind: str, c: float, settings: Settings, console: Cons
     held = head.held_out
     assert held is not None
     y = np.asarray(train_y)
+    held_correct = np.asarray(head.labels)[held.probs.argmax(axis=1)] == y
     plain = choose_scope_rule(
-        held.near, held.probs.max(axis=1), np.asarray(head.labels)[held.probs.argmax(axis=1)] == y,
-        np.zeros(0), np.zeros(0), false_rejection=settings.out_of_scope_false_rejection,
+        held.near, held.probs.max(axis=1), held_correct,
+        np.zeros(0), np.zeros(0), false_rejection=settings.out_of_scope_false_rejection, logit=held.logit,
     )
     without_examples = {
-        "rule": {"confidence_weight": plain.confidence_weight, "oos_weight": 0.0, "threshold": round(plain.threshold, 5)},
+        "rule": {"confidence_weight": plain.confidence_weight, "oos_weight": 0.0, "logit_weight": plain.logit_weight,
+                 "threshold": round(plain.threshold, 5)},
         "test": outcome(
-            test.score(plain.confidence_weight, 0.0) >= plain.threshold,
-            test_oos.score(plain.confidence_weight, 0.0) >= plain.threshold,
+            test.score(plain.confidence_weight, 0.0, plain.logit_weight) >= plain.threshold,
+            test_oos.score(plain.confidence_weight, 0.0, plain.logit_weight) >= plain.threshold,
             test.correct,
         ),
     }
 
-    variants = []
-    for w in SCOPE_CONFIDENCE_WEIGHTS:
-        for lam in SCOPE_OOS_WEIGHTS:
-            threshold, val_recall = pick_on_validation(val, val_oos, w, lam)
-            variants.append({
-                "confidence_weight": w,
-                "oos_weight": lam,
-                "threshold_from_val": round(threshold, 5),
-                "val_oos_recall": round(val_recall, 4),
-                **outcome(test.score(w, lam) >= threshold, test_oos.score(w, lam) >= threshold, test.correct),
-            })
+    def on_validation(w: float, lam: float, mu: float, raw_mu: float) -> dict[str, float]:
+        """Weights given; threshold from validation; outcome on test. ``mu`` relative, ``raw_mu`` on the logit."""
+        threshold, val_recall = pick_on_validation(val, val_oos, w, lam, raw_mu)
+        return {
+            "confidence_weight": w,
+            "oos_weight": lam,
+            "logit_weight_relative": mu,
+            "threshold_from_val": round(threshold, 5),
+            "val_oos_recall": round(val_recall, 4),
+            **outcome(test.score(w, lam, raw_mu) >= threshold, test_oos.score(w, lam, raw_mu) >= threshold,
+                      test.correct),
+        }
+
+    scale = logit_scale(held.near[held_correct], held.logit[held_correct]) if held.logit is not None else 0.0
+    variants = [
+        on_validation(w, lam, mu, mu * scale)
+        for w in SCOPE_CONFIDENCE_WEIGHTS
+        for lam in SCOPE_OOS_WEIGHTS
+        for mu in (SCOPE_LOGIT_WEIGHTS if scale else (0.0,))
+    ]
 
     def best(pool: list[dict[str, float]]) -> dict[str, float]:
-        # Chosen by validation recall alone; ties go to the simpler rule nearer the default weight.
+        # Chosen by validation recall alone; ties go to the simpler rule nearer the default weights.
         return max(pool, key=lambda v: (v["val_oos_recall"], -v["oos_weight"],
-                                        -abs(v["confidence_weight"] - SCOPE_CONFIDENCE_WEIGHT)))
+                                        -abs(v["confidence_weight"] - SCOPE_CONFIDENCE_WEIGHT),
+                                        -abs(v["logit_weight_relative"] - SCOPE_LOGIT_WEIGHT)))
 
     result = {
         "in_scope_test": evaluate(test.probs, head.labels, test_y),
@@ -217,6 +235,11 @@ def run_clinc150(encoder, kind: str, c: float, settings: Settings, console: Cons
         "oos_train_examples": len(oos_train_t),
         "service_rule": service_rule,
         "service_rule_without_oos_examples": without_examples,
+        # The service's own weights (chosen by cross-validation on train), only the threshold from validation.
+        "oos_service_weights_threshold_on_val": on_validation(
+            meta.scope_confidence_weight, meta.scope_oos_weight,
+            meta.scope_logit_weight / scale if scale else 0.0, meta.scope_logit_weight,
+        ),
         "oos_chosen_on_val": best(variants),
         "oos_chosen_on_val_without_oos_similarity": best([v for v in variants if v["oos_weight"] == 0.0]),
         "oos_variants": variants,
