@@ -299,9 +299,17 @@ class KBIndex:
         windows_file = folder / WINDOWS_FILE
         lines = windows_file.read_text(encoding="utf-8").splitlines() if windows_file.is_file() else []
         self.windows = [Window(**w) for w in map(json.loads, lines)]
-        self.windows_of: dict[int, list[int]] = {}
+        # Per faiss row, as arrays, so a query scores all its candidates' sections and windows at once.
+        self.row_chunk = np.asarray([*range(len(self.chunks)), *(w.chunk for w in self.windows)], dtype=np.int64)
+        self.row_start = np.asarray([0] * len(self.chunks) + [w.start for w in self.windows], dtype=np.int64)
+        window_rows: dict[str, list[int]] = {}
         for i, window in enumerate(self.windows):
-            self.windows_of.setdefault(window.chunk, []).append(len(self.chunks) + i)
+            window_rows.setdefault(self.chunks[window.chunk].article_id, []).append(len(self.chunks) + i)
+        self.rows_of = {
+            article: np.asarray(rows + window_rows.get(article, []), dtype=np.int64)
+            for article, rows in self.chunks_of.items()
+        }
+        """Each article's faiss rows: its sections in order, then their windows."""
         self.family: dict[str, dict[str, str]] = {}
         for article in self.articles.values():
             self.family.setdefault(article.family, {})[article.language] = article.id
@@ -313,12 +321,5 @@ class KBIndex:
             raise NotReady(f"no KB index under {index_root}: run `sift index`")
         return cls(index_root / marker.read_text().strip(), encoder_id)
 
-    def chunk_of(self, row: int) -> int:
-        """The section a faiss row belongs to: itself, or the section of its window."""
-        return row if row < len(self.chunks) else self.windows[row - len(self.chunks)].chunk
-
-    def window(self, row: int) -> Window:
-        return self.windows[row - len(self.chunks)]
-
-    def vectors(self, rows: list[int]) -> np.ndarray:
+    def vectors(self, rows: list[int] | np.ndarray) -> np.ndarray:
         return self.index.reconstruct_batch(np.asarray(rows, dtype=np.int64))

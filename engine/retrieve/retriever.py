@@ -80,25 +80,38 @@ class _Sections:
         return int(np.argmax(self.score))
 
 
-def _score_sections(index: KBIndex, article_id: str, vector: np.ndarray, window_weight: float) -> _Sections:
-    rows = index.chunks_of.get(article_id, [])
-    window_rows = [w for row in rows for w in index.windows_of.get(row, [])] if window_weight > 0 else []
-    if not rows:
-        return _Sections([], np.zeros(0), np.zeros(0), [])
-    similarities = index.vectors(rows + window_rows) @ vector
-    section = similarities[: len(rows)]
+def _score_sections(
+    index: KBIndex, article_ids: list[str], vector: np.ndarray, window_weight: float
+) -> dict[str, _Sections]:
+    """The sections of each article scored against one query, all candidates in one matrix product."""
+    article_ids = [a for a in article_ids if a in index.rows_of]
+    if not article_ids:
+        return {}
+    rows = np.concatenate([index.rows_of[a] for a in article_ids])
+    similarity = index.vectors(rows) @ vector
+    is_section = rows < len(index.chunks)
+    section_rows = rows[is_section]
+    section = similarity[is_section]
     # A section without windows is its own window, so its score is its cosine.
     best_window = section.copy()
-    starts = [0] * len(rows)
-    seen = np.zeros(len(rows), dtype=bool)
-    position = {row: i for i, row in enumerate(rows)}
-    for window_row, similarity in zip(window_rows, similarities[len(rows) :], strict=True):
-        window = index.window(window_row)
-        i = position[window.chunk]
-        if not seen[i] or similarity > best_window[i]:
-            best_window[i], starts[i], seen[i] = similarity, window.start, True
+    starts = np.zeros(len(section_rows), dtype=np.int64)
+    if window_weight > 0 and not is_section.all():
+        order = np.argsort(section_rows)
+        window_rows, window_similarity = rows[~is_section], similarity[~is_section]
+        position = order[np.searchsorted(section_rows[order], index.row_chunk[window_rows])]
+        ranked = np.lexsort((-window_similarity, position))
+        top = ranked[np.unique(position[ranked], return_index=True)[1]]
+        best_window[position[top]] = window_similarity[top]
+        starts[position[top]] = index.row_start[window_rows[top]]
     score = (1.0 - window_weight) * section + window_weight * best_window
-    return _Sections(rows, section, score, starts)
+    out: dict[str, _Sections] = {}
+    offset = 0
+    for article in article_ids:
+        n = len(index.chunks_of[article])
+        span = slice(offset, offset + n)
+        out[article] = _Sections(section_rows[span].tolist(), section[span], score[span], starts[span].tolist())
+        offset += n
+    return out
 
 
 def _margins(similarities: dict[str, float], hits: list[tuple[str, float]]) -> list[float]:
@@ -210,19 +223,15 @@ class Retriever:
         The search only nominates articles (a section or a window of theirs came near); each nominee's
         sections are then scored exactly, windows included.
         """
+        nominees = dict.fromkeys(index.chunks[c].article_id for c in index.row_chunk[rows[rows >= 0]].tolist())
+        candidates = [index.articles[a] for a in nominees if allowed.allows(index.articles[a])]
+        scored = _score_sections(index, [a.id for a in candidates], vector, self._window_weight)
         similarities: dict[str, float] = {}
         best: dict[str, float] = {}
         topics: dict[str, str] = {}
-        scored: set[str] = set()
-        for row in rows:
-            if row < 0:
-                continue
-            article = index.articles[index.chunks[index.chunk_of(int(row))].article_id]
-            if article.id in scored or not allowed.allows(article):
-                continue
-            scored.add(article.id)
-            sections = _score_sections(index, article.id, vector, self._window_weight)
-            if not sections.rows:
+        for article in candidates:
+            sections = scored.get(article.id)
+            if sections is None:
                 continue
             family = article.family
             similarities[family] = max(similarities.get(family, -1.0), float(sections.similarity.max()))
@@ -280,9 +289,10 @@ class Retriever:
             # The section shown is the best-scoring one; the similarity fed to answer confidence stays
             # the best section cosine, the feature its model was fitted on.
             best: tuple[float, float, Article, Chunk, int] | None = None
+            scored = _score_sections(index, [a.id for a in preferred], query.vector, self._window_weight)
             for article in preferred:
-                sections = _score_sections(index, article.id, query.vector, self._window_weight)
-                if not sections.rows:
+                sections = scored.get(article.id)
+                if sections is None:
                     continue
                 j = sections.best()
                 if best is None or sections.score[j] > best[0]:

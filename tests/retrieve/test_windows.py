@@ -77,8 +77,8 @@ def test_index_holds_windows_after_sections_with_their_title(registry: ModelRegi
     report = build_index(registry.encoder, articles, tmp_path, window_sentences=1)
     assert (report.chunks, report.windows, report.encoded) == (2, 5, 7)
     index = KBIndex.current(tmp_path, registry.encoder.id)
-    assert index.index.ntotal == 7 and [index.chunk_of(r) for r in range(7)] == [0, 1, 0, 0, 0, 0, 0]
-    assert index.windows_of == {0: [2, 3, 4, 5, 6]}
+    assert index.index.ntotal == 7 and index.row_chunk.tolist() == [0, 1, 0, 0, 0, 0, 0]
+    assert index.rows_of["camera-storage"].tolist() == [0, 2, 3, 4, 5, 6] and index.row_start.tolist()[:3] == [0, 0, 0]
     meta = json.loads((index.folder / "meta.json").read_text())
     assert (meta["windows"], meta["window_sentences"]) == (5, 1)
     # A window is encoded under its article's title and section heading.
