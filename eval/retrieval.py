@@ -4,7 +4,12 @@ Run from the repo root (full data, not part of CI):  .venv/bin/python -m eval.re
 Cross-lingual: the pool is the 240 English paragraphs as 240 KB articles, questions in
 each language. Monolingual: the pool is the paragraphs in the question's own language.
 Each mode (dense, lexical = BM25, hybrid = reciprocal rank fusion) runs through the
-product's own Retriever on an index built by the product's own build_index.
+product's own Retriever on an index built by the product's own build_index, with the
+service's default sentence windows (``window_sentences``, ``window_weight``; chosen by
+eval/retrieval_windows.py); "sections" is dense search over whole sections only, as
+before windows. Each mode also records its mean time per question (the whole
+Retriever.run: search, scoring, snippets, answer confidence; the encoder is not
+included) and each pool its number of vectors.
 Writes eval/results/retrieval.json.
 """
 
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -25,7 +31,7 @@ from eval.cache import CachedEncoder, encode_cached
 from eval.datasets import XQUAD_LANGS, xquad
 
 RESULTS = Path(__file__).parent / "results" / "retrieval.json"
-MODES = ("dense", "lexical", "hybrid")
+MODES = ("dense", "sections", "lexical", "hybrid")
 
 
 def pool_articles(paragraphs: list[str], language: str) -> list[Article]:
@@ -53,15 +59,21 @@ def metrics(ranked: list[list[str]], gold: list[str]) -> dict[str, float]:
 
 def evaluate_pool(registry: ModelRegistry, pool: list[Article], questions: list[tuple[str, int]], lang: str,
                   root: Path, modes: tuple[str, ...] = MODES) -> dict[str, dict[str, float]]:
-    build_index(CachedEncoder(registry.encoder), pool, root)
+    settings = registry.settings
+    report = build_index(CachedEncoder(registry.encoder), pool, root, window_sentences=settings.window_sentences)
     texts = [q for q, _ in questions]
     vectors = encode_cached(registry.encoder, texts)
     gold = [f"p{i:03d}" for _, i in questions]
-    out = {}
+    out: dict[str, dict[str, float]] = {}
     for mode in modes:
-        retriever = Retriever(registry, root, mode=mode)
+        weight = 0.0 if mode == "sections" else settings.window_weight
+        retriever = Retriever(registry, root, mode="dense" if mode == "sections" else mode, window_weight=weight)
+        retriever.warm_up()
+        start = time.perf_counter()
         hits = retriever.run(vectors, [lang] * len(texts), 10, texts=texts)
-        out[mode] = metrics([[h.id for h in row] for row in hits], gold)
+        ms = 1000 * (time.perf_counter() - start) / len(texts)
+        out[mode] = {**metrics([[h.id for h in row] for row in hits], gold), "ms_per_query": round(ms, 2)}
+    out["vectors"] = {"sections": report.chunks, "windows": report.windows}
     return out
 
 
@@ -86,10 +98,12 @@ def main() -> None:
         for mode in MODES:
             table.add_column(f"{mode} r@1 / r@5 / mrr@10")
         for lang, by_mode in by_lang.items():
-            table.add_row(lang, *[" / ".join(f"{v:.3f}" for v in by_mode[m].values()) for m in MODES])
+            table.add_row(lang, *[" / ".join(f"{by_mode[m][k]:.3f}" for k in ("recall@1", "recall@5", "mrr@10"))
+                                  for m in MODES])
         console.print(table)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"encoder": registry.encoder.id, **results}, indent=2))
+    windows = {"window_sentences": registry.settings.window_sentences, "window_weight": registry.settings.window_weight}
+    RESULTS.write_text(json.dumps({"encoder": registry.encoder.id, **windows, **results}, indent=2))
     console.print(f"wrote {RESULTS}")
 
 
