@@ -279,17 +279,21 @@ class Retriever:
         fused = self._fuse(rankings)
         ranked = sorted(fused, key=lambda f: -fused[f])[:top_k]
         found: list[tuple[str, float, Article, Chunk, int]] = []
+        shown: dict[str, list[Article]] = {}
         for family in ranked:
             versions = [index.articles[a] for a in index.family[family].values()]
             versions = [a for a in versions if allowed.allows(a)]
             # The customer's language first, then the family's original, never a third language.
-            preferred = [a for a in versions if a.language == query.language] or [
+            shown[family] = [a for a in versions if a.language == query.language] or [
                 a for a in versions if a.id == family
             ] or versions
+        scored = _score_sections(
+            index, [a.id for articles in shown.values() for a in articles], query.vector, self._window_weight
+        )
+        for family, preferred in shown.items():
             # The section shown is the best-scoring one; the similarity fed to answer confidence stays
             # the best section cosine, the feature its model was fitted on.
             best: tuple[float, float, Article, Chunk, int] | None = None
-            scored = _score_sections(index, [a.id for a in preferred], query.vector, self._window_weight)
             for article in preferred:
                 sections = scored.get(article.id)
                 if sections is None:
