@@ -148,7 +148,9 @@ def test_index_scale_end_to_end_on_a_tiny_pool(registry: ModelRegistry, tmp_path
     assert record["encoding"]["from_cache"] == 40 and record["encoding"]["encode_s"] > 0
     assert set(record["figures"]) == {"flat", "hnsw"}
     assert 0 <= record["hnsw_recall_at_10_vs_flat"] <= 1
+    # Every section is in the index, and with sentence windows on (the default) its windows too.
+    assert record["probes"]["flat"]["ntotal"] == record["probes"]["hnsw"]["ntotal"] >= 40
     for kind in ("flat", "hnsw"):
         probe = record["probes"][kind]
-        assert probe["index_type"] == kind and probe["ntotal"] == 40 and probe["search_ms"]["n"] == 8
+        assert probe["index_type"] == kind and probe["search_ms"]["n"] == 8
         assert record["figures"][kind]["process_rss_mib"] > record["figures"][kind]["index_rss_mib"] > 0
