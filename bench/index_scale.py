@@ -64,7 +64,7 @@ WARMUP_QUERIES = 5
 CACHE_FLUSH = 2048  # vectors per cache shard: an interrupted run keeps what it encoded
 SETTINGS_RECORDED = (
     "encoder_backend", "encoder_precision", "encoder_threads", "encode_batch_size", "retrieval_mode",
-    "top_k_articles", "lexical_weight",
+    "top_k_articles", "lexical_weight", "window_sentences", "window_weight",
 )
 
 
@@ -858,7 +858,7 @@ def main(
     encoding = {
         "chunks": chunks,
         "encoded_this_run": caching.encoded,
-        "from_cache": chunks - caching.encoded,
+        "from_cache": caching.cached,
         "encode_s_this_run": round(caching.encode_s, 3),
         "encode_s": round(sum(cache.seconds[h] for h in pool_hashes), 3),
         "cache_dir": None if reencode else str(cache.folder),
