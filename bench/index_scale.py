@@ -431,6 +431,7 @@ class CachingEncoder:
         self.dim = encoder.dim
         self.encoded = 0
         self.cached = 0
+        self.seen: set[str] = set()  # distinct passages asked for, over all builds of the run
         self.encode_s = 0.0  # the encoder's own time for the passages it encoded
         self.wall_s = 0.0  # all time spent in encode_passages, cache look-ups included
 
@@ -442,6 +443,7 @@ class CachingEncoder:
 
         entered = time.perf_counter()
         hashes = [_digest(t) for t in texts]
+        self.seen.update(hashes)
         missing = [i for i, h in enumerate(hashes) if h not in self._cache.vectors]
         if missing:
             start = time.perf_counter()
@@ -516,12 +518,16 @@ def _disk(folder: Path) -> dict[str, float]:
 def build(kind: str, articles: list[Article], encoder: CachingEncoder, index_root: Path) -> dict[str, Any]:
     """``build_index`` into an empty ``index_root``: its wall time split into encoding, faiss, BM25 and the rest."""
     from engine.retrieve.index import build_index
+    from engine.settings import Settings
 
     wall_before, encoded_before, cached_before, encode_before = (
         encoder.wall_s, encoder.encoded, encoder.cached, encoder.encode_s)
     start = time.perf_counter()
     with _build_timers() as timing:
-        report = build_index(encoder, articles, index_root, reporter(f"build {kind}"), index_type=kind)
+        report = build_index(
+            encoder, articles, index_root, reporter(f"build {kind}"), index_type=kind,
+            window_sentences=Settings().window_sentences,
+        )
     wall = time.perf_counter() - start
     in_encoder = encoder.wall_s - wall_before
     faiss_s, bm25_s = timing["faiss_add_s"], timing["bm25_s"]
@@ -581,6 +587,7 @@ def probe(index_root: Path, queries: list[Query], warmup: int = WARMUP_QUERIES) 
     retriever = Retriever(
         registry, index_root, settings.topic_prior_weight, settings.retrieval_mode,
         {"dense": 1.0, "lexical": settings.lexical_weight},
+        window_weight=settings.window_weight,
     )  # as engine.pipeline.Pipeline builds it
     start = time.perf_counter()
     index = retriever.reload()  # KBIndex.current(index_root, encoder.id)
@@ -858,7 +865,8 @@ def main(
     encoding = {
         "chunks": chunks,
         "encoded_this_run": caching.encoded,
-        "from_cache": caching.cached,
+        "passages": len(caching.seen),
+        "from_cache": len(caching.seen) - caching.encoded,
         "encode_s_this_run": round(caching.encode_s, 3),
         "encode_s": round(sum(cache.seconds[h] for h in pool_hashes), 3),
         "cache_dir": None if reencode else str(cache.folder),

@@ -145,7 +145,8 @@ def test_index_scale_end_to_end_on_a_tiny_pool(registry: ModelRegistry, tmp_path
     assert second.exit_code == 0, second.output
     results = sorted((tmp_path / "results").glob("index_scale-*.json"))
     record = json.loads(results[-1].read_text(encoding="utf-8"))
-    assert record["encoding"]["from_cache"] == 40 and record["encoding"]["encode_s"] > 0
+    encoding = record["encoding"]
+    assert encoding["from_cache"] == encoding["passages"] >= 40 and encoding["encode_s"] > 0
     assert set(record["figures"]) == {"flat", "hnsw"}
     assert 0 <= record["hnsw_recall_at_10_vs_flat"] <= 1
     # Every section is in the index, and with sentence windows on (the default) its windows too.
