@@ -41,7 +41,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.measure import MIB, high_water_mib, reporter, summary_ms
-from bench.tickets import DATASETS, REPO_ROOT, read_csv
+from bench.tickets import DATASETS, REPO_ROOT, draw_evenly, read_csv
 
 if TYPE_CHECKING:
     import numpy as np
@@ -355,12 +355,7 @@ def draw_queries(n: int, seed: int = 6, root: Path = DATASETS) -> list[Query]:
         streams.append([Query(_clean(qa["question"]), language, "xquad") for a in data for p in a["paragraphs"]
                         for qa in p["qas"]])
     streams.append([Query(_clean(r["text"]), "en", "banking77") for r in read_csv(root / "banking77" / "test.csv")])
-    for i, stream in enumerate(streams):
-        random.Random(f"{seed}:queries:{i}").shuffle(stream)
-    drawn = [q for group in zip(*streams, strict=False) for q in group]
-    if n > len(drawn):
-        raise ValueError(f"asked for {n} queries; the data sets give {len(drawn)} when drawn evenly")
-    return drawn[:n]
+    return draw_evenly(streams, n, f"{seed}:queries", "queries")
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import random
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATASETS = REPO_ROOT.parent / "shared" / "datasets"
@@ -22,6 +23,7 @@ MULTILANG = (
     Path("tickets-multilang") / "dataset-tickets-multi-lang-4-20k.prefix.csv",
     Path("tickets-multilang") / "aa_dataset-tickets-multi-lang-5-2-50-version.prefix.csv",
 )
+T = TypeVar("T")
 MAX_CHARS = 20_000  # Sift's default max_text_chars: longer tickets would be refused, not triaged.
 
 
@@ -78,12 +80,19 @@ def draw_tickets(n: int, seed: int = 6, root: Path = DATASETS) -> list[BenchTick
     """``n`` tickets, the same ones for the same seed; a smaller ``n`` gives a prefix of a larger draw."""
     if n < 1:
         raise ValueError(f"n must be at least 1; got {n}")
-    sources = [_bitext(root), multilang_tickets(root)]
-    for i, pool in enumerate(sources):
-        random.Random(f"{seed}:{i}").shuffle(pool)
-    interleaved = [t for pair in zip(*sources, strict=False) for t in pair]
+    return draw_evenly([_bitext(root), multilang_tickets(root)], n, f"{seed}", "tickets")
+
+
+def draw_evenly(streams: list[list[T]], n: int, salt: str, noun: str) -> list[T]:
+    """The first ``n`` of the streams interleaved, each shuffled by its own seed (``salt:index``).
+
+    Seeding each stream apart keeps a smaller draw a prefix of a larger one.
+    """
+    for i, stream in enumerate(streams):
+        random.Random(f"{salt}:{i}").shuffle(stream)
+    interleaved = [item for group in zip(*streams, strict=False) for item in group]
     if n > len(interleaved):
-        raise ValueError(f"asked for {n} tickets; the data sets give {len(interleaved)} when drawn evenly")
+        raise ValueError(f"asked for {n} {noun}; the data sets give {len(interleaved)} when drawn evenly")
     return interleaved[:n]
 
 
