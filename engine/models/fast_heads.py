@@ -41,11 +41,17 @@ def _two_columns(p: np.ndarray) -> np.ndarray:
     return np.column_stack([1.0 - p, p])
 
 
-def _logreg(model: LogisticRegression) -> Proba:
+def logits(model: LogisticRegression) -> Callable[[np.ndarray], np.ndarray]:
+    """A logistic regression's decision values: one column per class, or one signed column for two classes."""
     coef, intercept = model.coef_.T.astype(np.float64), model.intercept_.astype(np.float64)
+    return lambda x: x @ coef + intercept
+
+
+def _logreg(model: LogisticRegression) -> Proba:
+    decision = logits(model)
     if len(model.classes_) == 2:
-        return lambda x: _two_columns(expit(x @ coef[:, 0] + intercept[0]))
-    return lambda x: softmax(x @ coef + intercept, axis=1)
+        return lambda x: _two_columns(expit(decision(x)[:, 0]))
+    return lambda x: softmax(decision(x), axis=1)
 
 
 def _knn(model: KNeighborsClassifier) -> Proba | None:
@@ -138,7 +144,7 @@ def _temperature_ensemble(model: CalibratedClassifierCV) -> Proba | None:
     return lambda x: np.mean([softmax(x @ coef + intercept, axis=1) for coef, intercept in members], axis=0)
 
 
-def _scaler(model: StandardScaler) -> Callable[[np.ndarray], np.ndarray]:
+def standardise(model: StandardScaler) -> Callable[[np.ndarray], np.ndarray]:
     mean = model.mean_ if model.with_mean else 0.0
     scale = model.scale_ if model.with_std else 1.0
     return lambda x: (x - mean) / scale
@@ -151,7 +157,7 @@ def numpy_form(model: Any) -> Proba | None:
         steps = [step for _, step in model.steps]
         if not all(isinstance(step, StandardScaler) for step in steps[:-1]):
             return None
-        transforms = [_scaler(step) for step in steps[:-1]]
+        transforms = [standardise(step) for step in steps[:-1]]
         final = numpy_form(steps[-1])
         if final is None:
             return None

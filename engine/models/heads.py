@@ -36,7 +36,7 @@ from sklearn.svm import SVC
 
 from engine.errors import InvalidInput, ModelError
 from engine.models.encoders import vector_space
-from engine.models.fast_heads import Proba, compile_proba, numpy_form, probe_rows, svc_decision
+from engine.models.fast_heads import Proba, compile_proba, logits, numpy_form, probe_rows, standardise, svc_decision
 
 ACTIVE_FILE = "ACTIVE"
 SUPPORT_FILE = "support.npy"
@@ -174,9 +174,8 @@ def max_logit(estimator: ClassifierMixin) -> Callable[[np.ndarray], np.ndarray] 
     scaler, model = member[0], member[-1]
     if not isinstance(scaler, StandardScaler) or len(model.classes_) < 3:  # two classes: one signed logit
         return None
-    mean, scale = scaler.mean_, scaler.scale_
-    coef, intercept = model.coef_.T.astype(np.float64), model.intercept_.astype(np.float64)
-    return lambda x: (((x - mean) / scale) @ coef + intercept).max(axis=1)
+    scaled, decision = standardise(scaler), logits(model)
+    return lambda x: decision(scaled(x)).max(axis=1)
 
 
 @dataclass(frozen=True)
