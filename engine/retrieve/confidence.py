@@ -24,10 +24,12 @@ from typing import Any, Protocol
 
 import joblib
 import numpy as np
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
 from engine.errors import ModelError
 from engine.models.encoders import vector_space
+from engine.models.fast_heads import logits
 
 FEATURES = ("similarity", "margin", "term_overlap", "same_language", "query_terms")
 MODEL_FILE = "head.joblib"
@@ -69,14 +71,13 @@ def feature_matrix(signals: list[HitSignals]) -> np.ndarray:
 
 
 class AnswerConfidence:
-    """The shipped model in numpy form: ``sigmoid(features @ weights + bias)``."""
+    """The shipped model in numpy form: the sigmoid of its decision values (``fast_heads.logits``)."""
 
     def __init__(self, model: LogisticRegression, meta: dict[str, Any]) -> None:
         if list(meta.get("features", [])) != list(FEATURES):
             raise ModelError(f"answer-confidence model expects features {meta.get('features')}, the code gives {FEATURES}")
         self.meta = meta
-        self._weights = np.asarray(model.coef_[0], dtype=np.float64)
-        self._bias = float(model.intercept_[0])
+        self._decision = logits(model)
         probe = np.asarray(meta["probe"], dtype=np.float64)
         if not np.allclose(self.probability(probe), model.predict_proba(probe)[:, 1], atol=1e-9):
             raise ModelError("answer-confidence weights do not reproduce scikit-learn's probabilities")
@@ -97,5 +98,4 @@ class AnswerConfidence:
         return cls(model, meta)
 
     def probability(self, features: np.ndarray) -> np.ndarray:
-        logits = features @ self._weights + self._bias
-        return 1.0 / (1.0 + np.exp(-logits))
+        return expit(self._decision(features)[:, 0])
