@@ -48,6 +48,11 @@ def section_terms(text: str, language: str) -> tuple[tuple[int, int, str], ...]:
     return tuple(term_spans(text, language))
 
 
+def sentence_starts(flat: str) -> list[int]:
+    """Offsets where the sentences of a flattened text begin (the first is 0): where windows and snippets start."""
+    return [0] + [m.end() for m in SENTENCE_END.finditer(flat) if m.end() < len(flat)]
+
+
 def _window_end(flat: str, start: int, limit: int) -> int:
     if len(flat) - start <= limit:
         return len(flat)
@@ -81,7 +86,7 @@ def best_snippet(
     end = _window_end(flat, start, limit)
     if spans and end < len(flat):
         best: tuple[int, int] = (0, 0)
-        for candidate in [0] + [m.end() for m in SENTENCE_END.finditer(flat)]:
+        for candidate in sentence_starts(flat):
             stop = _window_end(flat, candidate, limit)
             inside = [(s, term) for s, e, term in spans if s >= candidate and e <= stop]
             if not inside:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.retrieve.snippets import SENTENCE_END, flatten
+from engine.retrieve.snippets import flatten, sentence_starts
 
 
 @dataclass(frozen=True)
@@ -27,11 +27,6 @@ class Window:
     start: int
     end: int
     """``[start, end)`` in ``flatten(section text)``."""
-
-
-def sentence_starts(flat: str) -> list[int]:
-    """Offsets where the sentences of a flattened text begin (the first is 0)."""
-    return [0] + [m.end() for m in SENTENCE_END.finditer(flat) if m.end() < len(flat)]
 
 
 def section_windows(chunk_row: int, text: str, size: int) -> list[Window]:
