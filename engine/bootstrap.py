@@ -18,25 +18,28 @@ from engine.models.registry import ModelRegistry
 from engine.retrieve import build_index, load_kb
 from engine.retrieve.index import CURRENT, IndexReport, Progress, passage_text
 from engine.retrieve.kb import chunk_article
-from engine.settings import Settings
+from engine.settings import KnowledgeBase, Settings
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class BootstrapReport:
-    built_index: bool
+    indexed: list[str]
+    """The knowledge bases whose index was built because they had none."""
     trained: list[HeadReport]
 
 
-def index_kb(registry: ModelRegistry, progress: Progress | None = None, full: bool = False) -> IndexReport:
-    """(Re)build the index of ``settings.kb_dir``, re-encoding only changed sections unless ``full``."""
+def index_kb(
+    registry: ModelRegistry, kb: KnowledgeBase, progress: Progress | None = None, full: bool = False
+) -> IndexReport:
+    """(Re)build the index of one knowledge base, re-encoding only changed sections unless ``full``."""
     settings = registry.settings
-    articles = load_kb(settings.kb_dir)  # before the encoder loads: a bad KB fails at once
+    articles = load_kb(kb.kb_dir)  # before the encoder loads: a bad KB fails at once
     return build_index(
         registry.encoder,
         articles,
-        settings.index_dir,
+        kb.index_dir,
         progress,
         full=full,
         index_type=settings.index_type,
@@ -73,15 +76,16 @@ def ensure_encoder(settings: Settings, force: bool = False) -> ConversionReport 
 def ensure_ready(registry: ModelRegistry) -> BootstrapReport:
     settings = registry.settings
     ensure_encoder(settings)
-    built = False
-    if not (settings.index_dir / CURRENT).is_file():
-        log.info("no KB index in %s: building it from %s", settings.index_dir, settings.kb_dir)
-        index_kb(registry)
-        built = True
+    indexed = []
+    for kb in settings.kbs().values():
+        if not (kb.index_dir / CURRENT).is_file():
+            log.info("no index of KB %r in %s: building it from %s", kb.name, kb.index_dir, kb.kb_dir)
+            index_kb(registry, kb)
+            indexed.append(kb.name)
     missing = {name: name for name in HEAD_NAMES if active_version(settings.heads_dir, name) is None}
     trained: list[HeadReport] = []
     if missing:
         log.info("training default %s heads from %s", ", ".join(missing), settings.default_training_data)
         data = read_labelled(settings.default_training_data, "text", list(missing), subject_column="subject")
         trained = train_heads(registry, data, missing)
-    return BootstrapReport(built_index=built, trained=trained)
+    return BootstrapReport(indexed=indexed, trained=trained)

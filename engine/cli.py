@@ -18,9 +18,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from engine.errors import SiftError
-from engine.settings import Settings, get_settings
+from engine.settings import KnowledgeBase, Settings, get_settings
 
 if TYPE_CHECKING:
+    from engine.models.registry import ModelRegistry
     from engine.retrieve.index import IndexReport
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -75,27 +76,65 @@ def serve(
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
+KnowledgeBaseOption = Annotated[
+    str | None,
+    typer.Option("--knowledge-base", help="Name of a configured knowledge base (default: default_kb)."),
+]
+
+
+def _known_kb(name: str | None) -> str | None:
+    """``name`` if settings configure a knowledge base of that name (or it is None), else a clean refusal."""
+    from engine.errors import InvalidInput
+
+    kbs = get_settings().kbs()
+    if name is not None and name not in kbs:
+        raise InvalidInput("--knowledge-base", f"unknown knowledge base {name!r}; configured: {', '.join(kbs)}")
+    return name
+
+
 @app.command()
 @fails_cleanly
 def index(
-    kb: Annotated[Path | None, typer.Option("--kb", help="KB directory (default: kb_content/).")] = None,
+    kb: Annotated[
+        Path | None, typer.Option("--kb", help="KB directory (default: the knowledge base's dir, kb_content/).")
+    ] = None,
     full: Annotated[
         bool, typer.Option("--full", help="Re-encode every section instead of reusing the unchanged ones.")
     ] = False,
+    knowledge_base: Annotated[
+        str | None,
+        typer.Option("--knowledge-base", help="Index only this configured knowledge base (default: all of them)."),
+    ] = None,
 ) -> None:
-    """Build the KB index, re-encoding only sections whose text changed since the current build.
+    """Build each knowledge base's index, re-encoding only sections whose text changed since its current build.
 
-    A running service picks the new build up on POST /v1/admin/reload or restart.
+    A running service picks the new builds up on POST /v1/admin/reload or restart.
     """
-    from engine.bootstrap import index_kb
+    from dataclasses import replace
+
+    from engine.errors import InvalidInput
     from engine.models.registry import ModelRegistry
 
-    settings = _settings(kb_dir=kb)
+    settings = get_settings()
+    kbs = settings.kbs()
+    targets = [kbs[knowledge_base]] if _known_kb(knowledge_base) else list(kbs.values())
+    if kb is not None:
+        if len(targets) > 1:
+            raise InvalidInput("--kb", f"several knowledge bases are configured ({', '.join(kbs)}): name one with --knowledge-base")
+        targets = [replace(targets[0], kb_dir=kb)]
     registry = ModelRegistry(settings)
+    for target in targets:
+        if len(kbs) > 1:
+            out.print(f"[bold]{target.name}[/bold] ({target.kb_dir})")
+        _print_index_report(_index_with_progress(registry, target, full))
+
+
+def _index_with_progress(registry: ModelRegistry, kb: KnowledgeBase, full: bool) -> IndexReport:
+    from engine.bootstrap import index_kb
+
     with progress_bar() as bar:
-        task = bar.add_task("encoding KB sections", total=None)
-        report = index_kb(registry, lambda done, total: bar.update(task, completed=done, total=total), full=full)
-    _print_index_report(report)
+        task = bar.add_task(f"encoding {kb.name} sections", total=None)
+        return index_kb(registry, kb, lambda done, total: bar.update(task, completed=done, total=total), full=full)
 
 
 def _print_index_report(report: IndexReport) -> None:
@@ -281,7 +320,7 @@ def bootstrap() -> None:
 
     report = ensure_ready(ModelRegistry(get_settings()))
     out.print(
-        f"index: {'built' if report.built_index else 'present'}; "
+        f"index: {'built for ' + ', '.join(report.indexed) if report.indexed else 'present'}; "
         f"heads trained: {', '.join(r.name for r in report.trained) or 'none needed'}"
     )
 
@@ -307,13 +346,20 @@ def triage_one(
     subject: Annotated[str | None, typer.Option(help="Subject line.")] = None,
     channel: Annotated[str | None, typer.Option(help="email, chat, social, messaging, phone or web.")] = None,
     customer_name: Annotated[str | None, typer.Option(help="Customer name for the draft's greeting.")] = None,
+    knowledge_base: KnowledgeBaseOption = None,
 ) -> None:
     """Triage one ticket offline and print the result as JSON (the API's response shape)."""
     from engine.types import CHANNELS
 
     if channel is not None and channel not in CHANNELS:
         raise SiftError(f"--channel must be one of {', '.join(CHANNELS)}; got {channel!r}")
-    payload = {"text": text, "subject": subject, "channel": channel, "customer_name": customer_name}
+    payload = {
+        "text": text,
+        "subject": subject,
+        "channel": channel,
+        "customer_name": customer_name,
+        "kb": _known_kb(knowledge_base),
+    }
     with _service() as service:
         result = service.triage([payload])[0]
     sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
@@ -327,6 +373,7 @@ def triage_file(
     text_column: Annotated[str, typer.Option(help="Column with the ticket text.")] = "text",
     subject_column: Annotated[str | None, typer.Option(help="Optional subject column.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=1024, help="Tickets per pipeline batch.")] = 64,
+    knowledge_base: KnowledgeBaseOption = None,
 ) -> None:
     """Triage every row offline in batches; output rows keep input order, refused rows carry an error."""
     from engine.classify.data import read_rows
@@ -334,6 +381,7 @@ def triage_file(
 
     if not data.is_file():
         raise InvalidInput("DATA", f"{data} does not exist or is not a file")
+    _known_kb(knowledge_base)
     rows = read_rows(data)
     if rows and text_column not in rows[0]:
         raise InvalidInput(text_column, f"no column {text_column!r} in {data}; columns are {sorted(rows[0])}")
@@ -353,7 +401,7 @@ def triage_file(
                     refused += 1
                     continue
                 subject = row.get(subject_column) if subject_column else None
-                payloads.append({"text": text, "subject": str(subject) if subject else None})
+                payloads.append({"text": text, "subject": str(subject) if subject else None, "kb": knowledge_base})
                 positions.append(offset)
             for offset, result in zip(positions, service.triage(payloads) if payloads else [], strict=True):
                 results[offset] = {"row": start + offset, **result}

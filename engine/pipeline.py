@@ -23,10 +23,10 @@ from engine.entities import EntityExtractor, redact
 from engine.language import LanguageDetector
 from engine.models.registry import ModelRegistry
 from engine.normalise import Normaliser
-from engine.retrieve import Retriever
+from engine.retrieve import KnowledgeBases, Retriever
 from engine.route import RouteInput, Router, load_policy
 from engine.sentiment import SentimentAnalyser
-from engine.settings import Settings
+from engine.settings import KnowledgeBase, Settings
 from engine.translate import get_translator
 from engine.types import (
     ArticleHit,
@@ -57,22 +57,24 @@ class Pipeline:
         )
         self.sentiment = SentimentAnalyser(self.registry)
         self.classifier = TicketClassifier(self.registry, settings.out_of_scope_threshold)
-        self.retriever = Retriever(
-            self.registry,
-            settings.index_dir,
-            settings.topic_prior_weight,
-            settings.retrieval_mode,
-            {"dense": 1.0, "lexical": settings.lexical_weight},
-            window_weight=settings.window_weight,
-        )
+        self.knowledge_bases = KnowledgeBases(settings.kbs(), self._retriever)
         self.entities = EntityExtractor(self.registry, settings.product_names)
-        self.drafter = DraftComposer(
-            get_translator(settings.translator), settings.agent_name, settings.article_url_template
-        )
+        self.drafter = DraftComposer(get_translator(settings.translator))
         self.router = Router(
             load_policy(settings.routing_file),
             settings.topic_confidence_threshold,
             settings.answer_confidence_threshold,
+        )
+
+    def _retriever(self, kb: KnowledgeBase) -> Retriever:
+        s = self.settings
+        return Retriever(
+            self.registry,
+            kb.index_dir,
+            s.topic_prior_weight,
+            s.retrieval_mode,
+            {"dense": 1.0, "lexical": s.lexical_weight},
+            window_weight=s.window_weight,
         )
 
     def warm_up(self) -> None:
@@ -80,7 +82,7 @@ class Pipeline:
         _ = self.registry.encoder
         for stage in (
             self.normaliser, self.language, self.sentiment, self.classifier,
-            self.retriever, self.entities, self.drafter, self.router,
+            self.knowledge_bases, self.entities, self.drafter, self.router,
         ):
             stage.warm_up()
         # One pass end to end, so that first-call costs inside any stage land here too.
@@ -93,6 +95,7 @@ class Pipeline:
             return []
         timings: dict[str, float] = {}
         failed: list[str] = []
+        kbs = [self.knowledge_bases.resolve(t.kb) for t in tickets]
 
         @contextmanager
         def timed(name: str):  # type: ignore[no-untyped-def]
@@ -141,8 +144,13 @@ class Pipeline:
             priors = [{a.label: a.probability for a in t.alternatives} if t else {} for t in topics]
             hits = guarded(
                 "retrieve",
-                lambda: self.retriever.run(
-                    current, codes, self.settings.top_k_articles, topic_priors=priors, texts=texts
+                lambda: self.knowledge_bases.run(
+                    current,
+                    codes,
+                    [kb.name for kb in kbs],
+                    self.settings.top_k_articles,
+                    topic_priors=priors,
+                    texts=texts,
                 ),
                 hits,
             )
@@ -163,6 +171,8 @@ class Pipeline:
                             entities=found[i][0],
                             articles=tuple(hits[i]),
                             answer_threshold=self.settings.answer_confidence_threshold,
+                            agent_name=kbs[i].agent_name,
+                            url_template=kbs[i].article_url_template,
                         )
                         for i in range(n)
                     ]
@@ -203,6 +213,7 @@ class Pipeline:
                     draft=drafts[i],
                     route=route,
                     handoff=handoff,
+                    kb=kbs[i].name,
                     failed_stages=tuple(failed),
                     timings_ms=dict(timings),
                 )

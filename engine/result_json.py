@@ -48,6 +48,7 @@ def answer_confidence(articles: tuple[ArticleHit, ...] | list[ArticleHit]) -> fl
 def result_to_json(r: TriageResult) -> dict[str, Any]:
     return {
         "id": r.ticket_id,
+        "kb": r.kb,
         "language": {
             "code": r.language.code,
             "confidence": r.language.confidence,

@@ -9,13 +9,16 @@ from engine.batching import BatchObserver, MicroBatcher
 from engine.errors import InvalidInput
 from engine.pipeline import Pipeline
 from engine.result_json import answer_confidence, article_json, result_to_json
+from engine.retrieve import KnowledgeBases
 from engine.retrieve.retriever import SearchFilter
 from engine.settings import Settings
 from engine.store import Feedback, FeedbackStore, TicketStore
 from engine.types import ArticleHit, Message, Ticket, TriageResult
 
 
-def ticket_from_payload(payload: dict[str, Any], max_chars: int, prefix: str = "") -> Ticket:
+def ticket_from_payload(
+    payload: dict[str, Any], max_chars: int, knowledge_bases: KnowledgeBases, prefix: str = ""
+) -> Ticket:
     """Build a Ticket from an already schema-checked dict, naming the field on refusal."""
     text = payload.get("text")
     if not isinstance(text, str) or not text.strip():
@@ -35,6 +38,7 @@ def ticket_from_payload(payload: dict[str, Any], max_chars: int, prefix: str = "
         locale=payload.get("locale"),
         messages=messages,
         metadata=dict(payload.get("metadata") or {}),
+        kb=knowledge_bases.resolve(payload.get("kb"), f"{prefix}kb").name,
     )
 
 
@@ -77,7 +81,12 @@ class TriageService:
         """Validate all, store all, then process; a refused ticket refuses the whole batch before storage."""
         many = len(payloads) > 1 or field_prefix
         tickets = [
-            ticket_from_payload(p, self.settings.max_text_chars, f"{field_prefix}{i}." if many else field_prefix)
+            ticket_from_payload(
+                p,
+                self.settings.max_text_chars,
+                self.pipeline.knowledge_bases,
+                f"{field_prefix}{i}." if many else field_prefix,
+            )
             for i, p in enumerate(payloads)
         ]
         ids = self.store.accept(payloads)
@@ -90,15 +99,18 @@ class TriageService:
         self.store.complete(list(zip(ids, out, strict=True)))
         return out
 
-    def suggest(self, query: str, language: str | None, limit: int, products: list[str]) -> dict[str, Any]:
-        """Public articles for a customer's question, in their language where the KB has it."""
+    def suggest(
+        self, query: str, language: str | None, limit: int, products: list[str], kb: str | None = None
+    ) -> dict[str, Any]:
+        """Public articles of one knowledge base for a customer's question, in their language where it has it."""
         if not query.strip():
             raise InvalidInput("q", "must contain non-whitespace characters")
+        retriever = self.pipeline.knowledge_bases.retriever(kb)
         code = language or self.pipeline.language.detect(query).code
 
         def search() -> list[ArticleHit]:
             vector = self.pipeline.registry.encoder.encode_queries([query])
-            return self.pipeline.retriever.run(
+            return retriever.run(
                 vector,
                 [code],
                 limit,
@@ -109,6 +121,7 @@ class TriageService:
         hits = self.batcher.call(search)
         return {
             "query": query,
+            "kb": self.pipeline.knowledge_bases.resolve(kb).name,
             "language": code,
             "articles": [article_json(h) for h in hits],
             "answer_confidence": answer_confidence(hits),
@@ -120,15 +133,16 @@ class TriageService:
         return {"id": record.id, "ticket_id": record.feedback.ticket_id, "created_at": record.created_at}
 
     def reload(self) -> dict[str, Any]:
-        """Swap in the latest KB index build and the active head versions, between two pipeline passes."""
+        """Swap in every KB's latest index build and the active head versions, between two pipeline passes."""
 
-        def swap() -> dict[str, Any]:
+        def swap() -> dict[str, dict[str, Any]]:
             self.pipeline.registry.reload_heads()
-            index = self.pipeline.retriever.reload()
+            indexes = self.pipeline.knowledge_bases.reload()
             self.pipeline.classifier.warm_up()
-            return index.meta
+            return indexes
 
-        return {"status": "reloaded", "index": self.batcher.call(swap)}
+        indexes = self.batcher.call(swap)
+        return {"status": "reloaded", "index": indexes[self.pipeline.knowledge_bases.default], "indexes": indexes}
 
     def close(self) -> None:
         """Finish queued work and stop the worker, then close both stores (they share one database file)."""

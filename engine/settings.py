@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -31,9 +33,34 @@ def _settings_file() -> Path:
 
 
 log = logging.getLogger(__name__)
+DEFAULT_KB = "default"
+KB_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 REPLACED_SETTINGS = {
     "retrieval_threshold": "use answer_confidence_threshold, a calibrated probability that the top article answers",
 }
+
+
+class KnowledgeBaseSettings(BaseModel):
+    """One more knowledge base (a brand's or a tenant's) served beside the default one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dir: Path = Field(description="Its Markdown articles with front matter.")
+    article_url_template: str | None = Field(
+        default=None, description="How its drafts cite an article ({id}, {anchor}); default: the global one."
+    )
+    agent_name: str | None = Field(default=None, description="Its drafts' signature; default: the global one.")
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """A knowledge base as the pipeline uses it: where its articles and its index live, how its drafts sign."""
+
+    name: str
+    kb_dir: Path
+    index_dir: Path
+    article_url_template: str
+    agent_name: str
 
 
 class Settings(BaseSettings):
@@ -42,7 +69,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SIFT_", extra="ignore")
 
     data_dir: Path = Field(default=REPO_ROOT / "var", description="Ticket log, indexes and trained heads.")
-    kb_dir: Path = Field(default=REPO_ROOT / "kb_content", description="The KB: Markdown with front matter.")
+    kb_dir: Path = Field(
+        default=REPO_ROOT / "kb_content", description="The default KB ('default'): Markdown with front matter."
+    )
+    knowledge_bases: dict[str, KnowledgeBaseSettings] = Field(
+        default_factory=dict,
+        description="More KBs side by side, one per brand or tenant, by name (lower-case letters, digits, - and _); "
+        "a request picks one with `kb`, each has its own index. An entry named 'default' replaces kb_dir.",
+    )
+    default_kb: str = Field(default=DEFAULT_KB, description="The KB that answers requests naming none.")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
@@ -173,6 +208,20 @@ class Settings(BaseSettings):
             raise ValueError("languages must name at least one ISO 639-1 code")
         return codes
 
+    @field_validator("knowledge_bases")
+    @classmethod
+    def _kb_names(cls, v: dict[str, KnowledgeBaseSettings]) -> dict[str, KnowledgeBaseSettings]:
+        for name in v:
+            if not KB_NAME.match(name):
+                raise ValueError(f"knowledge base name {name!r}: use 1-64 lower-case letters, digits, '-' or '_'")
+        return v
+
+    @model_validator(mode="after")
+    def _default_kb_exists(self) -> Settings:
+        if self.default_kb != DEFAULT_KB and self.default_kb not in self.knowledge_bases:
+            raise ValueError(f"default_kb {self.default_kb!r} is not one of the knowledge_bases")
+        return self
+
     @model_validator(mode="before")
     @classmethod
     def _warn_unknown(cls, data: Any) -> Any:
@@ -203,6 +252,28 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    def kbs(self) -> dict[str, KnowledgeBase]:
+        """Every knowledge base by name, the one answering requests without ``kb`` first.
+
+        ``kb_dir`` is the KB named 'default' unless ``knowledge_bases`` names its own 'default' or
+        ``default_kb`` picks another one (then the shipped demo KB is not served). The 'default' KB keeps
+        ``index_dir``, so a data directory made before several KBs existed stays valid.
+        """
+        configured = dict(self.knowledge_bases)
+        if DEFAULT_KB not in configured and self.default_kb == DEFAULT_KB:
+            configured[DEFAULT_KB] = KnowledgeBaseSettings(dir=self.kb_dir)
+        configured = {self.default_kb: configured.pop(self.default_kb), **configured}
+        return {
+            name: KnowledgeBase(
+                name=name,
+                kb_dir=kb.dir,
+                index_dir=self.index_dir if name == DEFAULT_KB else self.data_dir / "kb-index" / name,
+                article_url_template=kb.article_url_template or self.article_url_template,
+                agent_name=kb.agent_name or self.agent_name,
+            )
+            for name, kb in configured.items()
+        }
 
     @property
     def heads_dir(self) -> Path:

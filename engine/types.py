@@ -33,6 +33,8 @@ class Ticket:
     locale: str | None = None
     messages: tuple[Message, ...] = ()
     metadata: dict[str, object] = field(default_factory=dict)
+    kb: str | None = None
+    """The knowledge base (brand, tenant) whose articles may answer it; None: the default one."""
 
     def __post_init__(self) -> None:
         if not self.text or not self.text.strip():
@@ -161,5 +163,7 @@ class TriageResult:
     draft: Draft | None
     route: Route
     handoff: Handoff
+    kb: str
+    """The knowledge base its articles come from."""
     failed_stages: tuple[str, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)

@@ -34,7 +34,7 @@ def test_a_failing_stage_is_reported_and_handed_off(pipeline: Pipeline, monkeypa
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("index file unreadable")
 
-    monkeypatch.setattr(pipeline.retriever, "run", broken)
+    monkeypatch.setattr(pipeline.knowledge_bases.retriever(), "run", broken)
     [result] = pipeline.run([Ticket(text="Where is my parcel? It has been two weeks.")], ["x"])
     assert result.failed_stages == ("retrieve",)
     assert result.handoff.required and "stage_failed:retrieve" in result.handoff.reasons

@@ -39,6 +39,9 @@ class TicketIn(BaseModel):
     locale: str | None = Field(default=None, max_length=35, description="Channel or account locale, e.g. 'hr-HR'.")
     messages: list[MessageIn] = Field(default_factory=list, max_length=100, description="Earlier messages, oldest first.")
     metadata: dict[str, Any] = Field(default_factory=dict)
+    kb: str | None = Field(
+        default=None, max_length=64, description="Which knowledge base answers it (brand, tenant); default: default_kb."
+    )
 
 
 class BatchIn(BaseModel):
@@ -128,6 +131,7 @@ class HandoffOut(BaseModel):
 
 class TriageOut(BaseModel):
     id: str
+    kb: str = Field(description="The knowledge base its articles and draft come from.")
     language: LanguageOut
     sentiment: SentimentOut | None
     urgency: PredictionOut | None
@@ -151,6 +155,7 @@ class BatchOut(BaseModel):
 
 class SuggestOut(BaseModel):
     query: str
+    kb: str
     language: str
     articles: list[ArticleOut]
     answer_confidence: float = Field(

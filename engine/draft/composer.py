@@ -60,13 +60,15 @@ class DraftRequest:
     articles: tuple[ArticleHit, ...]
     answer_threshold: float
     """The answer confidence the top article needs to be quoted; below it the reply only holds."""
+    agent_name: str
+    """The signature: the knowledge base's brand."""
+    url_template: str
+    """How to cite an article of that knowledge base ({id}, {anchor})."""
 
 
 class DraftComposer:
-    def __init__(self, translator: Translator, agent_name: str, url_template: str) -> None:
+    def __init__(self, translator: Translator) -> None:
         self._translator = translator
-        self._agent = agent_name
-        self._url = url_template
 
     def warm_up(self) -> None:
         for language in available_languages():
@@ -102,12 +104,12 @@ class DraftComposer:
         ]
         citations: tuple[str, ...] = ()
         if answer is not None:
-            ref = self._url.format(id=answer.id, anchor=answer.anchor)
+            ref = req.url_template.format(id=answer.id, anchor=answer.anchor)
             parts += [c["answer_intro"], answer_excerpt(answer.body), c["citation"].format(title=answer.title, ref=ref)]
             citations = (f"{answer.id}#{answer.anchor}",)
         else:
             parts.append(c["no_answer"])
-        parts += [c["closing"][tone], c["sign_off"].format(agent=self._agent)]
+        parts += [c["closing"][tone], c["sign_off"].format(agent=req.agent_name)]
         text = "\n\n".join(parts)
         needs_translation = language != req.language and req.language != "und"
         if needs_translation and self._translator.can_translate(language, req.language):

@@ -2,6 +2,7 @@
 
 from engine.retrieve.index import KBIndex, build_index
 from engine.retrieve.kb import Article, Chunk, load_kb
+from engine.retrieve.knowledge_bases import KnowledgeBases
 from engine.retrieve.retriever import Retriever
 
-__all__ = ["Article", "Chunk", "KBIndex", "Retriever", "build_index", "load_kb"]
+__all__ = ["Article", "Chunk", "KBIndex", "KnowledgeBases", "Retriever", "build_index", "load_kb"]

@@ -26,9 +26,11 @@ def compose(**kw: object) -> object:
         "entities": (Span("ORDER_NUMBER", "12345", 0, 5),),
         "articles": (hit(),),
         "answer_threshold": 0.5,
+        "agent_name": "The Team",
+        "url_template": "https://help.example/{id}#{anchor}",
     }
     base.update(kw)
-    composer = DraftComposer(NoTranslator(), "The Team", "https://help.example/{id}#{anchor}")
+    composer = DraftComposer(NoTranslator())
     return composer.compose(DraftRequest(**base))  # type: ignore[arg-type]
 
 
@@ -38,6 +40,7 @@ def test_draft_is_personal_grounded_and_cited() -> None:
     assert "sorry" in draft.text and "order 12345" in draft.text
     assert "Open Orders to see tracking." in draft.text and "**" not in draft.text
     assert "https://help.example/delivery-where-is-my-order#track-your-parcel" in draft.text
+    assert draft.text.rstrip().endswith("The Team")
     assert draft.citations == ("delivery-where-is-my-order#track-your-parcel",)
     assert draft.language == "en" and not draft.needs_translation and draft.tone == "negative"
 

@@ -21,8 +21,16 @@ async def suggest(
     lang: Annotated[str | None, Query(pattern=r"^[a-zA-Z]{2,3}$", description="Preferred article language.")] = None,
     limit: Annotated[int | None, Query(ge=1, le=50)] = None,
     product: Annotated[list[str] | None, Query(description="Only articles about these products.")] = None,
+    kb: Annotated[
+        str | None, Query(max_length=64, description="Which knowledge base (brand, tenant); default: default_kb.")
+    ] = None,
 ) -> dict[str, Any]:
     """Articles a customer can read before (or instead of) filing a ticket, in their language where one exists."""
     return await run_in_threadpool(
-        service.suggest, q, lang.lower() if lang else None, limit or service.settings.top_k_articles, product or []
+        service.suggest,
+        q,
+        lang.lower() if lang else None,
+        limit or service.settings.top_k_articles,
+        product or [],
+        kb,
     )

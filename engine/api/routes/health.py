@@ -26,11 +26,13 @@ async def readyz(request: Request) -> dict[str, Any] | Response:
     service = getattr(request.app.state, "service", None)
     if service is None:
         return error_response(503, "not_ready", "models are still loading")
-    index = service.pipeline.retriever.index
+    knowledge_bases = service.pipeline.knowledge_bases
+    indexes = knowledge_bases.meta()
     return {
         "status": "ready",
         "encoder": service.pipeline.registry.encoder.id,
-        "index": index.meta,
+        "index": indexes[knowledge_bases.default],
+        "indexes": indexes,
         "heads": {
             name: service.pipeline.registry.require_head(name).meta.version for name in ("topic", "urgency")
         },
@@ -44,5 +46,5 @@ async def metrics(m: MetricsDep) -> Response:
 
 @router.post("/v1/admin/reload")
 async def reload(service: ServiceDep) -> dict[str, Any]:
-    """Swap in the latest KB index and the active head versions without a restart."""
+    """Swap in every KB's latest index build and the active head versions without a restart."""
     return await run_in_threadpool(service.reload)
