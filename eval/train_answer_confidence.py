@@ -43,7 +43,7 @@ from sklearn.preprocessing import StandardScaler
 from engine.models.registry import ModelRegistry
 from engine.retrieve import Retriever, build_index, load_kb
 from engine.retrieve.confidence import FEATURES, META_FILE, MODEL_FILE, AnswerConfidence
-from engine.retrieve.retriever import SearchFilter
+from engine.retrieve.retriever import WINDOW_WEIGHT, SearchFilter
 from engine.settings import Settings
 from eval.cache import CachedEncoder, encode_cached
 from eval.datasets import XQUAD_LANGS, clinc150, xquad, xquad_articles
@@ -225,6 +225,7 @@ def main() -> None:
             "version": datetime.now(UTC).strftime("%Y%m%dT%H%M%S"),
             "kind": "logreg (standardised) + Platt scaling on held-out articles, folded into one logistic model",
             "features": list(FEATURES),
+            "window_weight": WINDOW_WEIGHT,  # the similarity feature mixes section and window cosines by it
             "encoder_id": registry.encoder.id,
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "sklearn_version": sklearn.__version__,

@@ -93,7 +93,10 @@ class ArticleOut(BaseModel):
     anchor: str
     snippet: str
     score: float = Field(description="Ranking score: similarity plus the topic prior.")
-    similarity: float = Field(description="Cosine similarity of the best section; one input of answer_confidence.")
+    similarity: float = Field(
+        description="Dense similarity of the best section (its cosine mixed with its best sentence window's); "
+        "one input of answer_confidence."
+    )
     topic: str | None = None
     product: str | None = None
     sources: list[str] = Field(default_factory=list, description="Which retrievers ranked it: dense, lexical.")

@@ -41,7 +41,7 @@ class HitSignals:
     """What the retriever knows about one hit without encoding anything more."""
 
     similarity: float
-    """Cosine similarity of the hit's best section."""
+    """Dense score of the hit's best section: its cosine mixed with its best sentence window's (``window_weight``)."""
     margin: float
     """``similarity`` minus the best similarity of any other article family (negative below the top)."""
     term_overlap: float

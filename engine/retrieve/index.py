@@ -273,7 +273,8 @@ def _prune(index_root: Path, keep: str) -> None:
 class KBIndex:
     """A loaded build: the faiss index plus the chunks, windows and articles it points to."""
 
-    def __init__(self, folder: Path, encoder_id: str) -> None:
+    def __init__(self, folder: Path, encoder_id: str, lexical: bool = True) -> None:
+        """``lexical`` False leaves the BM25 index unloaded: dense-only retrieval never reads it."""
         meta = json.loads((folder / "meta.json").read_text())
         if vector_space(meta["encoder_id"]) != vector_space(encoder_id):
             raise ModelError(
@@ -284,7 +285,7 @@ class KBIndex:
         # The per-article hashes only serve the next build; the summary is what reload reports.
         self.meta = {key: value for key, value in meta.items() if key != "article_hashes"}
         self.index = read_faiss(folder / INDEX_FILE)
-        self.lexical = LexicalIndex(folder) if (folder / LEXICAL_DIR).is_dir() else None
+        self.lexical = LexicalIndex(folder) if lexical and (folder / LEXICAL_DIR).is_dir() else None
         self.articles = {
             a["id"]: Article(**{**a, "tags": tuple(a["tags"])})
             for a in map(json.loads, (folder / "articles.jsonl").read_text(encoding="utf-8").splitlines())
@@ -298,12 +299,13 @@ class KBIndex:
         # Builds made before windows existed have no windows file: they hold sections only.
         windows_file = folder / WINDOWS_FILE
         lines = windows_file.read_text(encoding="utf-8").splitlines() if windows_file.is_file() else []
-        self.windows = [Window(**w) for w in map(json.loads, lines)]
-        # Per faiss row, as arrays, so a query scores all its candidates' sections and windows at once.
-        self.row_chunk = np.asarray([*range(len(self.chunks)), *(w.chunk for w in self.windows)], dtype=np.int64)
-        self.row_start = np.asarray([0] * len(self.chunks) + [w.start for w in self.windows], dtype=np.int64)
+        windows = [Window(**w) for w in map(json.loads, lines)]
+        # Per faiss row, as arrays, so a query scores all its candidates' sections and windows at once; the
+        # window objects themselves are not kept (a large KB has several per section).
+        self.row_chunk = np.asarray([*range(len(self.chunks)), *(w.chunk for w in windows)], dtype=np.int64)
+        self.row_start = np.asarray([0] * len(self.chunks) + [w.start for w in windows], dtype=np.int64)
         window_rows: dict[str, list[int]] = {}
-        for i, window in enumerate(self.windows):
+        for i, window in enumerate(windows):
             window_rows.setdefault(self.chunks[window.chunk].article_id, []).append(len(self.chunks) + i)
         self.rows_of = {
             article: np.asarray(rows + window_rows.get(article, []), dtype=np.int64)
@@ -315,11 +317,11 @@ class KBIndex:
             self.family.setdefault(article.family, {})[article.language] = article.id
 
     @classmethod
-    def current(cls, index_root: Path, encoder_id: str) -> KBIndex:
+    def current(cls, index_root: Path, encoder_id: str, lexical: bool = True) -> KBIndex:
         marker = index_root / CURRENT
         if not marker.is_file():
             raise NotReady(f"no KB index under {index_root}: run `sift index`")
-        return cls(index_root / marker.read_text().strip(), encoder_id)
+        return cls(index_root / marker.read_text().strip(), encoder_id, lexical)
 
     def vectors(self, rows: list[int] | np.ndarray) -> np.ndarray:
         return self.index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
