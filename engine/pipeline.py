@@ -75,6 +75,7 @@ class Pipeline:
             s.retrieval_mode,
             {"dense": 1.0, "lexical": s.lexical_weight},
             window_weight=s.window_weight,
+            hnsw_ef_search=s.hnsw_ef_search,
         )
 
     def warm_up(self) -> None:

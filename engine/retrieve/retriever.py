@@ -25,7 +25,7 @@ import numpy as np
 
 from engine.retrieve.analysis import analyse
 from engine.retrieve.confidence import ConfidenceModel, HitSignals, feature_matrix
-from engine.retrieve.index import KBIndex
+from engine.retrieve.index import HNSW_EF_SEARCH, KBIndex
 from engine.retrieve.kb import Article, Chunk
 from engine.retrieve.snippets import best_snippet, flatten, section_terms
 from engine.types import ArticleHit
@@ -137,6 +137,7 @@ class Retriever:
         weights: dict[str, float] | None = None,
         confidence: ConfidenceModel | None = None,
         window_weight: float = WINDOW_WEIGHT,
+        hnsw_ef_search: int = HNSW_EF_SEARCH,
     ) -> None:
         """``confidence`` replaces the registry's answer-confidence model (the trainer records features with it).
 
@@ -147,6 +148,7 @@ class Retriever:
         if not 0.0 <= window_weight <= 1.0:
             raise ValueError(f"window weight must lie in [0, 1]; got {window_weight}")
         self._window_weight = window_weight
+        self._ef_search = hnsw_ef_search
         self._registry = registry
         self._prior_weight = topic_prior_weight
         self._mode = mode
@@ -166,7 +168,9 @@ class Retriever:
 
     def reload(self) -> KBIndex:
         """Load the current index build; in-flight searches keep the one they started with."""
-        index = KBIndex.current(self._root, self._registry.encoder.id, lexical=self._mode != "dense")
+        index = KBIndex.current(
+            self._root, self._registry.encoder.id, lexical=self._mode != "dense", hnsw_ef_search=self._ef_search
+        )
         with self._lock:
             self._index = index
         return index

@@ -166,6 +166,8 @@ def test_index_type_is_chosen_by_size_recorded_and_searchable(
         if MAPS.is_file():  # Linux: the vectors are mapped from the build's file, not copied into memory
             assert str(index.folder / "index.faiss") in MAPS.read_text()
         assert top_ids(registry, root, "Where is my parcel? It has not arrived")[0] == "delivery-where-is-my-order"
+    # How widely HNSW searches is a load-time setting, not frozen into the build.
+    assert KBIndex.current(tmp_path / "large", registry.encoder.id, hnsw_ef_search=64).index.hnsw.efSearch == 64
     # An incremental build may change the type: vectors are read back from the HNSW build into a flat one.
     switched = build_index(registry.encoder, articles, tmp_path / "large", exact_max_chunks=vectors)
     assert switched.index_type == "flat" and switched.encoded == 0
