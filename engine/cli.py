@@ -169,7 +169,11 @@ def kb_import(
     files: Annotated[list[Path], typer.Argument(help="Export files: Zendesk JSON pages, or FAQ .csv/.tsv files.")],
     fmt: Annotated[KBFormat, typer.Option("--format", help="zendesk (Help Center articles JSON) or faq-csv.")],
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="KB directory to write Markdown into (default: the KB directory).")
+        Path | None,
+        typer.Option("--out", help="KB directory to write Markdown into (default: the knowledge base's directory)."),
+    ] = None,
+    knowledge_base: Annotated[
+        str | None, typer.Option("--knowledge-base", help="Import into this configured knowledge base's directory.")
     ] = None,
     product: Annotated[str, typer.Option(help="Product of the articles (faq-csv: unless a product column says).")] = (
         "general"
@@ -191,6 +195,9 @@ def kb_import(
     from engine.errors import InvalidInput
     from engine.retrieve.kb_import import import_faq_csv, import_zendesk, write_articles
 
+    if out_dir is not None and knowledge_base is not None:
+        raise InvalidInput("--out", "give --out or --knowledge-base, not both")
+    target = out_dir or get_settings().kbs()[_known_kb(knowledge_base) or get_settings().default_kb].kb_dir
     faq_options = {"--language": language, "--question-column": question_column, "--answer-column": answer_column}
     if fmt is KBFormat.zendesk:
         for option, value in [*faq_options.items(), ("--column", column)]:
@@ -204,7 +211,6 @@ def kb_import(
     skipped = ", ".join(f"{reason}: {n}" for reason, n in result.skipped.items())
     if not result.articles:
         raise InvalidInput("FILE", "nothing to import" + (f"; skipped ({skipped})" if skipped else ""))
-    target = out_dir or get_settings().kb_dir
     write_articles(result.articles, target)
     translations = sum(1 for a in result.articles if a.translation_of)
     internal = sum(1 for a in result.articles if a.audience == "internal")
@@ -212,7 +218,7 @@ def kb_import(
         f"wrote {len(result.articles)} articles ({translations} translations, {internal} internal) to {target}"
         + (f"; skipped ({skipped})" if skipped else "")
     )
-    out.print("run `sift index` to index them")
+    out.print("run `sift index" + (f" --knowledge-base {knowledge_base}" if knowledge_base else "") + "` to index them")
 
 
 def _field_column(spec: str) -> tuple[str, str]:

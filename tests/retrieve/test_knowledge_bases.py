@@ -184,3 +184,18 @@ def test_cli_index_builds_one_named_kb(
     assert "articles: 2 (2 added" in result.output
     assert (tmp_path / "data" / "kb-index" / "acme" / "CURRENT").is_file()
     assert not (tmp_path / "data" / "index").exists()  # the default KB was not asked for
+
+
+def test_cli_imports_into_a_named_kb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    acme = tmp_path / "acme"
+    monkeypatch.setenv("SIFT_KNOWLEDGE_BASES", json.dumps({"acme": {"dir": str(acme)}}))
+    faq = tmp_path / "faq.csv"
+    faq.write_text("question,answer\nCan I return skates?,Yes: within 60 days with the prepaid label.\n", encoding="utf-8")
+    result = runner.invoke(app, ["kb", "import", str(faq), "--format", "faq-csv", "--knowledge-base", "acme"])
+    assert result.exit_code == 0, result.output
+    assert [a.title for a in load_kb(acme)] == ["Can I return skates?"]
+    assert "sift index --knowledge-base acme" in result.output
+    both = runner.invoke(
+        app, ["kb", "import", str(faq), "--format", "faq-csv", "--knowledge-base", "acme", "--out", str(tmp_path)]
+    )
+    assert both.exit_code == 2 and "not both" in both.output
