@@ -76,6 +76,7 @@ class Pipeline:
             {"dense": 1.0, "lexical": s.lexical_weight},
             window_weight=s.window_weight,
             hnsw_ef_search=s.hnsw_ef_search,
+            rerank_top_n=s.rerank_top_n,
         )
 
     def warm_up(self) -> None:

