@@ -7,9 +7,10 @@ Each mode (dense, lexical = BM25, hybrid = reciprocal rank fusion) runs through 
 product's own Retriever on an index built by the product's own build_index, with the
 service's default sentence windows (``window_sentences``, ``window_weight``; chosen by
 eval/retrieval_windows.py); "sections" is dense search over whole sections only, as
-before windows. Each mode also records its mean time per question (the whole
-Retriever.run: search, scoring, snippets, answer confidence; the encoder is not
-included) and each pool its number of vectors.
+before windows; "rerank" (English questions only: the only shipped cross-encoder reads
+English) is dense followed by the cross-encoder over the top 10. Each mode also records its
+mean time per question (the whole Retriever.run: search, scoring, snippets, answer
+confidence, re-ranking; the encoder is not included) and each pool its number of vectors.
 Writes eval/results/retrieval.json.
 """
 
@@ -32,6 +33,8 @@ from eval.datasets import XQUAD_LANGS, xquad
 
 RESULTS = Path(__file__).parent / "results" / "retrieval.json"
 MODES = ("dense", "sections", "lexical", "hybrid")
+RERANKER = "cross-encoder-en"
+RERANK_LANGS = ("en",)
 
 
 def pool_articles(paragraphs: list[str], language: str) -> list[Article]:
@@ -58,16 +61,24 @@ def metrics(ranked: list[list[str]], gold: list[str]) -> dict[str, float]:
 
 
 def evaluate_pool(registry: ModelRegistry, pool: list[Article], questions: list[tuple[str, int]], lang: str,
-                  root: Path, modes: tuple[str, ...] = MODES) -> dict[str, dict[str, float]]:
+                  root: Path, modes: tuple[str, ...] = MODES,
+                  reranking: ModelRegistry | None = None) -> dict[str, dict[str, float]]:
+    """``reranking`` (a registry with ``rerank`` on) adds the "rerank" mode."""
     settings = registry.settings
     report = build_index(CachedEncoder(registry.encoder), pool, root, window_sentences=settings.window_sentences)
     texts = [q for q, _ in questions]
     vectors = encode_cached(registry.encoder, texts)
     gold = [f"p{i:03d}" for _, i in questions]
     out: dict[str, dict[str, float]] = {}
-    for mode in modes:
+    for mode in (*modes, "rerank") if reranking is not None else modes:
         weight = 0.0 if mode == "sections" else settings.window_weight
-        retriever = Retriever(registry, root, mode="dense" if mode == "sections" else mode, window_weight=weight)
+        retriever = Retriever(
+            reranking if mode == "rerank" and reranking is not None else registry,
+            root,
+            mode="dense" if mode in ("sections", "rerank") else mode,
+            window_weight=weight,
+            rerank_top_n=10,
+        )
         retriever.warm_up()
         start = time.perf_counter()
         hits = retriever.run(vectors, [lang] * len(texts), 10, texts=texts)
@@ -80,26 +91,28 @@ def evaluate_pool(registry: ModelRegistry, pool: list[Article], questions: list[
 def main() -> None:
     console = Console()
     registry = ModelRegistry(Settings())
+    reranking = ModelRegistry(registry.settings.model_copy(update={"rerank": RERANKER}))
     english, _ = xquad("en")
     results: dict[str, dict[str, dict[str, dict[str, float]]]] = {"cross_lingual": {}, "monolingual": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for lang in XQUAD_LANGS:
             paragraphs, questions = xquad(lang)
+            rerank = reranking if lang in RERANK_LANGS else None
             results["cross_lingual"][lang] = evaluate_pool(
-                registry, pool_articles(english, "en"), questions, lang, Path(tmp) / f"x-{lang}"
+                registry, pool_articles(english, "en"), questions, lang, Path(tmp) / f"x-{lang}", reranking=rerank
             )
             results["monolingual"][lang] = evaluate_pool(
-                registry, pool_articles(paragraphs, lang), questions, lang, Path(tmp) / f"m-{lang}"
+                registry, pool_articles(paragraphs, lang), questions, lang, Path(tmp) / f"m-{lang}", reranking=rerank
             )
             console.print(lang, results["cross_lingual"][lang]["dense"], results["monolingual"][lang]["dense"])
     for setting, by_lang in results.items():
         table = Table(title=f"XQuAD {setting} (240 paragraphs, 1190 questions per language)")
         table.add_column("lang")
-        for mode in MODES:
+        for mode in (*MODES, "rerank"):
             table.add_column(f"{mode} r@1 / r@5 / mrr@10")
         for lang, by_mode in by_lang.items():
             table.add_row(lang, *[" / ".join(f"{by_mode[m][k]:.3f}" for k in ("recall@1", "recall@5", "mrr@10"))
-                                  for m in MODES])
+                                  if m in by_mode else "-" for m in (*MODES, "rerank")])
         console.print(table)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     windows = {"window_sentences": registry.settings.window_sentences, "window_weight": registry.settings.window_weight}
