@@ -151,8 +151,8 @@ class Settings(BaseSettings):
     exact_max_chunks: int = Field(
         default=100_000,
         ge=1,
-        description="Largest index (in vectors: sections and their sentence windows) that index_type 'auto' "
-        "still searches exactly.",
+        description="Most KB sections (not counting their sentence windows) that index_type 'auto' still "
+        "searches exactly; HNSW above.",
     )
     hnsw_ef_search: int = Field(
         default=512,

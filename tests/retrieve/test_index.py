@@ -18,7 +18,6 @@ from engine.models.registry import ModelRegistry
 from engine.retrieve import KBIndex, Retriever, build_index, load_kb
 from engine.retrieve.index import CURRENT, choose_index_type, passage_text
 from engine.retrieve.kb import chunk_article
-from engine.retrieve.windows import section_windows
 from engine.settings import REPO_ROOT
 
 SHIPPED = REPO_ROOT / "kb_content"
@@ -151,10 +150,10 @@ def test_index_type_is_chosen_by_size_recorded_and_searchable(
     registry: ModelRegistry, kb: Path, tmp_path: Path
 ) -> None:
     articles = load_kb(kb)
-    # Counted in vectors: every section and each of its one-sentence windows.
-    vectors = sum(1 + len(section_windows(0, c.text, 1)) for a in articles for c in chunk_article(a))
-    small = build_index(registry.encoder, articles, tmp_path / "small", exact_max_chunks=vectors)
-    large = build_index(registry.encoder, articles, tmp_path / "large", exact_max_chunks=vectors - 1)
+    # Counted in sections, not in vectors (sections and their windows).
+    sections = sum(len(chunk_article(a)) for a in articles)
+    small = build_index(registry.encoder, articles, tmp_path / "small", exact_max_chunks=sections)
+    large = build_index(registry.encoder, articles, tmp_path / "large", exact_max_chunks=sections - 1)
     forced = build_index(registry.encoder, articles, tmp_path / "forced", index_type="flat", exact_max_chunks=1)
     assert (small.index_type, large.index_type, forced.index_type) == ("flat", "hnsw", "flat")
     for root, kind, cls in (
@@ -169,7 +168,7 @@ def test_index_type_is_chosen_by_size_recorded_and_searchable(
     # How widely HNSW searches is a load-time setting, not frozen into the build.
     assert KBIndex.current(tmp_path / "large", registry.encoder.id, hnsw_ef_search=64).index.hnsw.efSearch == 64
     # An incremental build may change the type: vectors are read back from the HNSW build into a flat one.
-    switched = build_index(registry.encoder, articles, tmp_path / "large", exact_max_chunks=vectors)
+    switched = build_index(registry.encoder, articles, tmp_path / "large", exact_max_chunks=sections)
     assert switched.index_type == "flat" and switched.encoded == 0
 
 
