@@ -82,14 +82,11 @@ KnowledgeBaseOption = Annotated[
 ]
 
 
-def _known_kb(name: str | None) -> str | None:
-    """``name`` if settings configure a knowledge base of that name (or it is None), else a clean refusal."""
-    from engine.errors import InvalidInput
+def _knowledge_base(name: str | None) -> KnowledgeBase:
+    """The configured knowledge base ``--knowledge-base`` names (the default one for None), else a clean refusal."""
+    from engine.retrieve.knowledge_bases import resolve_kb
 
-    kbs = get_settings().kbs()
-    if name is not None and name not in kbs:
-        raise InvalidInput("--knowledge-base", f"unknown knowledge base {name!r}; configured: {', '.join(kbs)}")
-    return name
+    return resolve_kb(get_settings().kbs(), name, "--knowledge-base")
 
 
 @app.command()
@@ -117,7 +114,7 @@ def index(
 
     settings = get_settings()
     kbs = settings.kbs()
-    targets = [kbs[knowledge_base]] if _known_kb(knowledge_base) else list(kbs.values())
+    targets = [_knowledge_base(knowledge_base)] if knowledge_base is not None else list(kbs.values())
     if kb is not None:
         if len(targets) > 1:
             raise InvalidInput("--kb", f"several knowledge bases are configured ({', '.join(kbs)}): name one with --knowledge-base")
@@ -197,7 +194,7 @@ def kb_import(
 
     if out_dir is not None and knowledge_base is not None:
         raise InvalidInput("--out", "give --out or --knowledge-base, not both")
-    target = out_dir or get_settings().kbs()[_known_kb(knowledge_base) or get_settings().default_kb].kb_dir
+    target = out_dir or _knowledge_base(knowledge_base).kb_dir
     faq_options = {"--language": language, "--question-column": question_column, "--answer-column": answer_column}
     if fmt is KBFormat.zendesk:
         for option, value in [*faq_options.items(), ("--column", column)]:
@@ -364,7 +361,7 @@ def triage_one(
         "subject": subject,
         "channel": channel,
         "customer_name": customer_name,
-        "kb": _known_kb(knowledge_base),
+        "kb": _knowledge_base(knowledge_base).name,
     }
     with _service() as service:
         result = service.triage([payload])[0]
@@ -387,7 +384,7 @@ def triage_file(
 
     if not data.is_file():
         raise InvalidInput("DATA", f"{data} does not exist or is not a file")
-    _known_kb(knowledge_base)
+    kb_name = _knowledge_base(knowledge_base).name
     rows = read_rows(data)
     if rows and text_column not in rows[0]:
         raise InvalidInput(text_column, f"no column {text_column!r} in {data}; columns are {sorted(rows[0])}")
@@ -407,7 +404,7 @@ def triage_file(
                     refused += 1
                     continue
                 subject = row.get(subject_column) if subject_column else None
-                payloads.append({"text": text, "subject": str(subject) if subject else None, "kb": knowledge_base})
+                payloads.append({"text": text, "subject": str(subject) if subject else None, "kb": kb_name})
                 positions.append(offset)
             for offset, result in zip(positions, service.triage(payloads) if payloads else [], strict=True):
                 results[offset] = {"row": start + offset, **result}

@@ -105,7 +105,8 @@ class TriageService:
         """Public articles of one knowledge base for a customer's question, in their language where it has it."""
         if not query.strip():
             raise InvalidInput("q", "must contain non-whitespace characters")
-        retriever = self.pipeline.knowledge_bases.retriever(kb)
+        knowledge_base = self.pipeline.knowledge_bases.resolve(kb)
+        retriever = self.pipeline.knowledge_bases.retriever(knowledge_base.name)
         code = language or self.pipeline.language.detect(query).code
 
         def search() -> list[ArticleHit]:
@@ -121,7 +122,7 @@ class TriageService:
         hits = self.batcher.call(search)
         return {
             "query": query,
-            "kb": self.pipeline.knowledge_bases.resolve(kb).name,
+            "kb": knowledge_base.name,
             "language": code,
             "articles": [article_json(h) for h in hits],
             "answer_confidence": answer_confidence(hits),

@@ -21,6 +21,14 @@ from engine.settings import KnowledgeBase
 from engine.types import ArticleHit
 
 
+def resolve_kb(kbs: dict[str, KnowledgeBase], name: str | None, field: str = "kb") -> KnowledgeBase:
+    """The KB a request names (the first, default one when it names none); an unknown name is the caller's error."""
+    key = next(iter(kbs)) if name is None else name
+    if key not in kbs:
+        raise InvalidInput(field, f"unknown knowledge base {name!r}; configured: {', '.join(kbs)}")
+    return kbs[key]
+
+
 class KnowledgeBases:
     def __init__(self, kbs: dict[str, KnowledgeBase], retriever: Callable[[KnowledgeBase], Retriever]) -> None:
         """``kbs`` in settings order, the default KB first; ``retriever`` makes the retriever of one KB."""
@@ -30,16 +38,8 @@ class KnowledgeBases:
         self._retrievers = {name: retriever(kb) for name, kb in kbs.items()}
         self.default = next(iter(kbs))
 
-    @property
-    def names(self) -> list[str]:
-        return list(self._kbs)
-
     def resolve(self, name: str | None, field: str = "kb") -> KnowledgeBase:
-        """The KB a request names (the default one when it names none); an unknown name is the caller's error."""
-        key = self.default if name is None else name
-        if key not in self._kbs:
-            raise InvalidInput(field, f"unknown knowledge base {name!r}; configured: {', '.join(self._kbs)}")
-        return self._kbs[key]
+        return resolve_kb(self._kbs, name, field)
 
     def retriever(self, name: str | None = None) -> Retriever:
         return self._retrievers[self.resolve(name).name]
