@@ -77,6 +77,7 @@ class Pipeline:
             window_weight=s.window_weight,
             hnsw_ef_search=s.hnsw_ef_search,
             rerank_top_n=s.rerank_top_n,
+            search_threads=s.search_threads,
         )
 
     def warm_up(self) -> None:

@@ -56,6 +56,7 @@ class ModelRegistry:
             f"{ONNX_MODEL_ID}/onnx-{settings.encoder_precision}-c{CONVERTER_VERSION}",
             threads=settings.encoder_threads,
             batch_size=settings.encode_batch_size,
+            max_batch_tokens=settings.encode_batch_tokens,
         )
 
     @cached_property

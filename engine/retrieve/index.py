@@ -97,6 +97,11 @@ def _empty_index(kind: str, dim: int) -> faiss.Index:
     return index
 
 
+def set_search_threads(threads: int) -> None:
+    """OpenMP keeps the thread count per calling thread, so this holds for the thread that searches."""
+    faiss.omp_set_num_threads(threads)
+
+
 def read_faiss(path: Path) -> faiss.Index:
     """Memory-mapped: pages load on demand and are shared by every process serving the same build.
 

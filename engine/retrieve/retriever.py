@@ -25,7 +25,7 @@ import numpy as np
 
 from engine.retrieve.analysis import analyse
 from engine.retrieve.confidence import ConfidenceModel, HitSignals, feature_matrix
-from engine.retrieve.index import HNSW_EF_SEARCH, KBIndex
+from engine.retrieve.index import HNSW_EF_SEARCH, KBIndex, set_search_threads
 from engine.retrieve.kb import Article, Chunk
 from engine.retrieve.snippets import best_snippet, flatten, section_terms
 from engine.types import ArticleHit
@@ -140,6 +140,7 @@ class Retriever:
         window_weight: float = WINDOW_WEIGHT,
         hnsw_ef_search: int = HNSW_EF_SEARCH,
         rerank_top_n: int = 10,
+        search_threads: int = 2,
     ) -> None:
         """``confidence`` replaces the registry's answer-confidence model (the trainer records features with it).
 
@@ -153,6 +154,7 @@ class Retriever:
         self._window_weight = window_weight
         self._ef_search = hnsw_ef_search
         self._rerank_top_n = rerank_top_n
+        self._search_threads = search_threads
         self._registry = registry
         self._prior_weight = topic_prior_weight
         self._mode = mode
@@ -209,7 +211,11 @@ class Retriever:
         # that as many sections are nominated as without windows.
         per_section = -(-index.index.ntotal // max(1, len(index.chunks)))
         k = min(index.index.ntotal, top_k * CANDIDATES_PER_HIT * per_section)
+        # One OpenMP thread for a lone query (see the search_threads setting), and for the scoring below,
+        # which reads a few hundred vectors per query.
+        set_search_threads(self._search_threads if len(queries) > 1 else 1)
         scores, rows = index.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        set_search_threads(1)
         results = []
         for i in range(len(queries)):
             prior = topic_priors[i] if topic_priors else {}

@@ -83,6 +83,24 @@ def test_batching_and_padding_do_not_change_vectors(fp32: OnnxEncoder) -> None:
     np.testing.assert_allclose(together, alone, atol=1e-4)
 
 
+def test_each_encoder_call_stays_under_the_token_budget(registry: ModelRegistry, fp32: OnnxEncoder) -> None:
+    folder = registry.settings.encoder_dir
+    budgeted = OnnxEncoder(folder / ONNX_FP32, folder / TOKENIZER, "test-budget", max_batch_tokens=64)
+    widths: list[tuple[int, int]] = []
+    run = budgeted._session.run
+
+    def spy(outputs: object, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        widths.append(feeds["input_ids"].shape)
+        return run(outputs, feeds)
+
+    budgeted._session = type("Spy", (), {"run": staticmethod(spy)})()
+    texts = xquad_questions(3) + ["a much longer question about delivery times and refunds " * 8]
+    vectors = budgeted.encode_queries(texts)
+    # A text longer than the budget still goes alone; everything else is split to fit.
+    assert all(rows * width <= 64 or rows == 1 for rows, width in widths) and len(widths) > 1
+    np.testing.assert_allclose(vectors, fp32.encode_queries(texts), atol=1e-4)
+
+
 def test_the_installed_conversion_passed_its_parity_check(registry: ModelRegistry) -> None:
     report = ConversionReport.read(registry.settings.encoder_dir)
     assert report is not None

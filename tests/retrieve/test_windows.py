@@ -102,23 +102,28 @@ def test_cross_lingual_hit_snippet_shows_the_matching_sentence(registry: ModelRe
 
 @pytest.mark.slow
 def test_windows_lift_cross_lingual_recall_on_xquad(registry: ModelRegistry, tmp_path: Path) -> None:
-    """German questions against 60 English XQuAD paragraphs: windows find more right paragraphs first."""
+    """German questions against 120 English XQuAD paragraphs: windows find more right paragraphs first.
+
+    (On all 240 the lift is 5.4 points of recall@1; a sample much smaller than this is too noisy to show it.)
+    """
     from eval.datasets import xquad
     from eval.retrieval import pool_articles
 
     require_datasets()
     english, _ = xquad("en")
     _, questions = xquad("de")
-    pool = pool_articles(english[:60], "en")
-    asked = [(q, i) for q, i in questions if i < 60][::2]
-    build_index(registry.encoder, pool, tmp_path, window_sentences=1)
+    pool = pool_articles(english[:120], "en")
+    asked = [(q, i) for q, i in questions if i < 120]
+    for sentences in (0, 1):
+        build_index(registry.encoder, pool, tmp_path / f"w{sentences}", window_sentences=sentences)
     vectors = registry.encoder.encode_queries([q for q, _ in asked])
 
-    def recall_at_1(weight: float) -> float:
-        hits = Retriever(registry, tmp_path, mode="dense", window_weight=weight).run(vectors, ["de"] * len(asked), 1)
+    def recall_at_1(sentences: int) -> float:
+        retriever = Retriever(registry, tmp_path / f"w{sentences}", mode="dense", window_weight=0.4)
+        hits = retriever.run(vectors, ["de"] * len(asked), 1)
         return float(np.mean([row[0].id == f"p{i:03d}" for row, (_, i) in zip(hits, asked, strict=True)]))
 
-    sections, windows = recall_at_1(0.0), recall_at_1(0.4)
+    sections, windows = recall_at_1(0), recall_at_1(1)
     assert windows >= sections + 0.03, (sections, windows)
 
 
