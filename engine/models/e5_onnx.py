@@ -133,12 +133,17 @@ def build_graph(model: E5File) -> onnx.ModelProto:
 
 
 def quantise(source: Path, target: Path) -> None:
-    """Dynamic int8, one scale per output channel, except the feed-forward output projections.
+    """Dynamic int8, one scale per output channel, 7-bit weights, except the feed-forward output projections.
 
     Those take GELU outputs, whose long tail int8 activations clip: quantising
     them too was 15% faster but moved vectors to a mean cosine of 0.9967 (min
     0.990) against fp32 and cost up to 2 points of sentiment and retrieval
     accuracy; kept in fp32 the cosine is 0.9991 (min 0.9976).
+
+    Weights use 7 bits (``reduce_range``) because CPUs without VNNI (AVX2 only)
+    multiply uint8 by int8 with an instruction whose int16 pair sums saturate:
+    with full-range weights such a CPU gave a mean cosine of 0.9982 (min 0.9936)
+    against the shipped engine, with 7 bits 0.9989 (min 0.9982), at the same speed.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -153,6 +158,7 @@ def quantise(source: Path, target: Path) -> None:
         target,
         op_types_to_quantize=["MatMul"],
         per_channel=True,
+        reduce_range=True,
         weight_type=QuantType.QInt8,
         nodes_to_exclude=ffn_out,
     )
