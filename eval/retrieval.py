@@ -11,11 +11,12 @@ before windows; "rerank" (English questions only: the only shipped cross-encoder
 English) is dense followed by the cross-encoder over the top 10. Each mode also records its
 mean time per question (the whole Retriever.run: search, scoring, snippets, answer
 confidence, re-ranking; the encoder is not included) and each pool its number of vectors.
-Writes eval/results/retrieval.json.
+Writes eval/results/retrieval.json. For a quicker look: --lang ar (repeatable), --no-rerank, --out PATH.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import tempfile
 import time
@@ -89,15 +90,20 @@ def evaluate_pool(registry: ModelRegistry, pool: list[Article], questions: list[
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lang", action="append", choices=XQUAD_LANGS, help="repeatable; default: all")
+    parser.add_argument("--no-rerank", action="store_true", help="skip the cross-encoder mode (the slow one)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
     console = Console()
     registry = ModelRegistry(Settings())
     reranking = ModelRegistry(registry.settings.model_copy(update={"rerank": RERANKER}))
     english, _ = xquad("en")
     results: dict[str, dict[str, dict[str, dict[str, float]]]] = {"cross_lingual": {}, "monolingual": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        for lang in XQUAD_LANGS:
+        for lang in args.lang or XQUAD_LANGS:
             paragraphs, questions = xquad(lang)
-            rerank = reranking if lang in RERANK_LANGS else None
+            rerank = reranking if lang in RERANK_LANGS and not args.no_rerank else None
             results["cross_lingual"][lang] = evaluate_pool(
                 registry, pool_articles(english, "en"), questions, lang, Path(tmp) / f"x-{lang}", reranking=rerank
             )
@@ -114,10 +120,10 @@ def main() -> None:
             table.add_row(lang, *[" / ".join(f"{by_mode[m][k]:.3f}" for k in ("recall@1", "recall@5", "mrr@10"))
                                   if m in by_mode else "-" for m in (*MODES, "rerank")])
         console.print(table)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     windows = {"window_sentences": registry.settings.window_sentences, "window_weight": registry.settings.window_weight}
-    RESULTS.write_text(json.dumps({"encoder": registry.encoder.id, **windows, **results}, indent=2))
-    console.print(f"wrote {RESULTS}")
+    args.out.write_text(json.dumps({"encoder": registry.encoder.id, **windows, **results}, indent=2))
+    console.print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
