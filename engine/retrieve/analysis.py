@@ -48,10 +48,17 @@ def _stemmer(language: str) -> snowballstemmer.Stemmer | None:
     return snowballstemmer.stemmer(name) if name else None
 
 
+# Snowball's Arabic stemmer strips the article (ال) and بال/كال/لل, but not a conjunction in front of the
+# article: والكتاب ("and the book") would stay a term of its own, apart from الكتاب and كتاب.
+_AR_CONJUNCTION_ARTICLE = re.compile(r"^[وف](?=ال..)")
+
+
 @lru_cache(maxsize=1 << 17)
 def _stem(language: str, word: str) -> str:
     """Ticket and KB vocabularies repeat, so each stem is remembered (snowballstemmer runs PyStemmer's C code)."""
     stemmer = _stemmer(language)
+    if language == "ar":
+        word = _AR_CONJUNCTION_ARTICLE.sub("", word)
     return stemmer.stemWord(word) if stemmer else word
 
 

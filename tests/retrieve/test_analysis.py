@@ -33,3 +33,8 @@ def test_term_spans_of_cjk_grams_keep_their_offsets() -> None:
     spans = term_spans(text, "zh")
     assert (6, 8, "订单") in spans and (0, 5, "lumio") in spans
     assert all(text[s:e] == t for s, e, t in spans if t != "lumio")
+
+
+def test_arabic_conjunction_before_the_article_is_stripped() -> None:
+    # "and the school", "so the book" must meet "the school", "the book".
+    assert analyse("والمدرسة فالكتاب", "ar") == analyse("المدرسة الكتاب", "ar") == ["مدرس", "كتاب"]
