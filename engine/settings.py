@@ -188,8 +188,11 @@ class Settings(BaseSettings):
         default=0.4, ge=0.0, le=1.0, description="Share of a section's dense score that comes from its best window."
     )
     lexical_weight: float = Field(
-        default=0.5, ge=0.0, le=10.0, description="BM25's weight against dense (1.0) in rank fusion; 0.25 and 0.5 tie on "
-        "XQuAD's validation articles (eval/fusion_weight.py).",
+        default=0.5,
+        ge=0.0,
+        le=10.0,
+        description="BM25's weight against dense (1.0) in rank fusion; 0.25 and 0.5 tie on XQuAD's validation "
+        "articles (eval/fusion_weight.py).",
     )
     rerank: Literal["none", "cross-encoder-en"] = Field(
         default="none",
