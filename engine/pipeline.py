@@ -24,7 +24,6 @@ from engine.language import LanguageDetector
 from engine.models.registry import ModelRegistry
 from engine.normalise import Normaliser
 from engine.retrieve import KnowledgeBases, Retriever
-from engine.retrieve.analysis import analyse
 from engine.route import RouteInput, Router, load_policy
 from engine.sentiment import SentimentAnalyser
 from engine.settings import KnowledgeBase, Settings
@@ -89,9 +88,6 @@ class Pipeline:
             self.knowledge_bases, self.entities, self.drafter, self.router,
         ):
             stage.warm_up()
-        # Each language's stemmer and stop list are built on first use (2-6 ms): not in a customer's request.
-        for language in self.settings.languages:
-            analyse("warm up", language)
         # One pass end to end, so that first-call costs inside any stage land here too.
         history = (Message("Hello, my order has not arrived.", "customer"),)
         self.run([Ticket(text="Warm-up: where is my order 12345?", messages=history)], ["warm-up"])

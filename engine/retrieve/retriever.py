@@ -168,6 +168,9 @@ class Retriever:
         self.reload()
         _ = self.confidence
         _ = self._registry.reranker
+        # Each language's stemmer and stop list are built on first use (2-6 ms): not in a customer's request.
+        for language in self._registry.settings.languages:
+            analyse("warm up", language)
 
     @property
     def confidence(self) -> ConfidenceModel:
