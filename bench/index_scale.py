@@ -64,7 +64,7 @@ WARMUP_QUERIES = 5
 CACHE_FLUSH = 2048  # vectors per cache shard: an interrupted run keeps what it encoded
 SETTINGS_RECORDED = (
     "encoder_backend", "encoder_precision", "encoder_threads", "encode_batch_size", "retrieval_mode",
-    "top_k_articles", "lexical_weight", "window_sentences", "window_weight", "hnsw_ef_search",
+    "top_k_articles", "fusion", "lexical_weight", "window_sentences", "window_weight", "hnsw_ef_search",
 )
 
 
@@ -579,11 +579,7 @@ def probe(index_root: Path, queries: list[Query], warmup: int = WARMUP_QUERIES) 
     encoder.encode_queries(["warm up the encoder"])
     memory["encoder_loaded"] = _memory()
 
-    retriever = Retriever(
-        registry, index_root, settings.topic_prior_weight, settings.retrieval_mode,
-        {"dense": 1.0, "lexical": settings.lexical_weight},
-        window_weight=settings.window_weight, hnsw_ef_search=settings.hnsw_ef_search,
-    )  # as engine.pipeline.Pipeline builds it
+    retriever = Retriever.from_settings(registry, index_root)  # as engine.pipeline.Pipeline builds it
     start = time.perf_counter()
     index = retriever.reload()  # KBIndex.current(index_root, encoder.id)
     load_s = time.perf_counter() - start

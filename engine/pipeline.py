@@ -67,18 +67,7 @@ class Pipeline:
         )
 
     def _retriever(self, kb: KnowledgeBase) -> Retriever:
-        s = self.settings
-        return Retriever(
-            self.registry,
-            kb.index_dir,
-            s.topic_prior_weight,
-            s.retrieval_mode,
-            {"dense": 1.0, "lexical": s.lexical_weight},
-            window_weight=s.window_weight,
-            hnsw_ef_search=s.hnsw_ef_search,
-            rerank_top_n=s.rerank_top_n,
-            search_threads=s.search_threads,
-        )
+        return Retriever.from_settings(self.registry, kb.index_dir)
 
     def warm_up(self) -> None:
         """Load every model now so that no request pays for it."""

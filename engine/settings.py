@@ -149,7 +149,7 @@ class Settings(BaseSettings):
     )
     answer_confidence_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "answer-confidence-v1")
     retrieval_mode: Literal["hybrid", "dense", "lexical"] = Field(
-        default="dense", description="Dense vectors, BM25, or both fused by reciprocal rank (see README: hybrid loses on cross-lingual KBs)."
+        default="dense", description="Dense vectors, BM25, or both fused as `fusion` says (see README: hybrid loses on cross-lingual KBs)."
     )
     index_type: Literal["auto", "flat", "hnsw"] = Field(
         default="auto",
@@ -187,12 +187,18 @@ class Settings(BaseSettings):
     window_weight: float = Field(
         default=0.4, ge=0.0, le=1.0, description="Share of a section's dense score that comes from its best window."
     )
+    fusion: Literal["convex", "rrf"] = Field(
+        default="convex",
+        description="How hybrid mode fuses dense and BM25: 'convex', a weighted mean of each side's min-max-"
+        "normalised scores, or 'rrf', reciprocal rank fusion. Convex won on XQuAD's validation articles "
+        "(eval/fusion_weight.py).",
+    )
     lexical_weight: float = Field(
-        default=0.5,
+        default=0.25,
         ge=0.0,
         le=10.0,
-        description="BM25's weight against dense (1.0) in rank fusion; 0.25 and 0.5 tie on XQuAD's validation "
-        "articles (eval/fusion_weight.py).",
+        description="BM25's weight against dense (1.0) in hybrid fusion, chosen with `fusion` on XQuAD's "
+        "validation articles (eval/fusion_weight.py).",
     )
     rerank: Literal["none", "cross-encoder-en"] = Field(
         default="none",

@@ -1,13 +1,14 @@
-"""Choose BM25's weight in hybrid rank fusion on XQuAD without touching its test articles.
+"""Choose hybrid retrieval's fusion and BM25's weight in it on XQuAD without touching its test articles.
 
 Run from the repo root (full data, not part of CI):  .venv/bin/python -m eval.fusion_weight
 
-Hybrid retrieval fuses the dense and the BM25 rankings by reciprocal rank, dense with weight 1 and BM25 with
-``lexical_weight``. BM25 only scores articles in the question's language, so the weight matters where the KB
-has them: the monolingual pools of ``eval.retrieval`` (each language's 240 paragraphs as its KB). The 48
-Wikipedia articles are split as ``eval.train_answer_confidence`` splits them; the weight with the best mean
-MRR@10 over the seven languages on the 32 fit and calibration articles' questions is chosen, and the 16 test
-articles' questions are only reported. Writes eval/results/fusion_weight.json.
+Hybrid retrieval fuses the dense and the BM25 scores of each candidate article (``fusion``: a convex
+combination of min-max-normalised scores, or reciprocal rank fusion), dense with weight 1 and BM25 with
+``lexical_weight``. BM25 only scores articles in the question's language, so both matter where the KB has
+them: the monolingual pools of ``eval.retrieval`` (each language's 240 paragraphs as its KB). The 48
+Wikipedia articles are split as ``eval.train_answer_confidence`` splits them; the fusion and weight with the
+best mean MRR@10 over the seven languages on the 32 fit and calibration articles' questions are chosen, and
+the 16 test articles' questions are only reported. Writes eval/results/fusion_weight.json.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from eval.retrieval import metrics, pool_articles
 from eval.train_answer_confidence import split_articles
 
 RESULTS = Path(__file__).parent / "results" / "fusion_weight.json"
-WEIGHTS = (0.25, 0.5, 0.75, 1.0, 1.5)
+CANDIDATES = (("rrf", 0.25), ("rrf", 0.5), ("rrf", 1.0), ("convex", 0.1), ("convex", 0.25), ("convex", 0.5),
+              ("convex", 1.0))
 
 
 def main() -> None:
@@ -49,12 +51,12 @@ def main() -> None:
                 texts = [q for q, _ in chosen]
                 vectors = encode_cached(registry.encoder, texts)
                 gold = [f"p{i:03d}" for _, i in chosen]
-                for weight in (0.0, *WEIGHTS):
-                    mode = "dense" if weight == 0.0 else "hybrid"
-                    retriever = Retriever(registry, root, mode=mode, weights={"dense": 1.0, "lexical": weight},
-                                          window_weight=settings.window_weight)
+                for fusion, weight in (("dense", 0.0), *CANDIDATES):
+                    options = {"mode": "dense"} if fusion == "dense" else {
+                        "mode": "hybrid", "fusion": fusion, "weights": {"dense": 1.0, "lexical": weight}}
+                    retriever = Retriever.from_settings(registry, root, **options)
                     hits = retriever.run(vectors, [lang] * len(texts), 10, texts=texts)
-                    name = "dense" if weight == 0.0 else f"hybrid, lexical weight {weight}"
+                    name = "dense" if fusion == "dense" else f"{fusion}, lexical weight {weight}"
                     scores[part].setdefault(name, {})[lang] = metrics([[h.id for h in row] for row in hits], gold)
             console.print(lang, {n: s[lang]["mrr@10"] for n, s in scores["choose"].items()})
     summary = {

@@ -3,8 +3,9 @@
 Run from the repo root (full data, not part of CI):  .venv/bin/python -m eval.retrieval
 Cross-lingual: the pool is the 240 English paragraphs as 240 KB articles, questions in
 each language. Monolingual: the pool is the paragraphs in the question's own language.
-Each mode (dense, lexical = BM25, hybrid = reciprocal rank fusion) runs through the
-product's own Retriever on an index built by the product's own build_index, with the
+Each mode (dense, lexical = BM25, hybrid = both fused as the service's ``fusion`` and
+``lexical_weight`` say) runs through the product's own Retriever, configured by the
+service's settings, on an index built by the product's own build_index, with the
 service's default sentence windows (``window_sentences``, ``window_weight``; chosen by
 eval/retrieval_windows.py); "sections" is dense search over whole sections only, as
 before windows; "rerank" (English questions only: the only shipped cross-encoder reads
@@ -73,7 +74,7 @@ def evaluate_pool(registry: ModelRegistry, pool: list[Article], questions: list[
     out: dict[str, dict[str, float]] = {}
     for mode in (*modes, "rerank") if reranking is not None else modes:
         weight = 0.0 if mode == "sections" else settings.window_weight
-        retriever = Retriever(
+        retriever = Retriever.from_settings(
             reranking if mode == "rerank" and reranking is not None else registry,
             root,
             mode="dense" if mode in ("sections", "rerank") else mode,

@@ -2,8 +2,13 @@
 
 Dense search (faiss over the shared encoder) finds answers across languages;
 BM25 finds exact terms (product names, error codes, order of words) within one.
-Each ranks article families by their best chunk; reciprocal rank fusion merges
-the two. The dense side scores a section by its own cosine similarity mixed with
+Each ranks article families by their best chunk, and hybrid mode fuses the two:
+by default a convex combination of their min-max-normalised scores, which keeps
+how far apart candidates are (a dense runner-up close behind still counts);
+reciprocal rank fusion, which keeps only ranks, is the alternative. On XQuAD's
+validation articles the convex combination wins (``eval/fusion_weight.py``).
+
+The dense side scores a section by its own cosine similarity mixed with
 that of its best sentence window (``windows.py``): a question asks about one
 sentence, and a long section's vector blurs it. Translations of one article form a family, shown in the customer's
 language when the KB has that version: a Croatian customer finds the English
@@ -19,7 +24,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +41,7 @@ if TYPE_CHECKING:  # the registry loads the answer-confidence model from this pa
 CANDIDATES_PER_HIT = 10
 RRF_K = 60
 RETRIEVAL_MODES = ("hybrid", "dense", "lexical")
+FUSIONS = ("convex", "rrf")
 WINDOW_WEIGHT = 0.4
 """Share of a section's dense score that comes from its best window (chosen on XQuAD, see eval/retrieval.py)."""
 
@@ -128,6 +134,31 @@ def _margins(similarities: dict[str, float], hits: list[tuple[str, float]]) -> l
     return margins
 
 
+def fuse(rankings: dict[str, dict[str, float]], weights: dict[str, float], method: str = "convex") -> dict[str, float]:
+    """One score per family from each retriever's scores (family -> score), weighted by ``weights`` (default 1).
+
+    The retrievers' scales are incomparable (cosines near 0.8, BM25 unbounded), so ``convex`` min-max-normalises
+    each over its own candidates before the weighted mean; a family one retriever did not nominate gets 0 from
+    it, like that retriever's weakest candidate. It keeps how far apart candidates are, where ``rrf`` (the sum
+    of ``weight / (60 + rank)``) keeps only their order and lets a BM25 rank lift a family far behind on dense.
+    """
+    if len(rankings) == 1:
+        return next(iter(rankings.values()))
+    fused: dict[str, float] = {}
+    total = sum(weights.get(name, 1.0) for name in rankings)
+    for name, families in rankings.items():
+        weight = weights.get(name, 1.0)
+        if method == "rrf":
+            for rank, family in enumerate(sorted(families, key=lambda f: -families[f]), start=1):
+                fused[family] = fused.get(family, 0.0) + weight / (RRF_K + rank)
+        elif families:
+            low, high = min(families.values()), max(families.values())
+            for family, score in families.items():
+                normalised = (score - low) / (high - low) if high > low else 1.0
+                fused[family] = fused.get(family, 0.0) + weight * normalised / total
+    return fused
+
+
 class Retriever:
     def __init__(
         self,
@@ -141,6 +172,7 @@ class Retriever:
         hnsw_ef_search: int = HNSW_EF_SEARCH,
         rerank_top_n: int = 10,
         search_threads: int = 2,
+        fusion: str = "convex",
     ) -> None:
         """``confidence`` replaces the registry's answer-confidence model (the trainer records features with it).
 
@@ -149,6 +181,8 @@ class Retriever:
         """
         if mode not in RETRIEVAL_MODES:
             raise ValueError(f"retrieval mode must be one of {RETRIEVAL_MODES}; got {mode!r}")
+        if fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {FUSIONS}; got {fusion!r}")
         if not 0.0 <= window_weight <= 1.0:
             raise ValueError(f"window weight must lie in [0, 1]; got {window_weight}")
         self._window_weight = window_weight
@@ -158,11 +192,32 @@ class Retriever:
         self._registry = registry
         self._prior_weight = topic_prior_weight
         self._mode = mode
+        self._fusion = fusion
         self._weights = weights or {}
         self._root = index_root
         self._index: KBIndex | None = None
         self._lock = threading.Lock()
         self._confidence = confidence
+
+    @classmethod
+    def from_settings(cls, registry: ModelRegistry, index_root: Path, **overrides: Any) -> Retriever:
+        """The retriever the service runs, configured by the registry's settings.
+
+        Evaluations and benchmarks build theirs here too, so that a figure measures what the service does;
+        ``overrides`` replace single arguments for the variant being measured.
+        """
+        s = registry.settings
+        arguments: dict[str, Any] = {
+            "topic_prior_weight": s.topic_prior_weight,
+            "mode": s.retrieval_mode,
+            "weights": {"dense": 1.0, "lexical": s.lexical_weight},
+            "window_weight": s.window_weight,
+            "hnsw_ef_search": s.hnsw_ef_search,
+            "rerank_top_n": s.rerank_top_n,
+            "search_threads": s.search_threads,
+            "fusion": s.fusion,
+        }
+        return cls(registry, index_root, **{**arguments, **overrides})
 
     def warm_up(self) -> None:
         self.reload()
@@ -272,17 +327,6 @@ class Retriever:
                 families[article.family] = float(bm25[row])
         return families
 
-    def _fuse(self, rankings: dict[str, dict[str, float]]) -> dict[str, float]:
-        """Reciprocal rank fusion: robust to the two retrievers' incomparable score scales."""
-        if len(rankings) == 1:
-            return next(iter(rankings.values()))
-        fused: dict[str, float] = {}
-        for name, families in rankings.items():
-            weight = self._weights.get(name, 1.0)
-            for rank, family in enumerate(sorted(families, key=lambda f: -families[f]), start=1):
-                fused[family] = fused.get(family, 0.0) + weight / (RRF_K + rank)
-        return fused
-
     def _hits(
         self,
         index: KBIndex,
@@ -292,7 +336,7 @@ class Retriever:
         rankings: dict[str, dict[str, float]],
         similarities: dict[str, float],
     ) -> list[ArticleHit]:
-        fused = self._fuse(rankings)
+        fused = fuse(rankings, self._weights, self._fusion)
         reranker = self._registry.reranker
         rerank = reranker is not None and query.text is not None and query.language in reranker.languages
         ranked = sorted(fused, key=lambda f: -fused[f])[: max(top_k, self._rerank_top_n) if rerank else top_k]
