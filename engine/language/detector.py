@@ -7,8 +7,10 @@ Where py3langid's confidence stays below ``second_opinion_below`` (short or mixe
 texts) langdetect's distribution is averaged in: it is
 the better judge there but costs 2-10 ms. A channel locale adds a prior too.
 Croatian, Bosnian and Serbian cannot be told apart reliably on short texts: when
-they compete we report the winner and flag it uncertain. eval/language.py measures
-the trade-offs on public data.
+they compete we report the winner and flag it uncertain. langdetect is not asked
+about that doubt: it knows Croatian only, so it could just pull every such ticket
+towards Croatian, at 10 ms or more each. eval/language.py measures the trade-offs
+on public data.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from engine.models.registry import ModelRegistry
 from engine.types import LanguageResult
 
 CLOSE_GROUPS = ({"hr", "bs", "sr"}, {"da", "no", "nb", "nn", "sv"}, {"cs", "sk"}, {"es", "pt", "gl"})
+# Close groups where langdetect has a profile for one member only.
+SECOND_OPINION_BLIND = ({"hr", "bs", "sr"},)
 LOCALE_PRIOR = 0.15
 UNCERTAIN_BELOW = 0.6
 # A Chinese, Japanese or Korean character says about as much as three letters of a European language.
@@ -69,13 +73,22 @@ class LanguageDetector:
             return {}
         return self._weighted([(_ALIASES.get(g.lang, g.lang), g.prob) for g in guesses])
 
+    def _needs_second_opinion(self, first: dict[str, float]) -> bool:
+        """Whether py3langid is unsure between languages langdetect can tell apart."""
+        if not first:
+            return True
+        sure = max(first.values())
+        for group in SECOND_OPINION_BLIND:
+            sure = max(sure, sum(p for code, p in first.items() if code in group))
+        return sure < self._second_opinion_below
+
     def detect(self, text: str, locale: str | None = None) -> LanguageResult:
         letters = re.sub(r"[\W\d_]+", "", text)
         if len(letters) + (IDEOGRAPH_WEIGHT - 1) * len(_IDEOGRAPHS.findall(letters)) < self._min_chars:
             return LanguageResult(code="und", confidence=0.0, uncertain=True)
         first = self._weighted([(code, float(p)) for code, p in self._registry.langid.rank(text)[:CANDIDATES]])
         scores: dict[str, float] = defaultdict(float, first)
-        if not first or max(first.values()) < self._second_opinion_below:
+        if self._needs_second_opinion(first):
             second = self._langdetect(text)
             if second:
                 # py3langid is the better judge of short texts, langdetect of long ones.

@@ -63,3 +63,26 @@ def test_expected_languages_win_close_short_calls(registry: ModelRegistry) -> No
     text = "Mi pedido no ha llegado todavía"
     assert registry.langid.rank(text)[0][0] != "es"
     assert LanguageDetector(registry, s.min_language_chars, ["es", "en"], 50.0, 0.0).detect(text).code == "es"
+
+
+def test_a_croatian_bosnian_close_call_does_not_ask_langdetect(
+    registry: ModelRegistry, detector: LanguageDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """langdetect knows Croatian only: asked, it would pull the ticket towards Croatian at 10+ ms a ticket."""
+    text = "Poštovani, paket nije stigao na moju adresu."
+    first = dict(registry.langid.rank(text)[:2])
+    assert set(first) == {"hr", "bs"} and max(first.values()) < registry.settings.language_second_opinion_below
+    asked: list[str] = []
+    monkeypatch.setattr(type(registry), "langdetect", property(lambda self: asked.append))
+    result = detector.detect(text)
+    assert asked == []
+    assert result.code in {"hr", "bs"} and result.uncertain
+
+
+def test_other_unsure_calls_still_ask_langdetect(
+    registry: ModelRegistry, detector: LanguageDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(type(registry), "langdetect", property(lambda self: lambda text: asked.append(text) or []))
+    detector.detect("Kamera ne snima video")  # py3langid: French, Italian or Croatian
+    assert asked == ["Kamera ne snima video"]
