@@ -122,8 +122,10 @@ def main() -> None:
                                   if m in by_mode else "-" for m in (*MODES, "rerank")])
         console.print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    windows = {"window_sentences": registry.settings.window_sentences, "window_weight": registry.settings.window_weight}
-    args.out.write_text(json.dumps({"encoder": registry.encoder.id, **windows, **results}, indent=2))
+    s = registry.settings
+    used = {"window_sentences": s.window_sentences, "window_weight": s.window_weight, "fusion": s.fusion,
+            "lexical_weight": s.lexical_weight}
+    args.out.write_text(json.dumps({"encoder": registry.encoder.id, **used, **results}, indent=2))
     console.print(f"wrote {args.out}")
 
 

@@ -92,7 +92,10 @@ class ArticleOut(BaseModel):
     section: str
     anchor: str
     snippet: str
-    score: float = Field(description="Ranking score: similarity plus the topic prior.")
+    score: float = Field(
+        description="Ranking score: in dense mode similarity plus the topic prior; in hybrid mode the fused score "
+        "(`fusion`), in lexical mode BM25's."
+    )
     similarity: float = Field(
         description="Dense similarity of the best section (its cosine mixed with its best sentence window's); "
         "one input of answer_confidence."
