@@ -100,9 +100,19 @@ class TriageService:
         return out
 
     def suggest(
-        self, query: str, language: str | None, limit: int, products: list[str], kb: str | None = None
+        self,
+        query: str,
+        language: str | None,
+        limit: int,
+        products: list[str],
+        kb: str | None = None,
+        tags: list[str] | None = None,
+        article_languages: list[str] | None = None,
     ) -> dict[str, Any]:
-        """Public articles of one knowledge base for a customer's question, in their language where it has it."""
+        """Public articles of one knowledge base for a customer's question, in their language where it has it.
+
+        ``products``, ``tags`` and ``article_languages`` narrow the articles (any of each list, all lists).
+        """
         if not query.strip():
             raise InvalidInput("q", "must contain non-whitespace characters")
         knowledge_base = self.pipeline.knowledge_bases.resolve(kb)
@@ -115,7 +125,12 @@ class TriageService:
                 vector,
                 [code],
                 limit,
-                SearchFilter(include_internal=False, products=frozenset(products)),
+                SearchFilter(
+                    include_internal=False,
+                    products=frozenset(products),
+                    languages=frozenset(code.lower() for code in article_languages or []),
+                    tags=frozenset(tag.strip().lower() for tag in tags or []),
+                ),
                 texts=[query],
             )[0]
 

@@ -48,18 +48,22 @@ WINDOW_WEIGHT = 0.4
 
 @dataclass(frozen=True)
 class SearchFilter:
-    """Restrictions on which articles may be returned."""
+    """Restrictions on which articles may be returned: each one set must match (several values: any of them)."""
 
     include_internal: bool = False
     products: frozenset[str] = field(default_factory=frozenset)
     languages: frozenset[str] = field(default_factory=frozenset)
+    tags: frozenset[str] = field(default_factory=frozenset)
+    """Lower-cased; an article passes with any one of them among its front matter ``tags`` (any case)."""
 
     def allows(self, article: Article) -> bool:
         if article.audience != "public" and not self.include_internal:
             return False
         if self.products and article.product not in self.products:
             return False
-        return not self.languages or article.language in self.languages
+        if self.languages and article.language not in self.languages:
+            return False
+        return not self.tags or any(tag.lower() in self.tags for tag in article.tags)
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,34 @@ def test_suggest_never_returns_internal_articles(client: TestClient, ready_regis
         assert article.id not in {a["id"] for a in r.json()["articles"]}
 
 
+def test_suggest_filters_by_tag_and_article_language(client: TestClient, ready_registry: ModelRegistry) -> None:
+    from engine.retrieve import load_kb
+
+    tagged = {a.id for a in load_kb(ready_registry.settings.kb_dir)
+              if a.audience == "public" and "security" in {t.lower() for t in a.tags}}
+    assert len(tagged) >= 2
+    query = "I cannot sign in to my account"
+    unfiltered = {a["id"] for a in client.get("/v1/articles/suggest", params={"q": query}).json()["articles"]}
+    assert not unfiltered <= tagged  # the filter has something to remove
+    r = client.get("/v1/articles/suggest", params={"q": query, "tag": ["Security", "no-such-tag"]})
+    assert r.status_code == 200, r.text
+    assert {a["id"] for a in r.json()["articles"]} == tagged
+    assert client.get("/v1/articles/suggest", params={"q": query, "tag": "no-such-tag"}).json()["articles"] == []
+
+    croatian = "Zaboravio sam lozinku"
+    hits = client.get("/v1/articles/suggest", params={"q": croatian, "lang": "hr"}).json()["articles"]
+    assert {a["language"] for a in hits} > {"hr"}  # English-only articles fill the list without the filter
+    hits = client.get("/v1/articles/suggest", params={"q": croatian, "article_language": "hr"}).json()["articles"]
+    assert hits and {a["language"] for a in hits} == {"hr"}
+    assert hits[0]["id"] == "account-reset-password-hr"
+
+
+def test_suggest_refuses_a_malformed_filter_naming_it(client: TestClient) -> None:
+    r = client.get("/v1/articles/suggest", params={"q": "password", "article_language": "croatian"})
+    assert r.status_code == 422
+    assert r.json()["error"]["field"].startswith("article_language")
+
+
 def test_health_ready_and_metrics(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")

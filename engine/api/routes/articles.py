@@ -21,6 +21,14 @@ async def suggest(
     lang: Annotated[str | None, Query(pattern=r"^[a-zA-Z]{2,3}$", description="Preferred article language.")] = None,
     limit: Annotated[int | None, Query(ge=1, le=50)] = None,
     product: Annotated[list[str] | None, Query(description="Only articles about these products.")] = None,
+    tag: Annotated[
+        list[Annotated[str, Query(min_length=1, max_length=100)]] | None,
+        Query(description="Only articles carrying one of these front matter tags (any case)."),
+    ] = None,
+    article_language: Annotated[
+        list[Annotated[str, Query(pattern=r"^[a-zA-Z]{2,3}$")]] | None,
+        Query(description="Only articles written in one of these languages (lang only prefers one)."),
+    ] = None,
     kb: Annotated[
         str | None, Query(max_length=64, description="Which knowledge base (brand, tenant); default: default_kb.")
     ] = None,
@@ -33,4 +41,6 @@ async def suggest(
         limit or service.settings.top_k_articles,
         product or [],
         kb,
+        tag or [],
+        article_language or [],
     )
