@@ -9,7 +9,7 @@ the better judge there but costs 2-10 ms. A channel locale adds a prior too.
 Croatian, Bosnian and Serbian cannot be told apart reliably on short texts: when
 they compete we report the winner and flag it uncertain. langdetect is not asked
 about that doubt: it knows Croatian only, so it could just pull every such ticket
-towards Croatian, at 10 ms or more each. eval/language.py measures the trade-offs
+towards Croatian, at 5-13 ms each. eval/language.py measures the trade-offs
 on public data.
 """
 
