@@ -414,6 +414,74 @@ def triage_file(
     out.print(f"wrote {len(rows)} results to {out_path}" + (f" ({refused} rows refused: empty text)" if refused else ""))
 
 
+@app.command()
+@fails_cleanly
+def gaps(
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Also write the report: .html for KB writers, .json for tools.")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Only tickets received on or after this date (YYYY-MM-DD).")] = None,
+    min_tickets: Annotated[int, typer.Option(min=1, help="Smallest group of tickets reported as a gap.")] = 2,
+    distance: Annotated[
+        float | None,
+        typer.Option(min=0.01, max=1.0, help="Average cosine distance under which tickets share a gap [default: 0.12]."),
+    ] = None,
+    knowledge_base: KnowledgeBaseOption = None,
+) -> None:
+    """KB gaps: groups of triaged tickets no article answered, largest first, with suggested titles."""
+    from datetime import date
+
+    from engine.models.registry import ModelRegistry
+    from engine.report.gaps import DISTANCE_THRESHOLD, LoggedTicket, find_gaps, write
+    from engine.store import TicketStore
+
+    if since is not None:
+        try:
+            date.fromisoformat(since)
+        except ValueError:
+            raise SiftError(f"--since must be a date as YYYY-MM-DD; got {since!r}") from None
+    settings = get_settings()
+    kb_name = _knowledge_base(knowledge_base).name
+    store = TicketStore(settings.database_path)
+    try:
+        tickets = [LoggedTicket(*row) for row in store.processed(since)]
+    finally:
+        store.close()
+    registry = ModelRegistry(settings)
+
+    def encode(texts: list[str]) -> Any:
+        import numpy as np
+
+        with progress_bar() as bar:
+            task = bar.add_task("encoding unanswered tickets", total=len(texts))
+            parts = []
+            for start in range(0, len(texts), 64):
+                parts.append(registry.encoder.encode_queries(texts[start : start + 64]))
+                bar.advance(task, len(parts[-1]))
+        return np.vstack(parts)
+
+    report = find_gaps(
+        tickets, encode, settings.answer_confidence_threshold, min_tickets, distance or DISTANCE_THRESHOLD,
+        kb=kb_name, since=since,
+    )
+    table = Table(title=f"KB gaps: {report.unanswered} of {report.tickets_read} tickets unanswered ({kb_name})")
+    for column in ("tickets", "suggested title", "keywords", "languages", "closest article"):
+        table.add_column(column, justify="right" if column == "tickets" else "left")
+    for gap in report.gaps:
+        table.add_row(
+            str(gap.tickets),
+            gap.suggested_title,
+            ", ".join(gap.keywords),
+            " ".join(f"{code} {n}" for code, n in gap.languages.items()),
+            f"{gap.closest_article or 'none'} ({gap.best_confidence})",
+        )
+    out.print(table)
+    if out_path is not None:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        write(report, out_path)
+        out.print(f"wrote {out_path}")
+
+
 @models_app.command("list")
 @fails_cleanly
 def models_list() -> None:

@@ -28,7 +28,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 @cache
-def _stop_words(language: str) -> frozenset[str]:
+def stop_words(language: str) -> frozenset[str]:
     """spaCy's stop list for the language (no model needed), else none.
 
     In a multilingual KB, function words of a minority language are rare corpus-wide,
@@ -87,7 +87,7 @@ def term_spans(text: str, language: str) -> list[tuple[int, int, str]]:
     for run in _CJK.finditer(text):
         chars = "".join(_nfkc_char(c) for c in run.group())
         spans += [(run.start() + i, run.start() + i + len(g), g) for i, g in _cjk_grams(chars)]
-    stop = _stop_words(language)
+    stop = stop_words(language)
     # CJK runs are blanked with padding of the same length, so word offsets stay those of ``text``.
     for match in _WORD.finditer(_CJK.sub(lambda m: " " * len(m.group()), text)):
         for word in _WORD.findall(unicodedata.normalize("NFKC", match.group()).lower()):

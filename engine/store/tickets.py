@@ -112,6 +112,17 @@ class TicketStore:
             "error": row[6],
         }
 
+    def processed(self, since: str | None = None) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+        """(id, received_at, payload, result) of every processed ticket received at or after ``since`` (ISO)."""
+        query = "SELECT id, received_at, payload, result FROM tickets WHERE status='processed'"
+        params: tuple[str, ...] = ()
+        if since is not None:
+            query += " AND received_at >= ?"
+            params = (since,)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY received_at", params).fetchall()
+        return [(r[0], r[1], json.loads(r[2]), json.loads(r[3])) for r in rows]
+
     def count(self, status: str | None = None) -> int:
         with self._lock:
             if status is None:

@@ -1,0 +1,1 @@
+"""Reports for KB writers, read from the ticket log."""

@@ -1,0 +1,173 @@
+"""KB gaps: what customers keep asking that no article answers, grouped, ranked by volume, with suggested titles.
+
+A ticket counts as unanswered when its top article's answer confidence (the
+calibrated probability that it answers, ``engine/retrieve/confidence.py``) stayed
+under ``answer_confidence_threshold``: the same rule that hands it to a person.
+Those tickets are encoded again by the service's encoder (the ticket log keeps
+results, not vectors) and grouped by average-linkage clustering on cosine
+distance, so a gap asked in Croatian and in German lands in one cluster. Each
+cluster's suggested title is its most central ticket's subject or first
+sentence; its keywords are the words most particular to it against all the
+unanswered tickets (a class-based TF-IDF, as BERTopic names topics).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.cluster import AgglomerativeClustering
+
+from engine.normalise import Normaliser
+from engine.retrieve.analysis import stop_words
+from engine.types import Ticket
+
+DISTANCE_THRESHOLD = 0.12
+"""Average cosine distance under which tickets share a gap, chosen on CLINC150's validation queries (150 intents:
+best adjusted Rand index of 0.08-0.20, eval/gap_clustering.py). e5 compresses cosines (unrelated texts near 0.8)."""
+TITLE_CHARS = 90
+KEYWORDS = 5
+EXAMPLES = 3
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+@dataclass(frozen=True)
+class LoggedTicket:
+    """What the report reads of one processed ticket in the ticket log."""
+
+    id: str
+    received_at: str
+    payload: dict[str, Any]
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Gap:
+    tickets: int
+    suggested_title: str
+    keywords: list[str]
+    languages: dict[str, int]
+    topics: dict[str, int]
+    closest_article: str | None
+    """The article the KB came closest with (most often on top), a candidate to extend rather than write anew."""
+    best_confidence: float
+    examples: list[str]
+    ticket_ids: list[str] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class GapReport:
+    kb: str | None
+    since: str | None
+    tickets_read: int
+    unanswered: int
+    threshold: float
+    gaps: list[Gap]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def unanswered(tickets: Iterable[LoggedTicket], threshold: float, kb: str | None = None) -> list[LoggedTicket]:
+    """Tickets whose top article would not be quoted (or that got none)."""
+    return [
+        t for t in tickets
+        if (kb is None or t.result.get("kb") == kb) and float(t.result.get("answer_confidence") or 0.0) < threshold
+    ]
+
+
+def _text(ticket: LoggedTicket) -> str:
+    return Normaliser.normalise(Ticket(text=ticket.payload.get("text", ""), subject=ticket.payload.get("subject"))).text
+
+
+def _title(ticket: LoggedTicket) -> str:
+    subject = (ticket.payload.get("subject") or "").strip()
+    text = subject or _SENTENCE_END.split(" ".join(_text(ticket).split()), maxsplit=1)[0]
+    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _words(text: str, language: str) -> set[str]:
+    stop = stop_words(language)
+    return {w for w in (m.group().lower() for m in _WORD.finditer(text)) if w not in stop}
+
+
+def _keywords(members: list[int], words: list[set[str]]) -> list[str]:
+    """Words frequent in the cluster and rare among all unanswered tickets (class-based TF-IDF)."""
+    in_cluster = Counter(w for i in members for w in words[i])
+    overall = Counter(w for ws in words for w in ws)
+    n = len(words)
+    score = {w: c * math.log(1 + n / overall[w]) for w, c in in_cluster.items() if c > 1 or len(members) == 1}
+    return [w for w, _ in sorted(score.items(), key=lambda x: (-x[1], x[0]))[:KEYWORDS]]
+
+
+def find_gaps(
+    tickets: list[LoggedTicket],
+    encode: Callable[[list[str]], np.ndarray],
+    threshold: float,
+    min_tickets: int = 2,
+    distance_threshold: float = DISTANCE_THRESHOLD,
+    kb: str | None = None,
+    since: str | None = None,
+) -> GapReport:
+    """Cluster the unanswered ones among ``tickets``; gaps with at least ``min_tickets``, largest first."""
+    open_ = unanswered(tickets, threshold, kb)
+    gaps: list[Gap] = []
+    if open_:
+        vectors = encode([_text(t) for t in open_])
+        labels = (
+            AgglomerativeClustering(
+                n_clusters=None, metric="cosine", linkage="average", distance_threshold=distance_threshold
+            ).fit_predict(vectors)
+            if len(open_) > 1
+            else np.zeros(1, dtype=int)
+        )
+        languages = [(t.result.get("language") or {}).get("code") or "und" for t in open_]
+        words = [_words(_text(t), lang) for t, lang in zip(open_, languages, strict=True)]
+        for label in np.unique(labels):
+            members = [int(i) for i in np.flatnonzero(labels == label)]
+            if len(members) < min_tickets:
+                continue
+            centre = vectors[members].mean(axis=0)
+            order = sorted(members, key=lambda i: -float(vectors[i] @ centre))
+            tops = [t.result["articles"][0] for t in (open_[i] for i in members) if t.result.get("articles")]
+            closest = Counter(a["id"] for a in tops).most_common(1)
+            gaps.append(Gap(
+                tickets=len(members),
+                suggested_title=_title(open_[order[0]]),
+                keywords=_keywords(members, words),
+                languages=dict(Counter(languages[i] for i in members).most_common()),
+                topics=dict(Counter(
+                    (open_[i].result.get("topic") or {}).get("label") or "none" for i in members
+                ).most_common()),
+                closest_article=closest[0][0] if closest else None,
+                best_confidence=round(max((float(a.get("answer_confidence", 0.0)) for a in tops), default=0.0), 4),
+                examples=[_title(open_[i]) for i in order[1 : 1 + EXAMPLES]],
+                ticket_ids=[open_[i].id for i in order],
+            ))
+    gaps.sort(key=lambda g: (-g.tickets, g.suggested_title))
+    return GapReport(kb, since, len(tickets), len(open_), threshold, gaps)
+
+
+def render_html(report: GapReport) -> str:
+    """The report as one self-contained HTML page for KB writers."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("engine.report", "templates"), autoescape=select_autoescape(["html"]))
+    return env.get_template("gaps.html").render(report=report)
+
+
+def write(report: GapReport, path: Path) -> None:
+    """JSON for ``.json``, HTML otherwise."""
+    import json
+
+    if path.suffix.lower() == ".json":
+        path.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
+    else:
+        path.write_text(render_html(report), encoding="utf-8")
