@@ -422,6 +422,12 @@ def gaps(
     ] = None,
     since: Annotated[str | None, typer.Option(help="Only tickets received on or after this date (YYYY-MM-DD).")] = None,
     min_tickets: Annotated[int, typer.Option(min=1, help="Smallest group of tickets reported as a gap.")] = 2,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            min=2, max=20_000, help="Most recent unanswered tickets to group; memory grows with its square [default: 5000]."
+        ),
+    ] = None,
     distance: Annotated[
         float | None,
         typer.Option(min=0.01, max=1.0, help="Average cosine distance under which tickets share a gap [default: 0.12]."),
@@ -432,7 +438,7 @@ def gaps(
     from datetime import date
 
     from engine.models.registry import ModelRegistry
-    from engine.report.gaps import DISTANCE_THRESHOLD, LoggedTicket, find_gaps, write
+    from engine.report.gaps import DISTANCE_THRESHOLD, MAX_TICKETS, LoggedTicket, find_gaps, write
     from engine.store import TicketStore
 
     if since is not None:
@@ -462,9 +468,12 @@ def gaps(
 
     report = find_gaps(
         tickets, encode, settings.answer_confidence_threshold, min_tickets, distance or DISTANCE_THRESHOLD,
-        kb=kb_name, since=since,
+        kb=kb_name, since=since, max_tickets=limit or MAX_TICKETS,
     )
-    table = Table(title=f"KB gaps: {report.unanswered} of {report.tickets_read} tickets unanswered ({kb_name})")
+    grouped = f", the latest {report.clustered} grouped" if report.clustered < report.unanswered else ""
+    table = Table(
+        title=f"KB gaps: {report.unanswered} of {report.tickets_read} tickets unanswered{grouped} ({kb_name})"
+    )
     for column in ("tickets", "suggested title", "keywords", "languages", "closest article"):
         table.add_column(column, justify="right" if column == "tickets" else "left")
     for gap in report.gaps:

@@ -128,7 +128,7 @@ class TriageService:
                 SearchFilter(
                     include_internal=False,
                     products=frozenset(products),
-                    languages=frozenset(code.lower() for code in article_languages or []),
+                    languages=frozenset(lang.lower() for lang in article_languages or []),
                     tags=frozenset(tag.strip().lower() for tag in tags or []),
                 ),
                 texts=[query],

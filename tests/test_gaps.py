@@ -64,6 +64,15 @@ def test_unanswered_tickets_are_grouped_by_what_they_ask(
     assert top.suggested_title.replace("?", "") in html.replace("?", "") and "<table>" in html
 
 
+def test_only_the_most_recent_unanswered_tickets_are_grouped(
+    tickets: list[LoggedTicket], ready_registry: ModelRegistry
+) -> None:
+    report = find_gaps(tickets, ready_registry.encoder.encode_queries, threshold=0.5, min_tickets=1, max_tickets=3)
+    assert (report.unanswered, report.clustered) == (len(tickets) - len(ANSWERED), 3)
+    grouped = {i for gap in report.gaps for i in gap.ticket_ids}
+    assert grouped == {t.id for t in tickets if t.payload["text"] in {JOBS[1], LONE, JOBS[0]}}
+
+
 def test_a_subject_line_is_the_suggested_title(ready_registry: ModelRegistry) -> None:
     tickets = [logged(i, text, 0.1, subject="Gift cards?" if i == 0 else None) for i, text in enumerate(GIFT_CARDS)]
     report = find_gaps(tickets, ready_registry.encoder.encode_queries, threshold=0.5, min_tickets=1)

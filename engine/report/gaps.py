@@ -31,6 +31,8 @@ from engine.types import Ticket
 DISTANCE_THRESHOLD = 0.12
 """Average cosine distance under which tickets share a gap, chosen on CLINC150's validation queries (150 intents:
 best adjusted Rand index of 0.08-0.20, eval/gap_clustering.py). e5 compresses cosines (unrelated texts near 0.8)."""
+MAX_TICKETS = 5000
+"""Most recent unanswered tickets clustered at once: the distance matrix grows with their square (5,000: 200 MB)."""
 TITLE_CHARS = 90
 KEYWORDS = 5
 EXAMPLES = 3
@@ -68,6 +70,8 @@ class GapReport:
     since: str | None
     tickets_read: int
     unanswered: int
+    clustered: int
+    """The most recent ``MAX_TICKETS`` (or the limit given) of the unanswered tickets."""
     threshold: float
     gaps: list[Gap]
 
@@ -115,9 +119,11 @@ def find_gaps(
     distance_threshold: float = DISTANCE_THRESHOLD,
     kb: str | None = None,
     since: str | None = None,
+    max_tickets: int = MAX_TICKETS,
 ) -> GapReport:
-    """Cluster the unanswered ones among ``tickets``; gaps with at least ``min_tickets``, largest first."""
-    open_ = unanswered(tickets, threshold, kb)
+    """Cluster the unanswered ones among ``tickets`` (oldest first); gaps with at least ``min_tickets``, largest first."""
+    all_open = unanswered(tickets, threshold, kb)
+    open_ = all_open[-max_tickets:]
     gaps: list[Gap] = []
     if open_:
         vectors = encode([_text(t) for t in open_])
@@ -152,7 +158,7 @@ def find_gaps(
                 ticket_ids=[open_[i].id for i in order],
             ))
     gaps.sort(key=lambda g: (-g.tickets, g.suggested_title))
-    return GapReport(kb, since, len(tickets), len(open_), threshold, gaps)
+    return GapReport(kb, since, len(tickets), len(all_open), len(open_), threshold, gaps)
 
 
 def render_html(report: GapReport) -> str:
