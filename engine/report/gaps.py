@@ -13,6 +13,7 @@ unanswered tickets (a class-based TF-IDF, as BERTopic names topics).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
@@ -111,6 +112,30 @@ def _keywords(members: list[int], words: list[set[str]]) -> list[str]:
     return [w for w, _ in sorted(score.items(), key=lambda x: (-x[1], x[0]))[:KEYWORDS]]
 
 
+def _describe(members: list[int], tickets: list[LoggedTicket], vectors: np.ndarray, words: list[set[str]]) -> Gap:
+    """One group of unanswered tickets as the report shows it, its most central ticket first."""
+    centre = vectors[members].mean(axis=0)
+    order = sorted(members, key=lambda i: -float(vectors[i] @ centre))
+    results = [tickets[i].result for i in members]
+    tops = [r["articles"][0] for r in results if r.get("articles")]
+    closest = Counter(a["id"] for a in tops).most_common(1)
+    return Gap(
+        tickets=len(members),
+        suggested_title=_title(tickets[order[0]]),
+        keywords=_keywords(members, words),
+        languages=dict(Counter(_language(r) for r in results).most_common()),
+        topics=dict(Counter((r.get("topic") or {}).get("label") or "none" for r in results).most_common()),
+        closest_article=closest[0][0] if closest else None,
+        best_confidence=round(max((float(a.get("answer_confidence", 0.0)) for a in tops), default=0.0), 4),
+        examples=[_title(tickets[i]) for i in order[1 : 1 + EXAMPLES]],
+        ticket_ids=[tickets[i].id for i in order],
+    )
+
+
+def _language(result: dict[str, Any]) -> str:
+    return str((result.get("language") or {}).get("code") or "und")
+
+
 def find_gaps(
     tickets: list[LoggedTicket],
     encode: Callable[[list[str]], np.ndarray],
@@ -126,7 +151,8 @@ def find_gaps(
     open_ = all_open[-max_tickets:]
     gaps: list[Gap] = []
     if open_:
-        vectors = encode([_text(t) for t in open_])
+        texts = [_text(t) for t in open_]
+        vectors = encode(texts)
         labels = (
             AgglomerativeClustering(
                 n_clusters=None, metric="cosine", linkage="average", distance_threshold=distance_threshold
@@ -134,29 +160,11 @@ def find_gaps(
             if len(open_) > 1
             else np.zeros(1, dtype=int)
         )
-        languages = [(t.result.get("language") or {}).get("code") or "und" for t in open_]
-        words = [_words(_text(t), lang) for t, lang in zip(open_, languages, strict=True)]
+        words = [_words(text, _language(t.result)) for text, t in zip(texts, open_, strict=True)]
         for label in np.unique(labels):
             members = [int(i) for i in np.flatnonzero(labels == label)]
-            if len(members) < min_tickets:
-                continue
-            centre = vectors[members].mean(axis=0)
-            order = sorted(members, key=lambda i: -float(vectors[i] @ centre))
-            tops = [t.result["articles"][0] for t in (open_[i] for i in members) if t.result.get("articles")]
-            closest = Counter(a["id"] for a in tops).most_common(1)
-            gaps.append(Gap(
-                tickets=len(members),
-                suggested_title=_title(open_[order[0]]),
-                keywords=_keywords(members, words),
-                languages=dict(Counter(languages[i] for i in members).most_common()),
-                topics=dict(Counter(
-                    (open_[i].result.get("topic") or {}).get("label") or "none" for i in members
-                ).most_common()),
-                closest_article=closest[0][0] if closest else None,
-                best_confidence=round(max((float(a.get("answer_confidence", 0.0)) for a in tops), default=0.0), 4),
-                examples=[_title(open_[i]) for i in order[1 : 1 + EXAMPLES]],
-                ticket_ids=[open_[i].id for i in order],
-            ))
+            if len(members) >= min_tickets:
+                gaps.append(_describe(members, open_, vectors, words))
     gaps.sort(key=lambda g: (-g.tickets, g.suggested_title))
     return GapReport(kb, since, len(tickets), len(all_open), len(open_), threshold, gaps)
 
@@ -171,8 +179,6 @@ def render_html(report: GapReport) -> str:
 
 def write(report: GapReport, path: Path) -> None:
     """JSON for ``.json``, HTML otherwise."""
-    import json
-
     if path.suffix.lower() == ".json":
         path.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
     else:
