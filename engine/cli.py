@@ -484,7 +484,7 @@ def gaps(
             " ".join(f"{code} {n}" for code, n in gap.languages.items()),
             f"{gap.closest_article or 'none'} ({gap.best_confidence})",
         )
-    out.print(table)
+    out.print(table if report.gaps else f"{table.title}: no group of {min_tickets} or more asks the same thing")
     if out_path is not None:
         out_path.parent.mkdir(parents=True, exist_ok=True)
         write(report, out_path)

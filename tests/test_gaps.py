@@ -97,6 +97,8 @@ def test_sift_gaps_reads_the_ticket_log_and_writes_the_report(
     assert any(set(ids) >= set(gap["ticket_ids"]) and gap["tickets"] >= 3 for gap in report["gaps"])
     html = tmp_path / "gaps.html"
     assert CliRunner().invoke(app, ["gaps", "--out", str(html)]).exit_code == 0
+    empty = CliRunner().invoke(app, ["gaps", "--since", "2999-01-01"])
+    assert empty.exit_code == 0 and "no group of 2 or more" in empty.output
     assert html.read_text(encoding="utf-8").startswith("<!doctype html>")
 
 
