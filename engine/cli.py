@@ -56,6 +56,24 @@ def progress_bar() -> Progress:
     )
 
 
+def _encode_with_progress(registry: ModelRegistry, description: str) -> Callable[[list[str]], Any]:
+    """The registry's query encoder, 64 texts a call, behind a progress bar: for commands that encode many tickets."""
+
+    def encode(texts: list[str]) -> Any:
+        import numpy as np
+
+        step = 64
+        parts = []
+        with progress_bar() as bar:
+            task = bar.add_task(description, total=len(texts))
+            for start in range(0, len(texts), step):
+                parts.append(registry.encoder.encode_queries(texts[start : start + step]))
+                bar.advance(task, len(parts[-1]))
+        return np.vstack(parts)
+
+    return encode
+
+
 def _settings(**overrides: Any) -> Settings:
     base = get_settings()
     return base.model_copy(update={k: v for k, v in overrides.items() if v is not None})
@@ -272,19 +290,7 @@ def train(
     if include_feedback:
         labelled = _with_feedback(labelled, list(heads), settings, data.name)
     registry = ModelRegistry(settings)
-
-    def encode(texts: list[str]) -> Any:
-        import numpy as np
-
-        step = 64
-        parts = []
-        with progress_bar() as bar:
-            task = bar.add_task("encoding tickets", total=len(texts))
-            for start in range(0, len(texts), step):
-                parts.append(registry.encoder.encode_queries(texts[start : start + step]))
-                bar.advance(task, len(parts[-1]))
-        return np.vstack(parts)
-
+    encode = _encode_with_progress(registry, "encoding tickets")
     for report in train_heads(registry, labelled, {name: name for name in heads}, encode):
         table = Table(title=f"{report.name} head {report.version}")
         table.add_column("label")
@@ -453,19 +459,7 @@ def gaps(
         tickets = [LoggedTicket(*row) for row in store.processed(since)]
     finally:
         store.close()
-    registry = ModelRegistry(settings)
-
-    def encode(texts: list[str]) -> Any:
-        import numpy as np
-
-        with progress_bar() as bar:
-            task = bar.add_task("encoding unanswered tickets", total=len(texts))
-            parts = []
-            for start in range(0, len(texts), 64):
-                parts.append(registry.encoder.encode_queries(texts[start : start + 64]))
-                bar.advance(task, len(parts[-1]))
-        return np.vstack(parts)
-
+    encode = _encode_with_progress(ModelRegistry(settings), "encoding unanswered tickets")
     report = find_gaps(
         tickets, encode, settings.answer_confidence_threshold, min_tickets, distance or DISTANCE_THRESHOLD,
         kb=kb_name, since=since, max_tickets=limit or MAX_TICKETS,

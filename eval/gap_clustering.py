@@ -4,7 +4,7 @@ Run from the repo root (full data, not part of CI):  .venv/bin/python -m eval.ga
 
 A KB gap is a group of unanswered tickets asking one thing. CLINC150's in-scope queries
 are real requests labelled with one of 150 intents, 20 per intent in validation and 30
-in test: the report's clustering (average linkage on cosine distance, the service's
+in test: the report's own grouping (``group``: average linkage on cosine distance, the service's
 encoder) should give one cluster per intent. The distance threshold with the best
 adjusted Rand index on validation is chosen; test is only reported, with the
 V-measure and the share of clusters of two or more queries that are pure (one intent
@@ -20,11 +20,10 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from sklearn.cluster import AgglomerativeClustering
 from sklearn.metrics import adjusted_rand_score, v_measure_score
 
 from engine.models.registry import ModelRegistry
-from engine.report.gaps import DISTANCE_THRESHOLD
+from engine.report.gaps import DISTANCE_THRESHOLD, group
 from engine.settings import Settings
 from eval.cache import encode_cached
 from eval.datasets import clinc150
@@ -34,9 +33,7 @@ THRESHOLDS = (0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20)
 
 
 def score(vectors: np.ndarray, labels: list[str], threshold: float) -> dict[str, float]:
-    clusters = AgglomerativeClustering(
-        n_clusters=None, metric="cosine", linkage="average", distance_threshold=threshold
-    ).fit_predict(vectors)
+    clusters = group(vectors, threshold)
     members: dict[int, list[str]] = {}
     for cluster, label in zip(clusters.tolist(), labels, strict=True):
         members.setdefault(cluster, []).append(label)

@@ -136,6 +136,15 @@ def _language(result: dict[str, Any]) -> str:
     return str((result.get("language") or {}).get("code") or "und")
 
 
+def group(vectors: np.ndarray, distance_threshold: float = DISTANCE_THRESHOLD) -> np.ndarray:
+    """A group label per vector: average linkage on cosine distance, cut at ``distance_threshold``."""
+    if len(vectors) < 2:
+        return np.zeros(len(vectors), dtype=int)
+    return AgglomerativeClustering(
+        n_clusters=None, metric="cosine", linkage="average", distance_threshold=distance_threshold
+    ).fit_predict(vectors)
+
+
 def find_gaps(
     tickets: list[LoggedTicket],
     encode: Callable[[list[str]], np.ndarray],
@@ -153,13 +162,7 @@ def find_gaps(
     if open_:
         texts = [_text(t) for t in open_]
         vectors = encode(texts)
-        labels = (
-            AgglomerativeClustering(
-                n_clusters=None, metric="cosine", linkage="average", distance_threshold=distance_threshold
-            ).fit_predict(vectors)
-            if len(open_) > 1
-            else np.zeros(1, dtype=int)
-        )
+        labels = group(vectors, distance_threshold)
         words = [_words(text, _language(t.result)) for text, t in zip(texts, open_, strict=True)]
         for label in np.unique(labels):
             members = [int(i) for i in np.flatnonzero(labels == label)]
