@@ -281,7 +281,7 @@ class Retriever:
         results = []
         for i in range(len(queries)):
             prior = topic_priors[i] if topic_priors else {}
-            similarities, dense = self._dense_families(index, queries[i], rows[i], allowed, prior)
+            similarities, dense, scored = self._dense_families(index, queries[i], rows[i], allowed, prior)
             rankings: dict[str, dict[str, float]] = {}
             if self._mode in ("dense", "hybrid"):
                 rankings["dense"] = dense
@@ -289,13 +289,13 @@ class Retriever:
                 rankings["lexical"] = self._lexical_families(index, texts[i], languages[i], k, allowed)
             terms = frozenset(analyse(texts[i], languages[i])) if texts is not None else frozenset()
             query = _Query(queries[i], languages[i], terms, texts[i] if texts is not None else None)
-            results.append(self._hits(index, query, top_k, allowed, rankings, similarities))
+            results.append(self._hits(index, query, top_k, allowed, rankings, similarities, scored))
         return results
 
     def _dense_families(
         self, index: KBIndex, vector: np.ndarray, rows: np.ndarray, allowed: SearchFilter, prior: dict[str, float]
-    ) -> tuple[dict[str, float], dict[str, float]]:
-        """Each candidate family's best section score, and that plus the topic prior (its rank).
+    ) -> tuple[dict[str, float], dict[str, float], dict[str, _Sections]]:
+        """Each candidate family's best section score, that plus the topic prior (its rank), and the sections.
 
         The search only nominates articles (a section or a window of theirs came near); each nominee's
         sections are then scored exactly, windows included.
@@ -313,7 +313,7 @@ class Retriever:
             best[family] = max(best.get(family, -1.0), float(sections.score.max()))
             topics.setdefault(family, article.topic or "")
         ranked = {f: score + self._prior_weight * prior.get(topics[f], 0.0) for f, score in best.items()}
-        return best, ranked
+        return best, ranked, scored
 
     @staticmethod
     def _lexical_families(index: KBIndex, text: str, language: str, k: int, allowed: SearchFilter) -> dict[str, float]:
@@ -339,7 +339,14 @@ class Retriever:
         allowed: SearchFilter,
         rankings: dict[str, dict[str, float]],
         similarities: dict[str, float],
+        scored: dict[str, _Sections],
     ) -> list[ArticleHit]:
+        """The top families' best sections, with snippets and answer confidences.
+
+        ``scored`` holds the sections the dense side already scored; only articles it lacks (a family's
+        version in the customer's language that the search did not nominate, lexical-only families)
+        are scored here.
+        """
         fused = fuse(rankings, self._weights, self._fusion)
         reranker = self._registry.reranker
         rerank = reranker is not None and query.text is not None and query.language in reranker.languages
@@ -353,9 +360,8 @@ class Retriever:
             shown[family] = [a for a in versions if a.language == query.language] or [
                 a for a in versions if a.id == family
             ] or versions
-        scored = _score_sections(
-            index, [a.id for articles in shown.values() for a in articles], query.vector, self._window_weight
-        )
+        missing = [a.id for articles in shown.values() for a in articles if a.id not in scored]
+        scored = {**scored, **_score_sections(index, missing, query.vector, self._window_weight)}
         for family, preferred in shown.items():
             best: tuple[float, Article, Chunk, int] | None = None
             for article in preferred:
