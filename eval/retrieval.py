@@ -62,16 +62,18 @@ def metrics(ranked: list[list[str]], gold: list[str]) -> dict[str, float]:
     return {"recall@1": round(r1 / n, 4), "recall@5": round(r5 / n, 4), "mrr@10": round(mrr / n, 4)}
 
 
-def evaluate_pool(registry: ModelRegistry, pool: list[Article], questions: list[tuple[str, int]], lang: str,
-                  root: Path, modes: tuple[str, ...] = MODES,
-                  reranking: ModelRegistry | None = None) -> dict[str, dict[str, float]]:
-    """``reranking`` (a registry with ``rerank`` on) adds the "rerank" mode."""
+def rank_pool(registry: ModelRegistry, pool: list[Article], questions: list[tuple[str, int]], lang: str,
+              root: Path, modes: tuple[str, ...] = MODES,
+              reranking: ModelRegistry | None = None) -> tuple[dict[str, tuple[list[list[str]], float]], list[str], dict[str, int]]:
+    """Each mode's ranked article ids per question and its ms per question; the gold ids; the pool's vectors.
+
+    ``reranking`` (a registry with ``rerank`` on) adds the "rerank" mode.
+    """
     settings = registry.settings
     report = build_index(CachedEncoder(registry.encoder), pool, root, window_sentences=settings.window_sentences)
     texts = [q for q, _ in questions]
     vectors = encode_cached(registry.encoder, texts)
-    gold = [f"p{i:03d}" for _, i in questions]
-    out: dict[str, dict[str, float]] = {}
+    ranked: dict[str, tuple[list[list[str]], float]] = {}
     for mode in (*modes, "rerank") if reranking is not None else modes:
         weight = 0.0 if mode == "sections" else settings.window_weight
         retriever = Retriever.from_settings(
@@ -85,8 +87,20 @@ def evaluate_pool(registry: ModelRegistry, pool: list[Article], questions: list[
         start = time.perf_counter()
         hits = retriever.run(vectors, [lang] * len(texts), 10, texts=texts)
         ms = 1000 * (time.perf_counter() - start) / len(texts)
-        out[mode] = {**metrics([[h.id for h in row] for row in hits], gold), "ms_per_query": round(ms, 2)}
-    out["vectors"] = {"sections": report.chunks, "windows": report.windows}
+        ranked[mode] = ([[h.id for h in row] for row in hits], ms)
+    gold = [f"p{i:03d}" for _, i in questions]
+    return ranked, gold, {"sections": report.chunks, "windows": report.windows}
+
+
+def evaluate_pool(registry: ModelRegistry, pool: list[Article], questions: list[tuple[str, int]], lang: str,
+                  root: Path, modes: tuple[str, ...] = MODES,
+                  reranking: ModelRegistry | None = None) -> dict[str, dict[str, float]]:
+    """``reranking`` (a registry with ``rerank`` on) adds the "rerank" mode."""
+    ranked, gold, vectors = rank_pool(registry, pool, questions, lang, root, modes, reranking)
+    out: dict[str, dict[str, float]] = {
+        mode: {**metrics(ids, gold), "ms_per_query": round(ms, 2)} for mode, (ids, ms) in ranked.items()
+    }
+    out["vectors"] = vectors
     return out
 
 
