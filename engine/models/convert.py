@@ -28,7 +28,7 @@ import numpy as np
 from engine.errors import ModelError
 from engine.models.e5_format import E5File, read_e5
 
-CONVERTER_VERSION = 4
+CONVERTER_VERSION = 5
 REPORT = "conversion.json"
 HF_DIR = "hf"
 ONNX_FP32 = "model.onnx"
@@ -122,6 +122,7 @@ def _convert(
 
     from engine.models.e5_onnx import build_graph, quantise
     from engine.models.e5_tokenizer import build_tokenizer
+    from engine.models.onnx_encoder import PREFIXES
 
     model = read_e5(source)
     staging = target.parent / f".{target.name}.staging"
@@ -130,7 +131,8 @@ def _convert(
 
     build_tokenizer(model).save(str(staging / TOKENIZER))
     onnx.save(build_graph(model), staging / ONNX_FP32)
-    quantise(staging / ONNX_FP32, staging / ONNX_INT8)
+    calibration = [f"{PREFIXES[True]}{q}" for q in queries[::2]] + [f"{PREFIXES[False]}{p}" for p in passages[::2]]
+    quantise(staging / ONNX_FP32, staging / ONNX_INT8, staging / TOKENIZER, calibration)
     _write_hf_checkpoint(model, staging / HF_DIR)
 
     reference = _reference_vectors(queries, passages)

