@@ -128,9 +128,9 @@ class ModelRegistry:
                 if name is not None:
                     from thinc.api import use_ops
 
-                    # thinc's default matrix products go through its bundled BLIS, which on this class of
-                    # CPU (AVX2, no AVX-512) runs the NER's small products about 3x slower than numpy's
-                    # OpenBLAS; the models keep the ops they were built with.
+                    # thinc's default matrix products go through its bundled BLIS, which on the AVX2 CPUs
+                    # measured runs the NER's small products about 3x slower than numpy's OpenBLAS (same
+                    # entities); the models keep the ops they were built with.
                     with use_ops("numpy", use_blis=False):
                         nlp = spacy.load(name, exclude=SPACY_UNUSED)
                 else:
