@@ -83,7 +83,8 @@ def measure(registry: ModelRegistry, console: Console) -> tuple[dict[str, float]
 
 
 def compare(fp32: Outcomes, int8: Outcomes) -> dict[str, dict[str, object]]:
-    """int8 against fp32 per figure, and whether it is within the tolerance or not told apart from it."""
+    """int8 against fp32 per figure: the paired difference, whether it is within the tolerance, and whether
+    McNemar's test tells it from the churn of items changing sides both ways."""
     out: dict[str, dict[str, object]] = {}
     for figure, before in fp32.items():
         paired = paired_difference(before, int8[figure])
