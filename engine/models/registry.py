@@ -100,12 +100,10 @@ class ModelRegistry:
 
     @cached_property
     def langdetect(self) -> Callable[[str], list[Any]]:
-        """langdetect's ``detect_langs``, seeded so the same text always gets the same answer."""
-        from langdetect import DetectorFactory, detect_langs
+        """langdetect's ``detect_langs``, seeded so the same text always gets the same answer; its numpy form."""
+        from engine.models.fast_langdetect import load
 
-        DetectorFactory.seed = 0
-        detect_langs("warm up the profiles")
-        return detect_langs
+        return load(seed=0)
 
     @cached_property
     def langid(self) -> LanguageIdentifier:
