@@ -29,7 +29,7 @@ from rich.console import Console
 
 from bench.measure import RssSampler, reporter
 from bench.peer import default_encoder_path, is_checkpoint
-from bench.report import check_targets, headline, table
+from bench.report import check_targets, group_table, headline, latency_by_group, table
 from bench.server import measure_api, prepare_data_dir
 from bench.tickets import REPO_ROOT, describe, draw_tickets, write_jsonl
 
@@ -196,6 +196,11 @@ def main(
         load["after_peer"] = _load()
 
     figures = headline(sift, api, peer)
+    by_source = latency_by_group(
+        api["latency"].get("each_ms", []),
+        sift["encoder"].get("each_ms", []),
+        [t.source for t in drawn[:latency_requests]],
+    )
     targets = check_targets(figures)
     problems = _problems(sift, api)
     options = {"tickets": tickets, "latency_requests": latency_requests, "data_dir": str(data_dir),
@@ -214,6 +219,7 @@ def main(
         "tickets": ticket_info,
         "figures": figures,
         "targets": targets,
+        "latency_by_source": by_source,
         "sift": {"in_process": sift, "api": api},
         "peer": peer,
     }
@@ -222,6 +228,7 @@ def main(
     path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
     out.print(table(figures, targets, {**options, "cores": machine["cores"]}))
+    out.print(group_table(by_source))
     for problem in problems:
         err.print(f"[red]invalid run:[/red] {problem}")
     out.print(f"written {path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}")

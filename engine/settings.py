@@ -94,6 +94,14 @@ class Settings(BaseSettings):
         description="Where `sift models convert` installs the converted encoder; shared by every data dir.",
     )
     encoder_threads: int = Field(default=2, ge=1, le=64)
+    blas_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Threads of the BLAS libraries numpy, scipy and faiss load (spaCy's NER, the heads, article "
+        "scoring): their products per ticket are small, and a second BLAS thread, spinning after each one, takes "
+        "the core the encoder needs (one ticket at a time over HTTP, 60 e-mails: encoder 52 -> 38 ms p50).",
+    )
     encode_batch_size: int = Field(
         default=8, ge=1, le=512, description="Texts per encoder call; 8 was fastest for the int8 graph on 2 cores."
     )

@@ -10,7 +10,7 @@ import pytest
 
 from bench.measure import percentile
 from bench.peer import default_encoder_path, is_checkpoint
-from bench.report import check_targets, per_ticket_ratios
+from bench.report import check_targets, latency_by_group, per_ticket_ratios
 from bench.tickets import DATASETS, draw_tickets
 from engine.models.registry import ModelRegistry
 
@@ -31,6 +31,15 @@ def test_latency_is_compared_ticket_by_ticket() -> None:
     ratios = per_ticket_ratios([20.0, 200.0, 40.0], [10.0, 100.0, 20.0])
     assert ratios == {"p50": 2.0, "p95": 2.0}
     assert per_ticket_ratios([], []) == {"p50": None, "p95": None}
+
+
+def test_latency_by_source_splits_the_ratio_by_ticket_source() -> None:
+    groups = latency_by_group(
+        [30.0, 90.0, 20.0, 80.0], [10.0, 60.0, 10.0, 40.0], ["short", "long", "short", "long"]
+    )
+    assert groups["short"]["n"] == 2 and groups["short"]["p50_over_encoder"] == 2.5
+    assert groups["long"]["encoder_p50_ms"] == 50.0 and groups["long"]["api_minus_encoder_p50_ms"] == 35.0
+    assert groups["long"]["p50_over_encoder"] == 1.75
 
 
 @needs_datasets
