@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from engine.classify import TicketClassifier
 from engine.draft import DraftComposer
@@ -45,6 +46,9 @@ T = TypeVar("T")
 
 class Pipeline:
     def __init__(self, settings: Settings, registry: ModelRegistry | None = None) -> None:
+        # BLAS pools are per process: sized here, where their small products alternate with encoder calls
+        # (training and evaluation keep every thread for their large ones).
+        threadpool_limits(limits=settings.blas_threads, user_api="blas")
         self.settings = settings
         self.registry = registry or ModelRegistry(settings)
         self.normaliser = Normaliser()

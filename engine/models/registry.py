@@ -35,11 +35,7 @@ SPACY_UNUSED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", 
 
 class ModelRegistry:
     def __init__(self, settings: Settings) -> None:
-        from threadpoolctl import threadpool_limits
-
         self.settings = settings
-        # BLAS pools are per process, and so is a registry in the service: it sizes them as settings say.
-        threadpool_limits(limits=settings.blas_threads, user_api="blas")
         self._lock = threading.RLock()
         self._heads: dict[str, Head | None] = {}
         self._nlp: dict[str, Language] = {}
