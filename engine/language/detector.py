@@ -5,9 +5,9 @@ helpdesk expects get a prior factor, so that a short German line is read as Germ
 rather than Luxembourgish, while a Russian or Arabic ticket is still named as such.
 Where py3langid's confidence stays below ``second_opinion_below`` (short or mixed
 texts) langdetect's distribution is averaged in: it is
-the better judge there but costs 4-30 ms in its own Python loop, 3-8 ms in the
-numpy form the registry loads (``engine/models/fast_langdetect.py``, same
-answers). A channel locale adds a prior too.
+the better judge there but costs 2-25 ms in its own Python loop on those texts,
+3-7 ms in the numpy form the registry loads (``engine/models/fast_langdetect.py``,
+same answers). A channel locale adds a prior too.
 Croatian, Bosnian and Serbian cannot be told apart reliably on short texts: when
 they compete we report the winner and flag it uncertain. langdetect is not asked
 about that doubt: it knows Croatian only, so it could just pull every such ticket

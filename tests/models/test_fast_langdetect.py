@@ -71,7 +71,7 @@ def test_text_without_features_raises_as_langdetect_does(fast: DetectLangs) -> N
 def test_falls_back_to_langdetect_when_the_numpy_form_disagrees(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def wrong(self, start, log_factors, sample_rows):  # type: ignore[no-untyped-def]
+    def wrong(self, start, *_):  # type: ignore[no-untyped-def]
         return start * 0 + 1.0 / len(start)  # every language equally likely
 
     monkeypatch.setattr(NumpyDetector, "_trial", wrong)
