@@ -11,13 +11,13 @@ Twister stream, their probability factors summed in log space, and the
 convergence checks (every fifth sample, as langdetect does) evaluated at once.
 The generator is then advanced by exactly the words langdetect would have
 used, so the next trial, and so every answer, is the one langdetect gives.
-Texts over ``LIBRARY_LOOP_ABOVE`` characters keep langdetect's loop, which
-stops early on them.
 
-That last point leans on how CPython draws ``Random.choice`` (one 32-bit word
-per attempt, its top bits, rejection above the range). :func:`load` therefore
+That leans on how CPython draws ``Random.choice`` (one 32-bit word per
+attempt, its top bits, rejection above the range). :func:`load` therefore
 checks the fast form against langdetect itself on probe texts and falls back to
 the library's path if they ever disagree: speed never changes an answer.
+Texts over ``LIBRARY_LOOP_ABOVE`` characters keep langdetect's loop (over the
+same matrix), which stops early on them.
 """
 
 from __future__ import annotations
