@@ -100,8 +100,8 @@ class Settings(BaseSettings):
         le=64,
         description="Threads of the BLAS libraries numpy, scipy and faiss load (spaCy's NER, the heads, article "
         "scoring): their products per ticket are small, and a second BLAS thread, spinning after each one, takes "
-        "the core the encoder needs (one ticket at a time over HTTP, four alternating runs of 120 tickets: "
-        "e-mails 83.6 -> 76.0 ms p50, one-line requests 31.2 -> 29.5 ms).",
+        "the core the encoder needs (one ticket at a time over HTTP, bench.setting_ab, 4 paired rounds: "
+        "e-mails 97.6 -> 82.2 ms p50, one-line requests 35.9 -> 33.1 ms).",
     )
     encode_batch_size: int = Field(
         default=8, ge=1, le=512, description="Texts per encoder call; 8 was fastest for the int8 graph on 2 cores."

@@ -42,6 +42,16 @@ def test_latency_by_source_splits_the_ratio_by_ticket_source() -> None:
     assert groups["long"]["p50_over_encoder"] == 1.75
 
 
+def test_setting_ab_compares_values_round_by_round() -> None:
+    from bench.setting_ab import _by_source, summarise
+
+    assert _by_source([10.0, 50.0, 30.0], ["a", "b", "a"]) == {"a": 20.0, "b": 50.0}
+    rounds = [{"1": {"a": 10.0}, "2": {"a": 12.0}}, {"1": {"a": 14.0}, "2": {"a": 13.0}}]
+    summary = summarise(rounds, ("1", "2"))["a"]
+    assert summary["1 mean p50 ms"] == 12.0 and summary["2 mean p50 ms"] == 12.5
+    assert summary["rounds 1 faster"] == 1 and summary["rounds"] == 2
+
+
 @needs_datasets
 def test_draw_is_deterministic_and_a_prefix_of_larger_draws() -> None:
     small, large = draw_tickets(6), draw_tickets(40)

@@ -5,7 +5,7 @@ helpdesk expects get a prior factor, so that a short German line is read as Germ
 rather than Luxembourgish, while a Russian or Arabic ticket is still named as such.
 Where py3langid's confidence stays below ``second_opinion_below`` (short or mixed
 texts) langdetect's distribution is averaged in: it is
-the better judge there but costs 2-25 ms in its own Python loop on those texts,
+the better judge there but costs 3-20 ms in its own Python loop on those texts,
 3-7 ms in the numpy form the registry loads (``engine/models/fast_langdetect.py``,
 same answers). A channel locale adds a prior too.
 Croatian, Bosnian and Serbian cannot be told apart reliably on short texts: when

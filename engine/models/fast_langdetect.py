@@ -39,7 +39,7 @@ NEGLIGIBLE = 60.0
 # Longer texts keep langdetect's own loop: they mostly converge within a few dozen samples, where it stops
 # early and this form, sized for the limit, does not (clear e-mail openings of 80-600 characters: 4.8-6.6 ms
 # against 8.6-12.0). The short ambiguous tickets the language stage asks about run to the limit instead
-# (22-45 characters, benchmark tickets: 2.1-17.7 ms, mean 7.7, against 3.2-6.2, mean 4.1).
+# (22-45 characters, `bench.second_opinion`: 3.3-20.2 ms, mean 9.7, against 3.2-6.9, mean 4.8).
 LIBRARY_LOOP_ABOVE = 60  # characters
 COUNTED_UP_TO = 90  # distinct n-grams up to which _block_sums counts rather than gathers
 PROBE_TEXTS = (
