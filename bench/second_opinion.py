@@ -31,10 +31,7 @@ def asked_texts(texts: list[str]) -> list[str]:
 
     settings = Settings()
     registry = ModelRegistry(settings)
-    detector = LanguageDetector(
-        registry, settings.min_language_chars, settings.languages, settings.language_prior,
-        settings.language_second_opinion_below,
-    )
+    detector = LanguageDetector.from_settings(registry, settings)
     asked: list[str] = []
     real = registry.langdetect
     registry.__dict__["langdetect"] = lambda text: asked.append(text) or real(text)  # the cached property's slot

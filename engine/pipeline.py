@@ -52,13 +52,7 @@ class Pipeline:
         self.settings = settings
         self.registry = registry or ModelRegistry(settings)
         self.normaliser = Normaliser()
-        self.language = LanguageDetector(
-            self.registry,
-            settings.min_language_chars,
-            settings.languages,
-            settings.language_prior,
-            settings.language_second_opinion_below,
-        )
+        self.language = LanguageDetector.from_settings(self.registry, settings)
         self.sentiment = SentimentAnalyser(self.registry)
         self.classifier = TicketClassifier(self.registry, settings.out_of_scope_threshold)
         self.knowledge_bases = KnowledgeBases(settings.kbs(), self._retriever)

@@ -23,6 +23,7 @@ from collections import defaultdict
 from langdetect.lang_detect_exception import LangDetectException
 
 from engine.models.registry import ModelRegistry
+from engine.settings import Settings
 from engine.types import LanguageResult
 
 CLOSE_GROUPS = ({"hr", "bs", "sr"}, {"da", "no", "nb", "nn", "sv"}, {"cs", "sk"}, {"es", "pt", "gl"})
@@ -54,6 +55,17 @@ class LanguageDetector:
         self._expected = set(expected)
         self._prior = prior
         self._second_opinion_below = second_opinion_below
+
+    @classmethod
+    def from_settings(cls, registry: ModelRegistry, settings: Settings) -> LanguageDetector:
+        """The detector as the settings configure it, for the pipeline and anything that measures it."""
+        return cls(
+            registry,
+            settings.min_language_chars,
+            settings.languages,
+            settings.language_prior,
+            settings.language_second_opinion_below,
+        )
 
     def warm_up(self) -> None:
         self._registry.langdetect("warm up")

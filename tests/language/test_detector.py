@@ -6,8 +6,7 @@ from engine.models.registry import ModelRegistry
 
 @pytest.fixture(scope="module")
 def detector(registry: ModelRegistry) -> LanguageDetector:
-    s = registry.settings
-    return LanguageDetector(registry, s.min_language_chars, s.languages, s.language_prior, s.language_second_opinion_below)
+    return LanguageDetector.from_settings(registry, registry.settings)
 
 
 @pytest.mark.parametrize(
