@@ -45,8 +45,9 @@ def latency_by_group(api_ms: list[float], encoder_ms: list[float], groups: list[
     long e-mails close to the encoder. Where the headline ratio misses its target, this says on which.
     """
     out: dict[str, dict[str, Any]] = {}
+    measured = min(len(api_ms), len(encoder_ms), len(groups))
     for group in sorted(set(groups)):
-        rows = [i for i, g in enumerate(groups) if g == group and i < min(len(api_ms), len(encoder_ms))]
+        rows = [i for i in range(measured) if groups[i] == group]
         api, encoder = [api_ms[i] for i in rows], [encoder_ms[i] for i in rows]
         ratios = per_ticket_ratios(api, encoder)
         out[group] = {
