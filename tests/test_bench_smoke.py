@@ -174,3 +174,19 @@ def test_index_scale_end_to_end_on_a_tiny_pool(registry: ModelRegistry, tmp_path
         probe = record["probes"][kind]
         assert probe["index_type"] == kind and probe["search_ms"]["n"] == 8
         assert record["figures"][kind]["process_rss_mib"] > record["figures"][kind]["index_rss_mib"] > 0
+
+
+@pytest.mark.slow
+@needs_datasets
+def test_encoder_ceiling_bounds_the_encoder_it_measures(registry: ModelRegistry, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bench.encoder_ceiling import app
+
+    result = CliRunner().invoke(app, ["--tickets", "24", "--repeats", "3", "--results-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(next(tmp_path.glob("encoder_ceiling-*.json")).read_text(encoding="utf-8"))["figures"]
+    assert figures["tickets"] == 24 and figures["tokens_per_ticket"] > 2
+    # The ceiling leaves out attention, norms and tokenising: the encoder doing all of it cannot be faster.
+    assert 0 < figures["encoder_tickets_per_s"] < figures["ceiling_tickets_per_s"]
+    assert figures["target_over_ceiling"] == round(200 / figures["ceiling_tickets_per_s"], 2)

@@ -58,6 +58,16 @@ class OnnxEncoder:
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        rows, owner = self.rows(texts, is_query)
+        means = self._run(rows)
+        weights = np.array([max(len(r) - 2, 1) for r in rows], dtype=np.float32)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        np.add.at(out, np.array(owner), means * weights[:, None])
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return out
+
+    def rows(self, texts: list[str], is_query: bool) -> tuple[list[list[int]], list[int]]:
+        """The token rows the model runs (one per 510-token window, with <s> and </s>) and each row's text."""
         prefix = PREFIXES[is_query]
         encodings = self._tokenizer.encode_batch([prefix + t for t in texts], add_special_tokens=False)
         rows: list[list[int]] = []
@@ -67,12 +77,7 @@ class OnnxEncoder:
             for start in range(0, max(len(content), 1), self._window):
                 rows.append([self._bos, *content[start : start + self._window], self._eos])
                 owner.append(i)
-        means = self._run(rows)
-        weights = np.array([max(len(r) - 2, 1) for r in rows], dtype=np.float32)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        np.add.at(out, np.array(owner), means * weights[:, None])
-        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-        return out
+        return rows, owner
 
     def _run(self, rows: list[list[int]]) -> np.ndarray:
         out = np.empty((len(rows), self.dim), dtype=np.float32)
