@@ -2,8 +2,10 @@
 
 Every text is encoded exactly once, in one batched call (tickets and their
 earlier customer messages together), and that embedding feeds sentiment, both
-classifier heads and retrieval. A stage that raises is recorded as failed in
-the result and the ticket goes to a person; the other stages still answer.
+classifier heads and retrieval. Entity extraction, which needs only the text
+and its language, runs on its own thread during that call (``overlap_entities``).
+A stage that raises is recorded as failed in the result and the ticket goes to
+a person; the other stages still answer.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -36,6 +39,7 @@ from engine.types import (
     Message,
     Prediction,
     SentimentResult,
+    Span,
     Ticket,
     TriageResult,
 )
@@ -63,6 +67,10 @@ class Pipeline:
             settings.topic_confidence_threshold,
             settings.answer_confidence_threshold,
         )
+        # Entities need the text and its language, not the embedding: they run beside the encoder's pass.
+        self._beside = (
+            ThreadPoolExecutor(1, thread_name_prefix="sift-entities") if settings.overlap_entities else None
+        )
 
     def _retriever(self, kb: KnowledgeBase) -> Retriever:
         return Retriever.from_settings(self.registry, kb.index_dir)
@@ -78,6 +86,11 @@ class Pipeline:
         # One pass end to end, so that first-call costs inside any stage land here too.
         history = (Message("Hello, my order has not arrived.", "customer"),)
         self.run([Ticket(text="Warm-up: where is my order 12345?", messages=history)], ["warm-up"])
+
+    def close(self) -> None:
+        """Stop the entity thread (after the pass in flight, if any)."""
+        if self._beside:
+            self._beside.shutdown()
 
     def run(self, tickets: list[Ticket], ids: list[str]) -> list[TriageResult]:
         n = len(tickets)
@@ -111,6 +124,11 @@ class Pipeline:
             [LanguageResult("und", 0.0, True)] * n,
         )
         codes = [lang.code for lang in languages]
+
+        def find_entities() -> list[tuple[tuple[Span, ...], tuple[Span, ...]]]:
+            return guarded("entities", lambda: self.entities.run(texts, codes), [((), ())] * n)
+
+        pending = self._beside.submit(find_entities) if self._beside else None
         history_texts = [[m.text for m in t.messages if m.author == "customer" and m.text.strip()] for t in tickets]
         flat = texts + [h for hs in history_texts for h in hs]
         vectors = guarded("encode", lambda: self.registry.encoder.encode_queries(flat), None)
@@ -146,9 +164,7 @@ class Pipeline:
             )
         else:
             failed += ["sentiment", "classify", "retrieve"]
-        found = guarded(
-            "entities", lambda: self.entities.run(texts, codes), [((), ())] * n
-        )
+        found = pending.result() if pending else find_entities()
         drafts: list[Draft | None] = guarded(
             "draft",
             lambda: list(

@@ -94,6 +94,12 @@ class Settings(BaseSettings):
         description="Where `sift models convert` installs the converted encoder; shared by every data dir.",
     )
     encoder_threads: int = Field(default=2, ge=1, le=64)
+    overlap_entities: bool = Field(
+        default=True,
+        description="Extract entities on a second thread while the encoder runs: spaCy and onnxruntime leave "
+        "the interpreter lock for most of their work, so on two cores the entity pass hides behind the encoder's "
+        "instead of following it. Off on a single core, where the two would only take turns.",
+    )
     blas_threads: int = Field(
         default=1,
         ge=1,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
 from engine.pipeline import Pipeline
+from engine.settings import Settings
 from engine.types import Message, Ticket
 
 pytestmark = pytest.mark.slow
@@ -40,3 +44,43 @@ def test_a_failing_stage_is_reported_and_handed_off(pipeline: Pipeline, monkeypa
     assert result.handoff.required and "stage_failed:retrieve" in result.handoff.reasons
     assert result.topic is not None and result.language.code == "en"
     assert result.articles == ()
+
+
+def test_entities_run_beside_the_encoder_and_fail_alone(
+    pipeline: Pipeline, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticket = Ticket(text="Order 12345678 for Anna Novak in Berlin never arrived, call me on +49 30 1234567.")
+    seen: dict[str, str] = {}
+    real_entities, real_encode = pipeline.entities.run, pipeline.registry.encoder.encode_queries
+
+    def entities(*args: object) -> object:
+        seen["entities"] = threading.current_thread().name
+        time.sleep(0.05)  # still extracting when the encoder starts
+        seen["entities_done"] = str(time.perf_counter())
+        return real_entities(*args)  # type: ignore[arg-type]
+
+    def encode(texts: list[str]) -> np.ndarray:
+        seen["encode_started"] = str(time.perf_counter())
+        return real_encode(texts)
+
+    monkeypatch.setattr(pipeline.entities, "run", entities)
+    monkeypatch.setattr(pipeline.registry.encoder, "encode_queries", encode)
+    [beside] = pipeline.run([ticket], ["a"])
+    assert seen["entities"].startswith("sift-entities") and seen["entities"] != threading.current_thread().name
+    assert float(seen["encode_started"]) < float(seen["entities_done"])
+
+    sequential = Pipeline(settings.model_copy(update={"overlap_entities": False}), pipeline.registry)
+    try:
+        [alone] = sequential.run([ticket], ["a"])
+    finally:
+        sequential.close()
+    assert beside.entities == alone.entities and beside.pii == alone.pii and beside.pii
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("spaCy model unreadable")
+
+    monkeypatch.setattr(pipeline.entities, "run", broken)
+    [result] = pipeline.run([ticket], ["b"])
+    assert result.failed_stages == ("entities",)
+    assert result.handoff.required and "stage_failed:entities" in result.handoff.reasons
+    assert result.topic is not None and result.articles
