@@ -26,7 +26,10 @@ class Metrics:
             registry=self.registry,
         )
         self.stage = Histogram(
-            "sift_stage_seconds", "Wall time per pipeline stage per batch", ["stage"], registry=self.registry
+            "sift_stage_seconds",
+            "Wall time per pipeline stage per batch (entities runs during encode unless overlap_entities is off)",
+            ["stage"],
+            registry=self.registry,
         )
         self.batch_size = Histogram(
             "sift_pipeline_batch_tickets",
