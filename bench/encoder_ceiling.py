@@ -108,7 +108,7 @@ def main(
     best_rows = min(shapes, key=shapes.__getitem__)
     token_s = layers * shapes[best_rows]
     ceiling = len(texts) / (tokens * token_s)
-    products = 2 * layers * (len(INT8_PRODUCTS) - 1) * hidden * hidden + 4 * layers * hidden * intermediate
+    flops_per_token = 2 * layers * (len(INT8_PRODUCTS) - 1) * hidden * hidden + 4 * layers * hidden * intermediate
 
     encoder.encode_queries(texts[:64])
     start = time.perf_counter()
@@ -119,7 +119,7 @@ def main(
         "tickets": len(texts),
         "tokens_per_ticket": round(tokens / len(texts), 1),
         "layer_ms_per_1000_tokens": {str(n): round(s * 1e6, 3) for n, s in shapes.items()},
-        "products_gop_per_s": round(products / token_s / 1e9, 1),
+        "products_gop_per_s": round(flops_per_token / token_s / 1e9, 1),
         "ceiling_tickets_per_s": round(ceiling, 1),
         "encoder_tickets_per_s": round(measured, 1),
         "encoder_share_of_ceiling": round(measured / ceiling, 3),
