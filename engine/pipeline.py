@@ -68,6 +68,7 @@ class Pipeline:
             settings.answer_confidence_threshold,
         )
         # Entities need the text and its language, not the embedding: they run beside the encoder's pass.
+        # The thread lives as long as the pipeline (a service may share its pipeline, so none closes it).
         self._beside = (
             ThreadPoolExecutor(1, thread_name_prefix="sift-entities") if settings.overlap_entities else None
         )
@@ -86,11 +87,6 @@ class Pipeline:
         # One pass end to end, so that first-call costs inside any stage land here too.
         history = (Message("Hello, my order has not arrived.", "customer"),)
         self.run([Ticket(text="Warm-up: where is my order 12345?", messages=history)], ["warm-up"])
-
-    def close(self) -> None:
-        """Stop the entity thread (after the pass in flight, if any)."""
-        if self._beside:
-            self._beside.shutdown()
 
     def run(self, tickets: list[Ticket], ids: list[str]) -> list[TriageResult]:
         n = len(tickets)

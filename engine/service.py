@@ -178,6 +178,5 @@ class TriageService:
     def close(self) -> None:
         """Finish queued work and stop the worker, then close both stores (they share one database file)."""
         self.batcher.close()
-        self.pipeline.close()
         self.feedback.close()
         self.store.close()

@@ -70,10 +70,7 @@ def test_entities_run_beside_the_encoder_and_fail_alone(
     assert float(seen["encode_started"]) < float(seen["entities_done"])
 
     sequential = Pipeline(settings.model_copy(update={"overlap_entities": False}), pipeline.registry)
-    try:
-        [alone] = sequential.run([ticket], ["a"])
-    finally:
-        sequential.close()
+    [alone] = sequential.run([ticket], ["a"])
     assert beside.entities == alone.entities and beside.pii == alone.pii and beside.pii
 
     def broken(*_: object) -> None:
