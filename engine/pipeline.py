@@ -2,8 +2,9 @@
 
 Every text is encoded exactly once, in one batched call (tickets and their
 earlier customer messages together), and that embedding feeds sentiment, both
-classifier heads and retrieval. Entity extraction, which needs only the text
-and its language, runs on its own thread during that call (``overlap_entities``).
+classifier heads and retrieval. Language identification and entity extraction,
+which need only the text, run on a thread of their own during that call
+(``overlap_entities``).
 A stage that raises is recorded as failed in the result and the ticket goes to
 a person; the other stages still answer.
 """
@@ -67,7 +68,7 @@ class Pipeline:
             settings.topic_confidence_threshold,
             settings.answer_confidence_threshold,
         )
-        # Entities need the text and its language, not the embedding: they run beside the encoder's pass.
+        # Language and entities need the text, not the embedding: they run beside the encoder's pass.
         # The thread lives as long as the pipeline (a service may share its pipeline, so none closes it).
         self._beside = (
             ThreadPoolExecutor(1, thread_name_prefix="sift-entities") if settings.overlap_entities else None
@@ -114,17 +115,22 @@ class Pipeline:
 
         with timed("normalise"):
             texts = [t.text for t in self.normaliser.run(tickets)]
-        languages = guarded(
-            "language",
-            lambda: self.language.run(texts, [t.locale for t in tickets]),
-            [LanguageResult("und", 0.0, True)] * n,
-        )
-        codes = [lang.code for lang in languages]
 
-        def find_entities() -> list[tuple[tuple[Span, ...], tuple[Span, ...]]]:
+        def identify() -> list[LanguageResult]:
+            return guarded(
+                "language",
+                lambda: self.language.run(texts, [t.locale for t in tickets]),
+                [LanguageResult("und", 0.0, True)] * n,
+            )
+
+        def find_entities(languages: list[LanguageResult]) -> list[tuple[tuple[Span, ...], tuple[Span, ...]]]:
+            codes = [lang.code for lang in languages]
             return guarded("entities", lambda: self.entities.run(texts, codes), [((), ())] * n)
 
-        pending = self._beside.submit(find_entities) if self._beside else None
+        if self._beside:
+            # One worker, first in first out: the entity job starts once the languages are known.
+            identified = self._beside.submit(identify)
+            entities_found = self._beside.submit(lambda: find_entities(identified.result()))
         history_texts = [[m.text for m in t.messages if m.author == "customer" and m.text.strip()] for t in tickets]
         flat = texts + [h for hs in history_texts for h in hs]
         vectors = guarded("encode", lambda: self.registry.encoder.encode_queries(flat), None)
@@ -140,6 +146,8 @@ class Pipeline:
         topics: list[Prediction | None] = [None] * n
         urgencies: list[Prediction | None] = [None] * n
         hits: list[list[ArticleHit]] = [[] for _ in range(n)]
+        languages = identified.result() if self._beside else identify()
+        codes = [lang.code for lang in languages]
         if current is not None:
             sentiments = guarded("sentiment", lambda: list(self.sentiment.run(current, histories)), sentiments)
             topics, urgencies = guarded(
@@ -160,7 +168,7 @@ class Pipeline:
             )
         else:
             failed += ["sentiment", "classify", "retrieve"]
-        found = pending.result() if pending else find_entities()
+        found = entities_found.result() if self._beside else find_entities(languages)
         drafts: list[Draft | None] = guarded(
             "draft",
             lambda: list(

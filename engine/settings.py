@@ -96,9 +96,10 @@ class Settings(BaseSettings):
     encoder_threads: int = Field(default=2, ge=1, le=64)
     overlap_entities: bool = Field(
         default=True,
-        description="Extract entities on a second thread while the encoder runs: spaCy and onnxruntime leave "
-        "the interpreter lock for most of their work, so on two cores the entity pass hides behind the encoder's "
-        "instead of following it. Off on a single core, where the two would only take turns.",
+        description="Identify the language and extract entities on a second thread while the encoder runs: "
+        "neither needs the embedding, and spaCy and onnxruntime leave the interpreter lock for most of their work, "
+        "so on two cores both hide behind the encoder's pass instead of following it. Off on a single core, where "
+        "they would only take turns.",
     )
     blas_threads: int = Field(
         default=1,

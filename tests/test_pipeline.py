@@ -46,12 +46,17 @@ def test_a_failing_stage_is_reported_and_handed_off(pipeline: Pipeline, monkeypa
     assert result.articles == ()
 
 
-def test_entities_run_beside_the_encoder_and_fail_alone(
+def test_language_and_entities_run_beside_the_encoder_and_fail_alone(
     pipeline: Pipeline, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ticket = Ticket(text="Order 12345678 for Anna Novak in Berlin never arrived, call me on +49 30 1234567.")
     seen: dict[str, str] = {}
-    real_entities, real_encode = pipeline.entities.run, pipeline.registry.encoder.encode_queries
+    real_language, real_entities = pipeline.language.run, pipeline.entities.run
+    real_encode = pipeline.registry.encoder.encode_queries
+
+    def language(*args: object) -> object:
+        seen["language"] = threading.current_thread().name
+        return real_language(*args)  # type: ignore[arg-type]
 
     def entities(*args: object) -> object:
         seen["entities"] = threading.current_thread().name
@@ -63,15 +68,18 @@ def test_entities_run_beside_the_encoder_and_fail_alone(
         seen["encode_started"] = str(time.perf_counter())
         return real_encode(texts)
 
+    monkeypatch.setattr(pipeline.language, "run", language)
     monkeypatch.setattr(pipeline.entities, "run", entities)
     monkeypatch.setattr(pipeline.registry.encoder, "encode_queries", encode)
     [beside] = pipeline.run([ticket], ["a"])
-    assert seen["entities"].startswith("sift-entities") and seen["entities"] != threading.current_thread().name
+    assert seen["language"] == seen["entities"] != threading.current_thread().name
+    assert seen["entities"].startswith("sift-entities")
     assert float(seen["encode_started"]) < float(seen["entities_done"])
 
     sequential = Pipeline(settings.model_copy(update={"overlap_entities": False}), pipeline.registry)
     [alone] = sequential.run([ticket], ["a"])
     assert beside.entities == alone.entities and beside.pii == alone.pii and beside.pii
+    assert beside.language == alone.language and beside.language.code == "en"
 
     def broken(*_: object) -> None:
         raise RuntimeError("spaCy model unreadable")
@@ -81,3 +89,9 @@ def test_entities_run_beside_the_encoder_and_fail_alone(
     assert result.failed_stages == ("entities",)
     assert result.handoff.required and "stage_failed:entities" in result.handoff.reasons
     assert result.topic is not None and result.articles
+
+    monkeypatch.setattr(pipeline.entities, "run", real_entities)
+    monkeypatch.setattr(pipeline.language, "run", broken)
+    [result] = pipeline.run([ticket], ["c"])
+    assert result.failed_stages == ("language",) and result.language.code == "und"
+    assert result.pii == beside.pii  # the entity pass still ran, on rules for an unknown language

@@ -27,7 +27,8 @@ class Metrics:
         )
         self.stage = Histogram(
             "sift_stage_seconds",
-            "Wall time per pipeline stage per batch (entities runs during encode unless overlap_entities is off)",
+            "Wall time per pipeline stage per batch "
+            "(language and entities run during encode unless overlap_entities is off)",
             ["stage"],
             registry=self.registry,
         )
