@@ -29,7 +29,8 @@ from onnx import TensorProto, helper, numpy_helper
 from rich.console import Console
 from rich.table import Table
 
-from bench.tickets import REPO_ROOT, describe, draw_tickets
+from bench.measure import RESULTS_DIR, write_result
+from bench.tickets import describe, draw_tickets
 
 app = typer.Typer(add_completion=False)
 INT8_PRODUCTS = ("query", "key", "value", "attention_output", "intermediate")
@@ -85,13 +86,14 @@ def main(
     tickets: Annotated[int, typer.Option(min=1, help="benchmark tickets (bench.tickets' draw)")] = 2000,
     repeats: Annotated[int, typer.Option(min=1, help="timings of the layer's products; the best counts")] = 20,
     seed: int = 6,
-    results_dir: Path = REPO_ROOT / "bench" / "results",
+    results_dir: Path = RESULTS_DIR,
 ) -> None:
     from engine.models.registry import ModelRegistry
     from engine.normalise import Normaliser
     from engine.settings import Settings
     from engine.types import Ticket
 
+    started = datetime.now(UTC)
     settings = Settings()
     if settings.encoder_backend != "onnx":
         raise typer.BadParameter("the ceiling is for the onnx encoder backend", param_hint="SIFT_ENCODER_BACKEND")
@@ -142,15 +144,13 @@ def main(
 
     record = {
         "benchmark": "bench.encoder_ceiling",
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "started_at": started.isoformat(timespec="seconds"),
         "encoder_id": encoder.id,
         "settings": {k: getattr(settings, k) for k in ("encoder_threads", "encode_batch_size", "encode_batch_tokens")},
         "ticket_draw": describe(drawn),
         "figures": figures,
     }
-    results_dir.mkdir(parents=True, exist_ok=True)
-    path = results_dir / f"encoder_ceiling-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
-    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    path = write_result(record, results_dir, "encoder_ceiling-", started)
     Console().print(f"written to {path}")
 
 

@@ -40,7 +40,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bench.measure import MIB, high_water_mib, reporter, summary_ms
+from bench.measure import MIB, RESULTS_DIR, high_water_mib, reporter, summary_ms, write_result
 from bench.tickets import DATASETS, REPO_ROOT, draw_evenly, read_csv
 
 if TYPE_CHECKING:
@@ -53,7 +53,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 app = typer.Typer(add_completion=False, help=__doc__.split("\n\n")[0])
 out = Console()
 err = Console(stderr=True)
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_CACHE = REPO_ROOT / "eval" / ".cache" / "index-scale"  # eval/.cache/ is gitignored
 INDEX_KINDS = ("flat", "hnsw")
 SECTIONS_PER_ARTICLE = 5
@@ -904,9 +903,7 @@ def main(
             "build_all_types_s": estimate,
         },
     }
-    results_dir.mkdir(parents=True, exist_ok=True)
-    path = results_dir / f"index_scale-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
-    path.write_text(json.dumps(record_out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path = write_result(record_out, results_dir, "index_scale-", started)
 
     out.print(table(chunks, len(drawn), figs, encoding, recall_10, article_overlap, machine["cores"]))
     out.print(f"encoding: {encoding['chunks_per_s']} chunks/s, mean passage {pool['mean_passage_chars']} chars; "

@@ -1,15 +1,26 @@
-"""Small measuring tools shared by the benchmark's parts: percentiles and peak resident memory."""
+"""Small measuring tools shared by the benchmark's parts: percentiles, peak resident memory, result files."""
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 MIB = 1024 * 1024
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def write_result(record: dict[str, Any], results_dir: Path, prefix: str, started: datetime) -> Path:
+    """``record`` as ``<results_dir>/<prefix><UTC start time>.json``, named by when the run started."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"{prefix}{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -9,7 +9,6 @@ with each value, in alternating order, on the same tickets, and compares within 
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import tempfile
@@ -21,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bench.measure import percentile
+from bench.measure import RESULTS_DIR, percentile, write_result
 from bench.server import measure_api, prepare_data_dir
 from bench.tickets import REPO_ROOT, draw_tickets
 
@@ -60,7 +59,7 @@ def main(
     data_dir: Annotated[Path, typer.Option(help="prepared Sift data directory (copied, never written)")] = REPO_ROOT
     / "var",
     seed: int = 6,
-    results_dir: Path = REPO_ROOT / "bench" / "results",
+    results_dir: Path = RESULTS_DIR,
 ) -> None:
     out, err = Console(), Console(stderr=True)
     started = datetime.now(UTC)
@@ -102,11 +101,9 @@ def main(
             f"{s[f'rounds {first} faster']} of {s['rounds']}",
         )
     out.print(table)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    path = results_dir / f"setting_ab-{setting}-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
     record = {"benchmark": "bench.setting_ab", "setting": setting, "values": values, "requests": requests,
               "seed": seed, "rounds": per_round, "summary": summary}
-    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    path = write_result(record, results_dir, f"setting_ab-{setting}-", started)
     out.print(f"written {path}")
 
 

@@ -27,7 +27,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from bench.measure import RssSampler, reporter
+from bench.measure import RESULTS_DIR, RssSampler, reporter, write_result
 from bench.peer import default_encoder_path, is_checkpoint
 from bench.report import check_targets, group_table, headline, latency_by_group, table
 from bench.server import measure_api, prepare_data_dir
@@ -37,7 +37,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 app = typer.Typer(add_completion=False, help=__doc__.split("\n\n")[0])
 out = Console()
 err = Console(stderr=True)
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
 def _machine() -> dict[str, Any]:
@@ -223,9 +222,7 @@ def main(
         "sift": {"in_process": sift, "api": api},
         "peer": peer,
     }
-    results_dir.mkdir(parents=True, exist_ok=True)
-    path = results_dir / f"{started.strftime('%Y%m%dT%H%M%SZ')}.json"
-    path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path = write_result(record, results_dir, "", started)
 
     out.print(table(figures, targets, {**options, "cores": machine["cores"]}))
     out.print(group_table(by_source))
