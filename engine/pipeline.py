@@ -26,7 +26,7 @@ from engine.draft.composer import DraftRequest
 from engine.entities import EntityExtractor, redact
 from engine.language import LanguageDetector
 from engine.models.registry import ModelRegistry
-from engine.normalise import Normaliser
+from engine.normalise import Normaliser, answerable_text, has_words
 from engine.retrieve import KnowledgeBases, Retriever
 from engine.route import RouteInput, Router, load_policy
 from engine.sentiment import SentimentAnalyser
@@ -161,13 +161,31 @@ class Pipeline:
                     [kb.name for kb in kbs],
                     self.settings.top_k_articles,
                     topic_priors=priors,
-                    texts=texts,
+                    texts=[answerable_text(t) for t in texts],
                 ),
                 hits,
             )
         else:
             failed += ["sentiment", "classify", "retrieve"]
         found = entities_found.result() if self._beside else find_entities(languages)
+        with timed("route"):
+            decisions = self.router.run(
+                [
+                    RouteInput(
+                        language=languages[i],
+                        sentiment=sentiments[i],
+                        topic=topics[i],
+                        urgency=urgencies[i],
+                        pii=found[i][1],
+                        articles=tuple(hits[i]),
+                        customer_tier=tickets[i].customer_tier,
+                        failed_stages=tuple(failed),
+                        has_words=has_words(texts[i]),
+                    )
+                    for i in range(n)
+                ]
+            )
+        withheld = [self.router.withholds_answer(handoff) for _, handoff in decisions]
         drafts: list[Draft | None] = guarded(
             "draft",
             lambda: list(
@@ -182,6 +200,7 @@ class Pipeline:
                             answer_threshold=self.settings.answer_confidence_threshold,
                             agent_name=kbs[i].agent_name,
                             url_template=kbs[i].article_url_template,
+                            may_quote=not withheld[i],
                         )
                         for i in range(n)
                     ]
@@ -189,23 +208,6 @@ class Pipeline:
             ),
             [None] * n,
         )
-        with timed("route"):
-            decisions = self.router.run(
-                [
-                    RouteInput(
-                        language=languages[i],
-                        sentiment=sentiments[i],
-                        topic=topics[i],
-                        urgency=urgencies[i],
-                        pii=found[i][1],
-                        articles=tuple(hits[i]),
-                        customer_tier=tickets[i].customer_tier,
-                        failed_stages=tuple(failed),
-                        draft_needs_translation=bool(drafts[i] and drafts[i].needs_translation),
-                    )
-                    for i in range(n)
-                ]
-            )
         results = []
         for i in range(n):
             route, handoff = decisions[i]
@@ -221,8 +223,9 @@ class Pipeline:
                     articles=tuple(hits[i]),
                     draft=drafts[i],
                     route=route,
-                    handoff=handoff,
+                    handoff=self.router.with_draft(handoff, drafts[i]),
                     kb=kbs[i].name,
+                    answer_withheld=withheld[i],
                     failed_stages=tuple(failed),
                     timings_ms=dict(timings),
                 )

@@ -70,7 +70,11 @@ def result_to_json(r: TriageResult) -> dict[str, Any]:
         "entities": _spans(r.entities),
         "pii": _spans(r.pii),
         "articles": [article_json(a) for a in r.articles],
-        "answer_confidence": None if "retrieve" in r.failed_stages else answer_confidence(r.articles),
+        "answer_confidence": None
+        if "retrieve" in r.failed_stages
+        else 0.0
+        if r.answer_withheld
+        else answer_confidence(r.articles),
         "draft": None
         if r.draft is None
         else {

@@ -167,5 +167,7 @@ class TriageResult:
     handoff: Handoff
     kb: str
     """The knowledge base its articles come from."""
+    answer_withheld: bool = False
+    """The routing policy forbade answering from the KB (out of scope, a risk): no article is quoted."""
     failed_stages: tuple[str, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)

@@ -78,3 +78,10 @@ def test_only_the_top_article_is_quoted() -> None:
 def test_excerpt_keeps_whole_blocks() -> None:
     body = "First paragraph.\n\n- a\n- b\n\n" + "x" * 2000
     assert answer_excerpt(body, limit=100) == "First paragraph.\n\n- a\n- b"
+
+
+def test_a_withheld_answer_is_never_quoted() -> None:
+    # The routing policy withholds answers for out-of-scope and risky tickets, however well an article matched.
+    draft = compose(articles=(hit(confidence=0.99),), may_quote=False)
+    assert draft.citations == ()
+    assert "Track" not in draft.text and "help.example" not in draft.text
