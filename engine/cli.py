@@ -208,7 +208,7 @@ def kb_import(
 ) -> None:
     """Convert a help-centre export or an FAQ sheet into KB Markdown articles; then run `sift index`."""
     from engine.errors import InvalidInput
-    from engine.retrieve.kb_import import import_faq_csv, import_zendesk, write_articles
+    from engine.kb.importers import import_faq_csv, import_zendesk, write_articles
 
     if out_dir is not None and knowledge_base is not None:
         raise InvalidInput("--out", "give --out or --knowledge-base, not both")
@@ -278,9 +278,9 @@ def train(
     ] = False,
 ) -> None:
     """Fit and activate the topic and/or urgency heads; a head whose column is not given keeps its version."""
-    from engine.classify.importers import read_training_data
-    from engine.classify.training import train_heads
     from engine.models.registry import ModelRegistry
+    from engine.training.heads import train_heads
+    from engine.training.importers import read_training_data
 
     heads = {name: col for name, col in (("topic", topic_column), ("urgency", urgency_column)) if col}
     if not heads:
@@ -307,8 +307,8 @@ def train(
 
 def _with_feedback(labelled: Any, heads: list[str], settings: Settings, source: str) -> Any:
     """The labelled tickets plus the ticket-log tickets whose labels agents corrected."""
-    from engine.classify.feedback_data import latest_corrections, merge_corrections
     from engine.store import FeedbackStore
+    from engine.training.feedback import latest_corrections, merge_corrections
 
     store = FeedbackStore(settings.database_path)
     try:
@@ -385,8 +385,8 @@ def triage_file(
     knowledge_base: KnowledgeBaseOption = None,
 ) -> None:
     """Triage every row offline in batches; output rows keep input order, refused rows carry an error."""
-    from engine.classify.data import read_rows
     from engine.errors import InvalidInput
+    from engine.training.data import read_rows
 
     if not data.is_file():
         raise InvalidInput("DATA", f"{data} does not exist or is not a file")

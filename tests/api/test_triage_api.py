@@ -141,7 +141,7 @@ def test_a_ticket_no_article_answers_is_handed_off_with_the_confidence(client: T
 
 
 def test_suggest_never_returns_internal_articles(client: TestClient, ready_registry: ModelRegistry) -> None:
-    from engine.retrieve import load_kb
+    from engine.kb import load_kb
 
     internal = [a for a in load_kb(ready_registry.settings.kb_dir) if a.audience == "internal"]
     assert internal, "the shipped KB should have internal articles to test with"
@@ -151,7 +151,7 @@ def test_suggest_never_returns_internal_articles(client: TestClient, ready_regis
 
 
 def test_suggest_filters_by_tag_and_article_language(client: TestClient, ready_registry: ModelRegistry) -> None:
-    from engine.retrieve import load_kb
+    from engine.kb import load_kb
 
     tagged = {a.id for a in load_kb(ready_registry.settings.kb_dir)
               if a.audience == "public" and "security" in {t.lower() for t in a.tags}}
