@@ -644,3 +644,7 @@ def forget(
         erased = forget_tickets(settings.database_path, ids)
         whose = "the given"
     out.print(f"erased {erased.tickets} of {whose} tickets and {erased.feedback} feedback rows")
+
+
+if __name__ == "__main__":  # `python -m engine.cli`: the checkout's code, whichever one `sift` was installed from
+    app()

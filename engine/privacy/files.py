@@ -23,9 +23,18 @@ def private_dir(path: Path) -> Path:
 
 
 def private_file(path: Path) -> Path:
-    """Create ``path`` empty if missing and make it owner-only (its contents are left alone)."""
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, FILE_MODE)
-    os.close(fd)
+    """Create ``path`` empty if missing and make it owner-only (its contents are left alone).
+
+    An existing file is only chmod-ed, never opened: closing any descriptor of a SQLite file drops every
+    POSIX lock this process holds on it, and another connection of the process would then write unlocked
+    (seen here as "database disk image is malformed").
+    """
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)
     os.chmod(path, FILE_MODE)
     return path
 
