@@ -34,6 +34,9 @@ def ticket_from_payload(
         raise InvalidInput(f"{prefix}text", "must contain non-whitespace characters")
     if len(text) > max_chars:
         raise InvalidInput(f"{prefix}text", f"is {len(text)} characters long; the limit is {max_chars}")
+    customer_id = payload.get("customer_id")
+    if customer_id is not None and (not isinstance(customer_id, str) or not customer_id.strip()):
+        raise InvalidInput(f"{prefix}customer_id", "must contain non-whitespace characters when given")
     messages = tuple(
         Message(text=str(m.get("text", "")), author=m.get("author", "customer"))
         for m in payload.get("messages") or []

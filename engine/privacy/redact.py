@@ -55,6 +55,8 @@ def _names(payload: dict[str, Any]) -> tuple[str, ...]:
 def _walk(value: Any, keep: int, names: tuple[str, ...]) -> Any:
     if isinstance(value, str):
         return redact_text(value, keep, names)
+    if isinstance(value, int) and not isinstance(value, bool) and find_pii(str(value)):
+        return redact_text(str(value), keep, names)  # a card number sent as a JSON number
     if isinstance(value, list):
         return [_walk(v, keep, names) for v in value]
     if isinstance(value, dict):

@@ -66,6 +66,11 @@ def test_batch_names_the_ticket_and_stores_none_of_it(client: TestClient) -> Non
     assert client.post("/v1/triage/batch", json={"tickets": [{"text": "Where is my parcel?"}]}).status_code == 200
 
 
+def test_a_blank_customer_id_is_refused(client: TestClient) -> None:
+    r = client.post("/v1/triage", json={"text": "Where is my parcel?", "customer_id": "   "})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "customer_id"
+
+
 def test_control_characters_are_removed_before_storage(client: TestClient) -> None:
     r = client.post("/v1/triage", json={"text": "Where is\x07 my parcel?\x1b It is late."})
     assert r.status_code == 200

@@ -30,6 +30,11 @@ def test_every_free_text_field_is_masked() -> None:
     assert payload["text"].startswith("Card 4111")  # the caller's payload is not changed
 
 
+def test_a_card_number_sent_as_a_json_number_is_masked() -> None:
+    stored = stored_payload({"text": "x", "metadata": {"card": 4111111111111111, "count": 3, "ok": True}}, 4)
+    assert stored["metadata"] == {"card": "[CARD_NUMBER ****1111]", "count": 3, "ok": True}
+
+
 def test_no_digits_are_kept_when_the_setting_is_zero() -> None:
     assert stored_payload({"text": f"card {CARD}"}, keep_last_digits=0)["text"] == "card [CARD_NUMBER]"
 
