@@ -75,6 +75,7 @@ class TriageService:
     on_batch: BatchObserver | None = None
 
     def __post_init__(self) -> None:
+        self._key: bytes | None = None
         # One worker thread owns the models (the encoder is not re-entrant) and runs concurrent
         # requests' tickets together, one pipeline pass for many; see engine/batching.py.
         self.batcher: MicroBatcher[tuple[Ticket, str], TriageResult] = MicroBatcher(
@@ -130,9 +131,12 @@ class TriageService:
         return out
 
     def _customer_key(self, customer_id: str | None) -> str | None:
+        """The stored form of a customer id (keyed hash); the key is read once, on the first id."""
         if not customer_id or not customer_id.strip():
             return None
-        return customer_key(customer_id, data_key(self.settings.data_dir))
+        if self._key is None:
+            self._key = data_key(self.settings.data_dir)
+        return customer_key(customer_id, self._key)
 
     def write_problem(self) -> str | None:
         """``None`` when both stores can write now, else why not: ``/readyz`` fails rather than accept and lose."""

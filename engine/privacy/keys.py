@@ -14,23 +14,35 @@ import os
 import secrets
 from pathlib import Path
 
+from engine.errors import SiftError
 from engine.privacy.files import FILE_MODE, private_dir
 
 KEY_FILE = "customer-id.key"
+KEY_BYTES = 32
 
 
 def data_key(data_dir: Path) -> bytes:
     """The key in ``data_dir`` (made 0600 on first use)."""
     path = private_dir(data_dir) / KEY_FILE
     if not path.exists():
+        # Written in full under a temporary name, then linked into place: a process starting beside this one
+        # reads either no key or the whole key, never an empty file (whose hashes would match nothing later).
+        tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, FILE_MODE)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(KEY_BYTES))
+            fh.flush()
+            os.fsync(fh.fileno())
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
+            os.link(tmp, path)
         except FileExistsError:
-            pass  # another process made it first
-        else:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(secrets.token_bytes(32))
-    return path.read_bytes()
+            pass  # another process made it first: use theirs
+        finally:
+            tmp.unlink()
+    key = path.read_bytes()
+    if len(key) != KEY_BYTES:
+        raise SiftError(f"{path} is not a {KEY_BYTES}-byte key; restore it from a backup (customer ids hash with it)")
+    return key
 
 
 def customer_key(customer_id: str, key: bytes) -> str:
