@@ -53,3 +53,12 @@ def test_purge_prints_counts_and_refuses_a_bad_age(private: Settings) -> None:
     result = runner.invoke(app, ["purge"])
     assert result.exit_code == 0 and "erased 0 tickets" in result.output and "90 days" in result.output
     assert runner.invoke(app, ["purge", "--older-than-days", "0"]).exit_code == 2
+
+
+def test_triage_file_refuses_an_unknown_customer_id_column(private: Settings, tmp_path: Path) -> None:
+    src = tmp_path / "t.csv"
+    src.write_text("text\nwhere is my parcel\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["triage-file", str(src), "--out", str(tmp_path / "o.jsonl"), "--customer-id-column", "cust"]
+    )
+    assert result.exit_code == 2 and "--customer-id-column" in result.output
