@@ -14,7 +14,9 @@ from dataclasses import replace
 
 from engine.types import Span, Ticket
 
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+# The local part starts where a run of its characters starts and is bounded: "\b[\w.+-]+@" retried the
+# whole run from every position of it, and 20,000 characters of "a.a.a." took a second per field.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,256}@[\w-]+(?:\.[\w-]+)+\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 _PHONE = re.compile(r"(?<![\w#])(?:\+|00)?\d[\d ()/.-]{7,18}\d(?!\w)")
