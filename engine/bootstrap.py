@@ -15,6 +15,7 @@ from engine.kb.articles import chunk_article
 from engine.models.convert import ConversionReport, convert_if_needed
 from engine.models.heads import active_version
 from engine.models.registry import ModelRegistry
+from engine.privacy.files import private_dir
 from engine.retrieve import build_index
 from engine.retrieve.index import CURRENT, IndexReport, Progress, passage_text
 from engine.settings import KnowledgeBase, Settings
@@ -76,6 +77,7 @@ def ensure_encoder(settings: Settings, force: bool = False) -> ConversionReport 
 
 def ensure_ready(registry: ModelRegistry) -> BootstrapReport:
     settings = registry.settings
+    private_dir(settings.data_dir)  # the ticket log will live here: owner-only from the first run
     ensure_encoder(settings)
     indexed = []
     for kb in settings.kbs().values():

@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 from engine.classify import TicketClassifier
 from engine.draft import DraftComposer
 from engine.draft.composer import DraftRequest
-from engine.entities import EntityExtractor, redact
+from engine.entities import EntityExtractor, find_ticket_pii, redact
 from engine.language import LanguageDetector
 from engine.models.registry import ModelRegistry
 from engine.normalise import Normaliser, answerable_text, has_words
@@ -168,6 +168,7 @@ class Pipeline:
         else:
             failed += ["sentiment", "classify", "retrieve"]
         found = entities_found.result() if self._beside else find_entities(languages)
+        pii = [find_ticket_pii(t) for t in tickets]  # every field the customer wrote, the history too
         with timed("route"):
             decisions = self.router.run(
                 [
@@ -176,7 +177,7 @@ class Pipeline:
                         sentiment=sentiments[i],
                         topic=topics[i],
                         urgency=urgencies[i],
-                        pii=found[i][1],
+                        pii=pii[i],
                         articles=tuple(hits[i]),
                         customer_tier=tickets[i].customer_tier,
                         failed_stages=tuple(failed),
@@ -219,7 +220,7 @@ class Pipeline:
                     urgency=urgencies[i],
                     topic=topics[i],
                     entities=found[i][0],
-                    pii=found[i][1],
+                    pii=pii[i],
                     articles=tuple(hits[i]),
                     draft=drafts[i],
                     route=route,

@@ -35,6 +35,8 @@ class Ticket:
     metadata: dict[str, object] = field(default_factory=dict)
     kb: str | None = None
     """The knowledge base (brand, tenant) whose articles may answer it; None: the default one."""
+    customer_id: str | None = None
+    """The helpdesk's id of the customer: stored only as a keyed hash, so `sift forget --customer` finds them."""
 
     def __post_init__(self) -> None:
         if not self.text or not self.text.strip():
@@ -52,6 +54,8 @@ class Span:
     start: int
     end: int
     source: str = "rules"
+    field: str | None = None
+    """For PII: the ticket field the offsets are into (``text``, ``subject``, ``messages.0.text``, ...)."""
 
 
 @dataclass(frozen=True)
