@@ -9,7 +9,13 @@ lingua to the served languages removes those distractors, and its memory grows w
 into the nearest served one (Turkish, Norwegian, Indonesian...), so routing can hand them off as
 ``unsupported_language``. A text mostly written in a script none of those languages use (Cyrillic Russian,
 Arabic, Japanese...) is named by py3langid, which knows 97 languages at ~0.1 ms a text and is reliable once the
-script alone narrows the choice.
+script alone narrows the choice; where it is still unsure (Hindi against Marathi, Arabic against Persian)
+langdetect's distribution is averaged in, as before. Latin-script text never pays for langdetect.
+
+What is read. Links, e-mail addresses, @mentions, short lines or clauses with a number and the capitalised-only
+ones beside them (an address: "Max Mustermann, Hauptstraße 12, 10115 Berlin") are left out when enough prose
+remains: they carry the language of a
+place, and an English ticket with a German address was read as German.
 
 Priors. A served language's score is multiplied by ``language_prior`` (a close call between Danish and
 Norwegian goes to the one the helpdesk serves), the channel locale's language by ``language_locale_prior`` and
@@ -17,9 +23,10 @@ the language of the customer's earlier messages by ``language_history_prior``; t
 They decide close calls only: a clear text outweighs them.
 
 Croatian, Bosnian and Serbian. lingua's Serbian is Cyrillic only, so Latin-script Serbian reads as Croatian or
-Bosnian. Within that group a few words tell the standards apart where the models cannot: ekavian forms and
-Serbian words ("gde", "hteo", "nedelja", "hiljadu") against Croatian ones ("tjedan", "tko", "tisuću"). They
-move the score inside the group; the result stays flagged ``uncertain`` unless the evidence is one-sided.
+Bosnian. Serbian gets a share of that mass so that a locale or history prior can choose it, and a few words tell
+the standards apart where the models cannot: ekavian forms, Serbian words and "moram da" constructions ("gde",
+"hteo", "nedelja", "hiljadu") against Croatian and ijekavian ones ("tjedan", "tko", "tisuću", "gdje"). They
+move the score inside the group; without them or a prior the result is a close call, flagged ``uncertain``.
 
 Close calls. When the runner-up is in the winner's close group (hr/bs/sr, es/pt/gl, da/no/sv, cs/sk) with a
 real share of the score, or the winner is below ``UNCERTAIN_BELOW``, the result is ``uncertain``.
@@ -31,6 +38,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+
+from langdetect.lang_detect_exception import LangDetectException
 
 from engine.models.registry import ModelRegistry
 from engine.settings import Settings
@@ -59,7 +68,7 @@ _SERBIAN = frozenset(
     " ceni svet sveta svetu telo sneg devojka devojke uslov uslovi uslove opština opštine univerzitet fudbal"
     " istorija istoriju takođe kafa muzika avion fabrika hemija apoteka lekar lek lekove saobraćaj vazduh"
     " pantalone mera mere smer cveće sveća dečak veoma vera verujem nameravam obaveštenje obavešten"
-    " poslednji poslednje odeljenje uspeh uspešno menjati promena promene menjam zamena".split()
+    " poslednji poslednje odeljenje uspeh uspešno menjati promena promene menjam zamena šta".split()
 )
 _CROATIAN = frozenset(
     "tko netko nitko tjedan tjedna tjedno tisuću tisuće tisuća vlak kruh obitelj sveučilište nogomet povijest"
@@ -78,24 +87,25 @@ _IJEKAVIAN = frozenset(
 )
 _BOSNIAN = frozenset("šta hiljadu hiljade hiljada sedmica sedmice sedmicu historija historiju također ko neko".split())
 # "da" after a modal verb where Croatian writes the infinitive ("moram da platim" / "moram platiti").
-_DA_CONSTRUCTION = re.compile(r"\b(?:mogu|možeš|može|moram|moraš|mora|hoću|hoćeš|želim|želiš|treba|bih|bismo)\s+da\b")
+_DA_CONSTRUCTION = re.compile(r"\b(?:mogu|možeš|može|možemo|moram|moraš|mora|moramo|hoću|hoćeš|hoće|želim|želiš|želimo|treba|bi|bih|bismo)\s+da\b")
 _WORDS = re.compile(r"[^\W\d_]+")
 _LATIN_WORDS = re.compile(r"\b[A-Za-z\u00c0-\u024f]+\b")
 # A text this much (or more) in other scripts than Latin is named by py3langid unless lingua holds its language.
 NON_LATIN_SHARE = 0.3
+# Below this py3langid confidence on such a text, langdetect is asked too (3-7 ms; Latin-script texts never are).
+SECOND_OPINION_BELOW = 0.9
+CANDIDATES = 10  # past its top ten, py3langid's normalised probabilities are negligible
 # Lines, and clauses after punctuation: an address or a signature inside a ticket is one or more of these.
 _SEGMENTS = re.compile(r"[\n\r]+|\\n|(?<=[.!?;:,])\s+")
-_LINKS = re.compile(r"\S+@\S+|https?://\S+|www\.\S+", re.IGNORECASE)
+_LINKS = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|(?<!\S)@\w+|(?<!\S)(?:https?|RT)(?!\S)", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
 # Segments this short that hold a number or only capitalised words are read as names and addresses.
 NAME_SEGMENT_WORDS = 4
 
 
-def _is_name_or_address(segment: str) -> bool:
+def _short(segment: str) -> list[str] | None:
     words = _WORDS.findall(segment)
-    if not words or len(words) > NAME_SEGMENT_WORDS:
-        return False
-    return bool(_DIGIT.search(segment)) or all(w[0].isupper() for w in words)
+    return words if words and len(words) <= NAME_SEGMENT_WORDS else None
 
 
 def prose(text: str) -> str:
@@ -104,8 +114,19 @@ def prose(text: str) -> str:
     Those carry the language of a place, not of the customer: an English ticket with a German address
     read as German.
     """
-    segments = _SEGMENTS.split(_LINKS.sub(" ", text))
-    return " ".join(s.strip() for s in segments if s.strip() and not _is_name_or_address(s))
+    segments = [s.strip() for s in _SEGMENTS.split(_LINKS.sub(" ", text)) if s.strip()]
+    numbered = {i for i, s in enumerate(segments) if _short(s) and _DIGIT.search(s)}
+    # Capitalised words alone are a name or a place only beside a number ("Max Mustermann, Hauptstraße 12"):
+    # elsewhere they may be German nouns.
+    named = {
+        i
+        for i, s in enumerate(segments)
+        if numbered
+        and (words := _short(s))
+        and all(w[0].isupper() for w in words)
+        and any(abs(i - j) <= 2 for j in numbered)
+    }
+    return " ".join(s for i, s in enumerate(segments) if i not in numbered | named)
 
 
 def script_counts(text: str) -> dict[str, int]:
@@ -179,6 +200,7 @@ class LanguageDetector:
 
     def warm_up(self) -> None:
         self._registry.langid.rank("warm up")
+        self._registry.langdetect("warm up")
         self._registry.lingua.compute_language_confidence_values("warm up")
 
     def run(
@@ -205,16 +227,33 @@ class LanguageDetector:
         if sum(n for script, n in counts.items() if script != "LATIN") >= NON_LATIN_SHARE * sum(counts.values()):
             # e.g. Russian, Arabic, Japanese, often with Latin names in them: py3langid is reliable once the
             # script narrows the choice, and the Latin words would only pull it towards English.
-            first, p = self._registry.langid.rank(_LATIN_WORDS.sub(" ", text))[0]
+            own = _LATIN_WORDS.sub(" ", text)
+            first, p = self._registry.langid.rank(own)[0]
             first = ALIASES.get(str(first), str(first))
             if first not in self._registry.lingua_codes:
-                return {first: float(p)}
+                if p >= SECOND_OPINION_BELOW:
+                    return {first: float(p)}
+                return self._with_second_opinion(own)
         scores: dict[str, float] = {}
         for value in self._registry.lingua.compute_language_confidence_values(text):
             code = value.language.iso_code_639_1.name.lower()
             code = ALIASES.get(code, code)
             scores[code] = scores.get(code, 0.0) + value.value
         return scores
+
+    def _with_second_opinion(self, text: str) -> dict[str, float]:
+        """py3langid and langdetect averaged: on a script lingua does not hold, where py3langid is unsure
+        (Hindi against Marathi and Nepali, Arabic against Persian), langdetect is the better judge."""
+        scores = {ALIASES.get(str(c), str(c)): 0.6 * float(p) for c, p in self._registry.langid.rank(text)[:CANDIDATES]}
+        try:
+            guesses = self._registry.langdetect(text)
+        except LangDetectException:  # no letters it knows
+            guesses = []
+        for g in guesses:
+            code = ALIASES.get(g.lang, g.lang)
+            scores[code] = scores.get(code, 0.0) + 0.4 * g.prob
+        best = max(scores, key=scores.__getitem__)
+        return {best: scores[best], **{c: v for c, v in scores.items() if c != best and c not in self._registry.lingua_codes}}
 
     def _history_language(self, history: Iterable[str]) -> str | None:
         """The language of the customer's earlier messages, read together (no priors), or None if unknown."""
