@@ -159,7 +159,7 @@ class Settings(BaseSettings):
         "and a faster start, but more mistakes on short texts (see docs/results.md).",
     )
     min_language_chars: int = Field(
-        default=8, ge=1, description="Fewer letters than this give 'und' (a CJK character counts as three)."
+        default=6, ge=1, description="Fewer letters than this give 'und' (a CJK character counts as three)."
     )
     language_prior: float = Field(
         default=2.0, ge=1.0, description="Factor on the score of a served language (1 = no preference)."
