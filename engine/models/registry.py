@@ -104,7 +104,7 @@ class ModelRegistry:
     @cached_property
     def langdetect(self) -> Callable[[str], list[Any]]:
         """langdetect's ``detect_langs``, seeded so the same text always gets the same answer; its numpy form."""
-        from engine.models.fast_langdetect import load
+        from engine.models.langdetect_model import load
 
         return load(seed=0)
 
