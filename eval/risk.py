@@ -1,0 +1,149 @@
+"""Measure the risk stage on the held-out tickets and on public everyday requests.
+
+Run from the repo root:  .venv/bin/python -m eval.risk [--threshold 0.5]
+
+Held-out set: ``eval/data/risk/test.jsonl``, written apart from the training lines
+(other wordings, calmer and longer, informal, a few typos) in en, de, es, fr, hr,
+it, pt, nl, with look-alike questions (``kind: none``). The stage runs as in the
+pipeline: normalised text, detected language, the encoder's query embedding.
+Reports, per kind and language, the share handed off with any risk reason and
+with the right one, and the share of look-alikes carrying one; then the trigger
+rate on public everyday requests and the recall on BANKING77's fraud intents
+(their test splits; the head trained on other rows). Writes eval/results/risk.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from engine.language import LanguageDetector
+from engine.models.registry import ModelRegistry
+from engine.normalise import Normaliser
+from engine.risk import RiskDetector, RiskInput
+from engine.settings import Settings
+from engine.types import RISK_KINDS, RiskSignal, Ticket
+from eval.cache import CachedEncoder
+from eval.datasets import banking77, clinc150, xsid
+from eval.train_risk import BANKING77_FRAUD, BANKING77_UNCLEAR, CLINC_UNCLEAR, DATA
+
+RESULTS = Path(__file__).parent / "results" / "risk.json"
+LANGUAGES = ("en", "de", "es", "fr", "hr", "it", "pt", "nl")
+
+
+def detect(texts: list[str], settings: Settings, threshold: float) -> list[tuple[RiskSignal, ...]]:
+    """The risk stage on each text as a one-message ticket, as Pipeline.run feeds it."""
+    registry = ModelRegistry(settings)
+    normalised = [n.text for n in Normaliser().run([Ticket(text=t) for t in texts])]
+    languages = LanguageDetector.from_settings(registry, settings).run(normalised, [None] * len(texts))
+    vectors = CachedEncoder(registry.encoder).encode_queries(normalised)
+    detector = RiskDetector(registry, threshold)
+    return detector.run(
+        [RiskInput((t,), vectors[i : i + 1], languages[i]) for i, t in enumerate(normalised)]
+    )
+
+
+def rate(hits: int, n: int) -> float | None:
+    return round(hits / n, 4) if n else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threshold", type=float, default=None, help="risk_threshold (default: the setting's)")
+    args = parser.parse_args()
+    console = Console()
+    settings = Settings()
+    threshold = args.threshold if args.threshold is not None else settings.risk_threshold
+    rows = [json.loads(line) for line in (DATA / "test.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    found = detect([r["text"] for r in rows], settings, threshold)
+
+    cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])  # n, any risk, right kind
+    by_source = {"lexicon": 0, "head": 0}
+    for row, signals in zip(rows, found, strict=True):
+        cell = cells[(row["kind"], row["language"])]
+        cell[0] += 1
+        cell[1] += bool(signals)
+        cell[2] += any(s.kind == row["kind"] for s in signals)
+        if row["kind"] != "none" and signals:
+            evidence = [e for s in signals for e in s.evidence]
+            by_source["lexicon"] += any(e.startswith("lexicon:") for e in evidence)
+            by_source["head"] += any(e.startswith("head:") for e in evidence)
+        if (row["kind"] == "none") == bool(signals):
+            kinds = ",".join(s.kind for s in signals) or "-"
+            console.print(f"[dim]{'FALSE' if signals else 'MISS '} {row['kind']}/{row['language']} -> {kinds}: {row['text'][:90]}")
+
+    table = Table(title=f"risk handed off (any reason / right reason), threshold {threshold}")
+    table.add_column("kind")
+    for lang in LANGUAGES:
+        table.add_column(lang, justify="right")
+    table.add_column("all", justify="right")
+    report: dict[str, dict[str, dict[str, float | int | None]]] = {}
+    for kind in (*RISK_KINDS, "none"):
+        report[kind] = {}
+        line = [kind]
+        for lang in (*LANGUAGES, "all"):
+            n, anyrisk, right = (
+                [sum(cells[(kind, la)][j] for la in LANGUAGES) for j in range(3)] if lang == "all" else cells[(kind, lang)]
+            )
+            if kind == "none":
+                report[kind][lang] = {"n": n, "false_trigger": rate(anyrisk, n)}
+                line.append(f"{anyrisk}/{n}")
+            else:
+                report[kind][lang] = {"n": n, "recall_any": rate(anyrisk, n), "recall_kind": rate(right, n)}
+                line.append(f"{anyrisk}/{right}/{n}")
+        table.add_row(*line)
+    console.print(table)
+    risk_n = sum(v[0] for (k, _), v in cells.items() if k != "none")
+    risk_any = sum(v[1] for (k, _), v in cells.items() if k != "none")
+    risk_right = sum(v[2] for (k, _), v in cells.items() if k != "none")
+    none_n, none_hit = cells_total = (
+        sum(v[0] for (k, _), v in cells.items() if k == "none"),
+        sum(v[1] for (k, _), v in cells.items() if k == "none"),
+    )
+    del cells_total
+    summary = {
+        "risk_recall_any": rate(risk_any, risk_n),
+        "risk_recall_kind": rate(risk_right, risk_n),
+        "lookalike_false_trigger": rate(none_hit, none_n),
+        "risk_n": risk_n,
+        "lookalike_n": none_n,
+        "caught_by_lexicon": rate(by_source["lexicon"], risk_n),
+        "caught_by_head": rate(by_source["head"], risk_n),
+    }
+    console.print(summary)
+
+    test_texts, test_labels = banking77("test")
+    fraud = [t for t, y in zip(test_texts, test_labels, strict=True) if y in BANKING77_FRAUD]
+    everyday_b77 = [t for t, y in zip(test_texts, test_labels, strict=True) if y not in BANKING77_FRAUD + BANKING77_UNCLEAR]
+    everyday_clinc = [t for t, y in clinc150("test") if y not in ("report_fraud", *CLINC_UNCLEAR)]
+    public: dict[str, dict[str, float | int | None]] = {}
+    for name, texts, positive in (
+        ("banking77-test fraud intents", fraud, True),
+        ("banking77-test everyday", everyday_b77, False),
+        ("clinc150-test everyday", everyday_clinc, False),
+        ("clinc150-oos_test", [t for t, _ in clinc150("oos_test")], False),
+        *((f"xsid-{la}-test", xsid(la, "test"), False) for la in ("de", "it", "nl")),
+    ):
+        signals = detect(texts, settings, threshold)
+        fired = sum(bool(s) for s in signals)
+        key = "recall_any" if positive else "trigger_rate"
+        public[name] = {"n": len(texts), key: rate(fired, len(texts))}
+        console.print(name, public[name])
+
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {"threshold": threshold, "summary": summary, "held_out": report, "public": public},
+            indent=2,
+        )
+    )
+    console.print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
