@@ -165,6 +165,8 @@ class Route:
     priority: str
     skills: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    urgency: str | None = None
+    """The urgency the priority follows: the urgency head's, or the minimum a risk raises it to (routing policy)."""
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,8 @@ class DraftRequest:
     """The signature: the knowledge base's brand."""
     url_template: str
     """How to cite an article of that knowledge base ({id}, {anchor})."""
+    may_quote: bool = True
+    """False when no article may be quoted whatever its confidence (a risk hands the ticket to a person)."""
 
 
 class DraftComposer:
@@ -81,7 +83,7 @@ class DraftComposer:
         # Only the top hit: the confidence is calibrated for it, and a lower hit that clears the bar is rare
         # and then less likely than the top one to be what the customer asked.
         top = req.articles[0] if req.articles else None
-        answer = top if top is not None and top.answer_confidence >= req.answer_threshold else None
+        answer = top if req.may_quote and top is not None and top.answer_confidence >= req.answer_threshold else None
         # Write in the customer's language when both the catalog and the quoted article exist in it.
         language = req.language if catalog(req.language) else FALLBACK_LANGUAGE
         if answer is not None and answer.language != language:

@@ -78,3 +78,9 @@ def test_only_the_top_article_is_quoted() -> None:
 def test_excerpt_keeps_whole_blocks() -> None:
     body = "First paragraph.\n\n- a\n- b\n\n" + "x" * 2000
     assert answer_excerpt(body, limit=100) == "First paragraph.\n\n- a\n- b"
+
+
+def test_may_quote_false_holds_even_a_confident_article() -> None:
+    draft = compose(articles=(hit(confidence=0.99),), may_quote=False)
+    assert draft.citations == () and "Open Orders" not in draft.text
+    assert "looking into this personally" in draft.text
