@@ -33,6 +33,10 @@ from eval.datasets import banking77, clinc150, xsid
 from eval.train_risk import BANKING77_FRAUD, BANKING77_UNCLEAR, CLINC_UNCLEAR, DATA
 
 RESULTS = Path(__file__).parent / "results" / "risk.json"
+# Two held-out sets, both written apart from the training lines: test_b.jsonl was written and measured once,
+# blind, after the last change to the training data; test.jsonl's misses guided the second batch of training
+# lines (which concepts were missing, not its wordings), so its figures are the more optimistic.
+HELD_OUT = ("test_b.jsonl", "test.jsonl")
 LANGUAGES = ("en", "de", "es", "fr", "hr", "it", "pt", "nl")
 
 
@@ -52,14 +56,9 @@ def rate(hits: int, n: int) -> float | None:
     return round(hits / n, 4) if n else None
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threshold", type=float, default=None, help="risk_threshold (default: the setting's)")
-    args = parser.parse_args()
-    console = Console()
-    settings = Settings()
-    threshold = args.threshold if args.threshold is not None else settings.risk_threshold
-    rows = [json.loads(line) for line in (DATA / "test.jsonl").read_text(encoding="utf-8").splitlines() if line]
+def measure(path: Path, settings: Settings, threshold: float, console: Console) -> dict[str, object]:
+    """Per kind and language: recall (any risk reason, the right one); per language: look-alikes flagged."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     found = detect([r["text"] for r in rows], settings, threshold)
 
     cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])  # n, any risk, right kind
@@ -77,7 +76,7 @@ def main() -> None:
             kinds = ",".join(s.kind for s in signals) or "-"
             console.print(f"[dim]{'FALSE' if signals else 'MISS '} {row['kind']}/{row['language']} -> {kinds}: {row['text'][:90]}")
 
-    table = Table(title=f"risk handed off (any reason / right reason), threshold {threshold}")
+    table = Table(title=f"{path.name}: handed off with any risk reason / the right one / n; look-alikes: flagged / n")
     table.add_column("kind")
     for lang in LANGUAGES:
         table.add_column(lang, justify="right")
@@ -101,11 +100,8 @@ def main() -> None:
     risk_n = sum(v[0] for (k, _), v in cells.items() if k != "none")
     risk_any = sum(v[1] for (k, _), v in cells.items() if k != "none")
     risk_right = sum(v[2] for (k, _), v in cells.items() if k != "none")
-    none_n, none_hit = cells_total = (
-        sum(v[0] for (k, _), v in cells.items() if k == "none"),
-        sum(v[1] for (k, _), v in cells.items() if k == "none"),
-    )
-    del cells_total
+    none_n = sum(v[0] for (k, _), v in cells.items() if k == "none")
+    none_hit = sum(v[1] for (k, _), v in cells.items() if k == "none")
     summary = {
         "risk_recall_any": rate(risk_any, risk_n),
         "risk_recall_kind": rate(risk_right, risk_n),
@@ -116,6 +112,18 @@ def main() -> None:
         "caught_by_head": rate(by_source["head"], risk_n),
     }
     console.print(summary)
+    return {"summary": summary, "by_kind_and_language": report}
+
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threshold", type=float, default=None, help="risk_threshold (default: the setting's)")
+    args = parser.parse_args()
+    console = Console()
+    settings = Settings()
+    threshold = args.threshold if args.threshold is not None else settings.risk_threshold
+    held_out = {name: measure(DATA / name, settings, threshold, console) for name in HELD_OUT}
 
     test_texts, test_labels = banking77("test")
     fraud = [t for t, y in zip(test_texts, test_labels, strict=True) if y in BANKING77_FRAUD]
@@ -138,7 +146,7 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
-            {"threshold": threshold, "summary": summary, "held_out": report, "public": public},
+            {"threshold": threshold, "held_out": held_out, "public": public},
             indent=2,
         )
     )
