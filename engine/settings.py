@@ -141,7 +141,7 @@ class Settings(BaseSettings):
     sentiment_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "sentiment-v1")
     risk_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "risk-v1")
     risk_threshold: float = Field(
-        default=0.5,
+        default=0.3,
         gt=0.0,
         le=1.0,
         description="Calibrated probability of a risk kind (security_incident, safety_hazard, ...) at which the "
