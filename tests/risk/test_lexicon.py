@@ -30,6 +30,7 @@ def test_normalise_folds_accents_case_and_apostrophes() -> None:
         ("pt", "Há uma cobrança no meu cartão que eu não fiz.", "fraud"),
         ("de", "Ich will nicht mehr leben.", "distress"),
         ("es", "Quiero hablar con una persona, por favor.", "human_requested"),
+        ("de", "Wenn das so weitergeht, fackle ich euren Laden ab.", "threat"),
     ],
 )
 def test_calm_risk_wordings_fire(lexicon: Lexicon, language: str, text: str, kind: str) -> None:
@@ -45,6 +46,7 @@ def test_calm_risk_wordings_fire(lexicon: Lexicon, language: str, text: str, kin
         ("en", "Can the hub alert me when the smoke detector goes off?"),
         ("en", "This bug is killing me, the app crashes daily."),
         ("en", "Please call me Bob from now on."),
+        ("en", "Will the plug overheat with a space heater? I don't want the strip to melt."),
         ("de", "Das Licht brennt die ganze Nacht, wie stelle ich einen Timer ein?"),
         ("es", "La bombilla está fundida, ¿la cubre la garantía?"),
         ("fr", "Je m'appelle Marie et je voudrais changer le fond d'écran."),
