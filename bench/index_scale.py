@@ -46,8 +46,8 @@ from bench.tickets import DATASETS, REPO_ROOT, draw_evenly, read_csv
 if TYPE_CHECKING:
     import numpy as np
 
+    from engine.kb.articles import Article
     from engine.models.encoders import Encoder
-    from engine.retrieve.kb import Article
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 app = typer.Typer(add_completion=False, help=__doc__.split("\n\n")[0])
@@ -262,7 +262,7 @@ SOURCES: tuple[tuple[str, Callable[[Path], list[Draft]]], ...] = (
 
 
 def _article(draft: Draft) -> Article:
-    from engine.retrieve.kb import Article
+    from engine.kb.articles import Article
 
     body = "\n\n".join(f"## Part {i + 1}\n\n{text}" for i, text in enumerate(draft.texts))
     return Article(
@@ -313,8 +313,8 @@ def draw_pool(n: int, seed: int = 6, root: Path = DATASETS) -> list[Article]:
 
 
 def describe_pool(articles: list[Article]) -> dict[str, Any]:
+    from engine.kb.articles import chunk_article
     from engine.retrieve.index import passage_text
-    from engine.retrieve.kb import chunk_article
 
     chunks: Counter[str] = Counter()
     languages: Counter[str] = Counter()
@@ -917,8 +917,8 @@ def main(
 
 
 def _passages_of(articles: list[Article]) -> Iterator[str]:
+    from engine.kb.articles import chunk_article
     from engine.retrieve.index import passage_text
-    from engine.retrieve.kb import chunk_article
 
     for article in articles:
         for chunk in chunk_article(article):

@@ -10,15 +10,17 @@ import logging
 from dataclasses import dataclass
 
 from engine.classify import HEAD_NAMES
-from engine.classify.data import json_lines, read_labelled
-from engine.classify.training import HeadReport, train_heads
+from engine.kb import load_kb
+from engine.kb.articles import chunk_article
 from engine.models.convert import ConversionReport, convert_if_needed
 from engine.models.heads import active_version
 from engine.models.registry import ModelRegistry
-from engine.retrieve import build_index, load_kb
+from engine.privacy.files import private_dir
+from engine.retrieve import build_index
 from engine.retrieve.index import CURRENT, IndexReport, Progress, passage_text
-from engine.retrieve.kb import chunk_article
 from engine.settings import KnowledgeBase, Settings
+from engine.training.data import json_lines, read_labelled
+from engine.training.heads import HeadReport, train_heads
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,7 @@ def ensure_encoder(settings: Settings, force: bool = False) -> ConversionReport 
 
 def ensure_ready(registry: ModelRegistry) -> BootstrapReport:
     settings = registry.settings
+    private_dir(settings.data_dir)  # the ticket log will live here: owner-only from the first run
     ensure_encoder(settings)
     indexed = []
     for kb in settings.kbs().values():

@@ -208,7 +208,7 @@ def kb_import(
 ) -> None:
     """Convert a help-centre export or an FAQ sheet into KB Markdown articles; then run `sift index`."""
     from engine.errors import InvalidInput
-    from engine.retrieve.kb_import import import_faq_csv, import_zendesk, write_articles
+    from engine.kb.importers import import_faq_csv, import_zendesk, write_articles
 
     if out_dir is not None and knowledge_base is not None:
         raise InvalidInput("--out", "give --out or --knowledge-base, not both")
@@ -278,9 +278,9 @@ def train(
     ] = False,
 ) -> None:
     """Fit and activate the topic and/or urgency heads; a head whose column is not given keeps its version."""
-    from engine.classify.importers import read_training_data
-    from engine.classify.training import train_heads
     from engine.models.registry import ModelRegistry
+    from engine.training.heads import train_heads
+    from engine.training.importers import read_training_data
 
     heads = {name: col for name, col in (("topic", topic_column), ("urgency", urgency_column)) if col}
     if not heads:
@@ -307,8 +307,8 @@ def train(
 
 def _with_feedback(labelled: Any, heads: list[str], settings: Settings, source: str) -> Any:
     """The labelled tickets plus the ticket-log tickets whose labels agents corrected."""
-    from engine.classify.feedback_data import latest_corrections, merge_corrections
     from engine.store import FeedbackStore
+    from engine.training.feedback import latest_corrections, merge_corrections
 
     store = FeedbackStore(settings.database_path)
     try:
@@ -355,18 +355,25 @@ def triage_one(
     subject: Annotated[str | None, typer.Option(help="Subject line.")] = None,
     channel: Annotated[str | None, typer.Option(help="email, chat, social, messaging, phone or web.")] = None,
     customer_name: Annotated[str | None, typer.Option(help="Customer name for the draft's greeting.")] = None,
+    customer_id: Annotated[
+        str | None, typer.Option(help="Your helpdesk's customer id (stored as a keyed hash, for `sift forget`).")
+    ] = None,
     knowledge_base: KnowledgeBaseOption = None,
 ) -> None:
     """Triage one ticket offline and print the result as JSON (the API's response shape)."""
+    from engine.errors import InvalidInput
     from engine.types import CHANNELS
 
     if channel is not None and channel not in CHANNELS:
         raise SiftError(f"--channel must be one of {', '.join(CHANNELS)}; got {channel!r}")
+    if customer_id is not None and not customer_id.strip():
+        raise InvalidInput("--customer-id", "must not be blank")
     payload = {
         "text": text,
         "subject": subject,
         "channel": channel,
         "customer_name": customer_name,
+        "customer_id": customer_id,
         "kb": _knowledge_base(knowledge_base).name,
     }
     with _service() as service:
@@ -381,12 +388,19 @@ def triage_file(
     out_path: Annotated[Path, typer.Option("--out", help="Where to write one JSON object per row (.jsonl).")],
     text_column: Annotated[str, typer.Option(help="Column with the ticket text.")] = "text",
     subject_column: Annotated[str | None, typer.Option(help="Optional subject column.")] = None,
+    customer_id_column: Annotated[
+        str | None, typer.Option(help="Optional column with your helpdesk's customer id (for `sift forget`).")
+    ] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=1024, help="Tickets per pipeline batch.")] = 64,
     knowledge_base: KnowledgeBaseOption = None,
 ) -> None:
-    """Triage every row offline in batches; output rows keep input order, refused rows carry an error."""
-    from engine.classify.data import read_rows
+    """Triage every row offline in batches; output rows keep input order, refused rows carry an error.
+
+    The output file is owner-only and its PII spans are masked, like the ticket log.
+    """
     from engine.errors import InvalidInput
+    from engine.privacy.files import open_private
+    from engine.training.data import read_rows
 
     if not data.is_file():
         raise InvalidInput("DATA", f"{data} does not exist or is not a file")
@@ -394,9 +408,12 @@ def triage_file(
     rows = read_rows(data)
     if rows and text_column not in rows[0]:
         raise InvalidInput(text_column, f"no column {text_column!r} in {data}; columns are {sorted(rows[0])}")
+    if rows and customer_id_column and customer_id_column not in rows[0]:
+        raise InvalidInput(
+            "--customer-id-column", f"no column {customer_id_column!r} in {data}; columns are {sorted(rows[0])}"
+        )
     refused = 0
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    with _service() as service, out_path.open("w", encoding="utf-8") as fh, progress_bar() as bar:
+    with _service() as service, open_private(out_path) as fh, progress_bar() as bar:
         task = bar.add_task("triaging", total=len(rows))
         for start in range(0, len(rows), batch_size):
             chunk = rows[start : start + batch_size]
@@ -410,7 +427,11 @@ def triage_file(
                     refused += 1
                     continue
                 subject = row.get(subject_column) if subject_column else None
-                payloads.append({"text": text, "subject": str(subject) if subject else None, "kb": kb_name})
+                customer = str(row.get(customer_id_column) or "").strip() if customer_id_column else ""
+                payloads.append(
+                    {"text": text, "subject": str(subject) if subject else None, "kb": kb_name}
+                    | ({"customer_id": customer} if customer else {})
+                )
                 positions.append(offset)
             for offset, result in zip(positions, service.triage(payloads) if payloads else [], strict=True):
                 results[offset] = {"row": start + offset, **result}
@@ -444,7 +465,7 @@ def gaps(
     from datetime import date
 
     from engine.models.registry import ModelRegistry
-    from engine.report.gaps import DISTANCE_THRESHOLD, MAX_TICKETS, LoggedTicket, find_gaps, write
+    from engine.report.gaps import DISTANCE_THRESHOLD, MAX_TICKETS, LoggedTicket, find_gaps, mask_report, write
     from engine.store import TicketStore
 
     if since is not None:
@@ -464,6 +485,7 @@ def gaps(
         tickets, encode, settings.answer_confidence_threshold, min_tickets, distance or DISTANCE_THRESHOLD,
         kb=kb_name, since=since, max_tickets=limit or MAX_TICKETS,
     )
+    report = mask_report(report, settings.pii_keep_last_digits)
     grouped = f", the latest {report.clustered} grouped" if report.clustered < report.unanswered else ""
     table = Table(
         title=f"KB gaps: {report.unanswered} of {report.tickets_read} tickets unanswered{grouped} ({kb_name})"
@@ -480,8 +502,7 @@ def gaps(
         )
     out.print(table if report.gaps else f"{table.title}: no group of {min_tickets} or more asks the same thing")
     if out_path is not None:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        write(report, out_path)
+        write(report, out_path, settings.pii_keep_last_digits)
         out.print(f"wrote {out_path}")
 
 
@@ -551,16 +572,79 @@ def models_activate(
 def feedback_export(
     out_path: Annotated[Path, typer.Option("--out", help="Where to write one JSON object per feedback (.jsonl).")],
 ) -> None:
-    """Every feedback, oldest first, with its ticket's text and subject and the prediction it corrects."""
+    """Every feedback, oldest first, with its ticket's (masked) text and subject and the prediction it corrects.
+
+    The file is owner-only; text and comments are masked again on the way out, for logs stored before masking.
+    """
+    from engine.privacy.files import open_private
+    from engine.privacy.redact import redact_text
     from engine.store import FeedbackStore
 
-    store = FeedbackStore(get_settings().database_path)
+    settings = get_settings()
+    keep = settings.pii_keep_last_digits
+    store = FeedbackStore(settings.database_path)
     try:
         records = store.records()
     finally:
         store.close()
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    with out_path.open("w", encoding="utf-8") as fh:
+    with open_private(out_path) as fh:
         for record in records:
-            fh.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+            row = record.to_json()
+            for name in ("text", "subject", "comment"):
+                if isinstance(row.get(name), str):
+                    row[name] = redact_text(row[name], keep)
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     out.print(f"wrote {len(records)} feedback rows to {out_path}")
+
+
+@app.command()
+@fails_cleanly
+def purge(
+    older_than_days: Annotated[
+        int | None,
+        typer.Option(min=1, max=36_500, help="Erase tickets received more than this many days ago [default: retention_days]."),
+    ] = None,
+) -> None:
+    """Erase tickets older than the retention period, with their results and feedback (run it daily)."""
+    from engine.store.erasure import purge as purge_log
+
+    settings = get_settings()
+    days = older_than_days or settings.retention_days
+    erased = purge_log(settings.database_path, days)
+    out.print(f"erased {erased.tickets} tickets and {erased.feedback} feedback rows older than {days} days")
+
+
+@app.command()
+@fails_cleanly
+def forget(
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="The customer id given as customer_id when their tickets came in.")
+    ] = None,
+    ticket: Annotated[
+        list[str] | None, typer.Option("--ticket", help="A ticket id (the triage result's `id`); repeatable.")
+    ] = None,
+) -> None:
+    """Erase a customer's tickets (or the given tickets) with their results and feedback, for good."""
+    from engine.errors import InvalidInput
+    from engine.privacy.keys import customer_key, data_key
+    from engine.store.erasure import forget_customer, forget_tickets
+
+    if (customer is None) == (not ticket):
+        raise InvalidInput("--customer", "give either --customer ID or one or more --ticket ID")
+    settings = get_settings()
+    if customer is not None:
+        if not customer.strip():
+            raise InvalidInput("--customer", "must not be blank")
+        erased = forget_customer(settings.database_path, customer_key(customer, data_key(settings.data_dir)))
+        whose = "the customer's"
+    else:
+        ids = [t.strip() for t in ticket or []]
+        if not all(ids):
+            raise InvalidInput("--ticket", "must not be blank")
+        erased = forget_tickets(settings.database_path, ids)
+        whose = "the given"
+    out.print(f"erased {erased.tickets} of {whose} tickets and {erased.feedback} feedback rows")
+
+
+if __name__ == "__main__":  # `python -m engine.cli`: the checkout's code, whichever one `sift` was installed from
+    app()

@@ -23,10 +23,10 @@ from threadpoolctl import threadpool_limits
 from engine.classify import TicketClassifier
 from engine.draft import DraftComposer
 from engine.draft.composer import DraftRequest
-from engine.entities import EntityExtractor, redact
+from engine.entities import EntityExtractor, find_ticket_pii, redact
 from engine.language import LanguageDetector
 from engine.models.registry import ModelRegistry
-from engine.normalise import Normaliser
+from engine.normalise import Normaliser, answerable_text, has_words
 from engine.retrieve import KnowledgeBases, Retriever
 from engine.risk import RiskDetector, RiskInput
 from engine.route import RouteInput, Router, load_policy
@@ -185,8 +185,6 @@ class Pipeline:
             ),
             [()] * n,
         )
-        # Nothing is quoted to a ticket at risk, nor when risk could not be judged.
-        may_quote = [not risks[i] and "risk" not in failed for i in range(n)]
         if current is not None:
             sentiments = guarded("sentiment", lambda: list(self.sentiment.run(current, histories)), sentiments)
             topics, urgencies = guarded(
@@ -201,13 +199,33 @@ class Pipeline:
                     [kb.name for kb in kbs],
                     self.settings.top_k_articles,
                     topic_priors=priors,
-                    texts=texts,
+                    texts=[answerable_text(t) for t in texts],
                 ),
                 hits,
             )
         else:
             failed += ["sentiment", "classify", "retrieve"]
         found = entities_found.result() if self._beside else find_entities(languages)
+        pii = [find_ticket_pii(t) for t in tickets]  # every field the customer wrote, the history too
+        with timed("route"):
+            decisions = self.router.run(
+                [
+                    RouteInput(
+                        language=languages[i],
+                        sentiment=sentiments[i],
+                        topic=topics[i],
+                        urgency=urgencies[i],
+                        pii=pii[i],
+                        articles=tuple(hits[i]),
+                        customer_tier=tickets[i].customer_tier,
+                        failed_stages=tuple(failed),
+                        has_words=has_words(texts[i]),
+                        risk=risks[i],
+                    )
+                    for i in range(n)
+                ]
+            )
+        withheld = [self.router.withholds_answer(handoff) for _, handoff in decisions]
         drafts: list[Draft | None] = guarded(
             "draft",
             lambda: list(
@@ -222,7 +240,7 @@ class Pipeline:
                             answer_threshold=self.settings.answer_confidence_threshold,
                             agent_name=kbs[i].agent_name,
                             url_template=kbs[i].article_url_template,
-                            may_quote=may_quote[i],
+                            may_quote=not withheld[i],
                         )
                         for i in range(n)
                     ]
@@ -230,24 +248,6 @@ class Pipeline:
             ),
             [None] * n,
         )
-        with timed("route"):
-            decisions = self.router.run(
-                [
-                    RouteInput(
-                        language=languages[i],
-                        sentiment=sentiments[i],
-                        topic=topics[i],
-                        urgency=urgencies[i],
-                        pii=found[i][1],
-                        articles=tuple(hits[i]),
-                        customer_tier=tickets[i].customer_tier,
-                        failed_stages=tuple(failed),
-                        draft_needs_translation=bool(drafts[i] and drafts[i].needs_translation),
-                        risk=risks[i],
-                    )
-                    for i in range(n)
-                ]
-            )
         results = []
         for i in range(n):
             route, handoff = decisions[i]
@@ -259,12 +259,13 @@ class Pipeline:
                     urgency=raised(urgencies[i], route.urgency, risks[i]),
                     topic=topics[i],
                     entities=found[i][0],
-                    pii=found[i][1],
+                    pii=pii[i],
                     articles=tuple(hits[i]),
                     draft=drafts[i],
                     route=route,
-                    handoff=handoff,
+                    handoff=self.router.with_draft(handoff, drafts[i]),
                     kb=kbs[i].name,
+                    answer_withheld=withheld[i],
                     failed_stages=tuple(failed),
                     timings_ms=dict(timings),
                     risk=risks[i],

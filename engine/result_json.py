@@ -18,8 +18,12 @@ def _prediction(p: Prediction | None) -> dict[str, Any] | None:
     }
 
 
-def _spans(spans: tuple[Span, ...]) -> list[dict[str, Any]]:
-    return [{"label": s.label, "text": s.text, "start": s.start, "end": s.end, "source": s.source} for s in spans]
+def _spans(spans: tuple[Span, ...], with_field: bool = False) -> list[dict[str, Any]]:
+    return [
+        {"label": s.label, "text": s.text, "start": s.start, "end": s.end, "source": s.source}
+        | ({"field": s.field} if with_field else {})
+        for s in spans
+    ]
 
 
 def article_json(a: ArticleHit) -> dict[str, Any]:
@@ -68,9 +72,13 @@ def result_to_json(r: TriageResult) -> dict[str, Any]:
         "urgency": _prediction(r.urgency),
         "topic": _prediction(r.topic) or {"label": None, "confidence": 0.0, "alternatives": [], "model_version": None},
         "entities": _spans(r.entities),
-        "pii": _spans(r.pii),
+        "pii": _spans(r.pii, with_field=True),
         "articles": [article_json(a) for a in r.articles],
-        "answer_confidence": None if "retrieve" in r.failed_stages else answer_confidence(r.articles),
+        "answer_confidence": None
+        if "retrieve" in r.failed_stages
+        else 0.0
+        if r.answer_withheld
+        else answer_confidence(r.articles),
         "draft": None
         if r.draft is None
         else {

@@ -8,13 +8,21 @@ from typing import Any
 
 from engine.batching import BatchObserver, MicroBatcher
 from engine.errors import InvalidInput
+from engine.input_text import clean_strings
 from engine.pipeline import Pipeline
+from engine.privacy.keys import customer_key, data_key
+from engine.privacy.redact import mask_spans, redact_text, stored_payload, stored_result
 from engine.result_json import answer_confidence, article_json, result_to_json
 from engine.retrieve import KnowledgeBases
 from engine.retrieve.retriever import SearchFilter
 from engine.settings import Settings
 from engine.store import Feedback, FeedbackStore, TicketStore
 from engine.types import ArticleHit, Message, Ticket, TriageResult
+
+
+def clean_payload(payload: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The payload with every string checked (lone surrogates, NUL refused) and stray controls removed."""
+    return clean_strings(payload, prefix.rstrip("."))
 
 
 def ticket_from_payload(
@@ -26,6 +34,9 @@ def ticket_from_payload(
         raise InvalidInput(f"{prefix}text", "must contain non-whitespace characters")
     if len(text) > max_chars:
         raise InvalidInput(f"{prefix}text", f"is {len(text)} characters long; the limit is {max_chars}")
+    customer_id = payload.get("customer_id")
+    if customer_id is not None and (not isinstance(customer_id, str) or not customer_id.strip()):
+        raise InvalidInput(f"{prefix}customer_id", "must contain non-whitespace characters when given")
     messages = tuple(
         Message(text=str(m.get("text", "")), author=m.get("author", "customer"))
         for m in payload.get("messages") or []
@@ -40,6 +51,7 @@ def ticket_from_payload(
         messages=messages,
         metadata=dict(payload.get("metadata") or {}),
         kb=knowledge_bases.resolve(payload.get("kb"), f"{prefix}kb").name,
+        customer_id=payload.get("customer_id"),
     )
 
 
@@ -63,6 +75,7 @@ class TriageService:
     on_batch: BatchObserver | None = None
 
     def __post_init__(self) -> None:
+        self._key: bytes | None = None
         # One worker thread owns the models (the encoder is not re-entrant) and runs concurrent
         # requests' tickets together, one pipeline pass for many; see engine/batching.py.
         self.batcher: MicroBatcher[tuple[Ticket, str], TriageResult] = MicroBatcher(
@@ -91,26 +104,43 @@ class TriageService:
         _freeze_heap()
 
     def triage(self, payloads: list[dict[str, Any]], field_prefix: str = "") -> list[dict[str, Any]]:
-        """Validate all, store all, then process; a refused ticket refuses the whole batch before storage."""
+        """Validate all, store all (masked), then process; a refused ticket refuses the whole batch before storage.
+
+        The response's ``pii[].text`` is masked like the stored result: the caller has the text and the
+        offsets, and a response copied into another system's logs should not carry a card number there.
+        """
         many = len(payloads) > 1 or field_prefix
+        prefixes = [f"{field_prefix}{i}." if many else field_prefix for i in range(len(payloads))]
+        payloads = [clean_payload(p, prefix) for p, prefix in zip(payloads, prefixes, strict=True)]
         tickets = [
-            ticket_from_payload(
-                p,
-                self.settings.max_text_chars,
-                self.pipeline.knowledge_bases,
-                f"{field_prefix}{i}." if many else field_prefix,
-            )
-            for i, p in enumerate(payloads)
+            ticket_from_payload(p, self.settings.max_text_chars, self.pipeline.knowledge_bases, prefix)
+            for p, prefix in zip(payloads, prefixes, strict=True)
         ]
-        ids = self.store.accept(payloads)
+        keep = self.settings.pii_keep_last_digits
+        customer_keys = [self._customer_key(p.get("customer_id")) for p in payloads]
+        ids = self.store.accept([stored_payload(p, keep) for p in payloads], customer_keys)
         try:
             results = self.batcher.submit(list(zip(tickets, ids, strict=True)))
         except Exception as exc:
             self.store.fail(ids, f"{type(exc).__name__}: {exc}")
             raise
-        out = [result_to_json(r) for r in results]
-        self.store.complete(list(zip(ids, out, strict=True)))
+        out = [mask_spans(result_to_json(r), keep) for r in results]
+        self.store.complete(
+            [(id_, stored_result(r, p, keep)) for id_, r, p in zip(ids, out, payloads, strict=True)]
+        )
         return out
+
+    def _customer_key(self, customer_id: str | None) -> str | None:
+        """The stored form of a customer id (keyed hash); the key is read once, on the first id."""
+        if not customer_id or not customer_id.strip():
+            return None
+        if self._key is None:
+            self._key = data_key(self.settings.data_dir)
+        return customer_key(customer_id, self._key)
+
+    def write_problem(self) -> str | None:
+        """``None`` when both stores can write now, else why not: ``/readyz`` fails rather than accept and lose."""
+        return self.store.write_problem() or self.feedback.write_problem()
 
     def suggest(
         self,
@@ -158,6 +188,9 @@ class TriageService:
 
     def record_feedback(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Store an agent's correction of a triaged ticket; no model is involved, so not on the worker."""
+        comment = payload.get("comment")
+        if isinstance(comment, str):  # an agent may quote the customer: masked like the ticket
+            payload = {**payload, "comment": redact_text(comment, self.settings.pii_keep_last_digits)}
         record = self.feedback.record(Feedback(**payload))
         return {"id": record.id, "ticket_id": record.feedback.ticket_id, "created_at": record.created_at}
 
@@ -166,10 +199,12 @@ class TriageService:
 
         def swap() -> dict[str, dict[str, Any]]:
             gc.unfreeze()  # the heads and builds swapped out must be collectable
-            self.pipeline.registry.reload_heads()
-            indexes = self.pipeline.knowledge_bases.reload()
-            self.pipeline.classifier.warm_up()
-            _freeze_heap()
+            try:
+                self.pipeline.registry.reload_heads()
+                indexes = self.pipeline.knowledge_bases.reload()
+                self.pipeline.classifier.warm_up()
+            finally:  # a failed reload must not leave the heap unfrozen (every later collection walks the models)
+                _freeze_heap()
             return indexes
 
         indexes = self.batcher.call(swap)

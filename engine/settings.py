@@ -260,6 +260,21 @@ class Settings(BaseSettings):
         description="Product names the entity rules recognise in every language.",
     )
 
+    pii_keep_last_digits: int = Field(
+        default=4,
+        ge=0,
+        le=4,
+        description="Digits of a card number or IBAN kept in the placeholders that replace them in the ticket log, "
+        "reports and responses ('[CARD_NUMBER ****1234]'), so agents can match an account; 0 keeps none.",
+    )
+    retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=36_500,
+        description="Days a ticket, its result and its feedback are kept; `sift purge` erases older ones "
+        "(run it daily, e.g. from cron).",
+    )
+
     max_text_chars: int = Field(default=20_000, ge=100)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
     max_batch_size: int = Field(default=256, ge=1)

@@ -41,6 +41,8 @@ class Ticket:
     metadata: dict[str, object] = field(default_factory=dict)
     kb: str | None = None
     """The knowledge base (brand, tenant) whose articles may answer it; None: the default one."""
+    customer_id: str | None = None
+    """The helpdesk's id of the customer: stored only as a keyed hash, so `sift forget --customer` finds them."""
 
     def __post_init__(self) -> None:
         if not self.text or not self.text.strip():
@@ -58,6 +60,8 @@ class Span:
     start: int
     end: int
     source: str = "rules"
+    field: str | None = None
+    """For PII: the ticket field the offsets are into (``text``, ``subject``, ``messages.0.text``, ...)."""
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,8 @@ class TriageResult:
     handoff: Handoff
     kb: str
     """The knowledge base its articles come from."""
+    answer_withheld: bool = False
+    """The routing policy forbade answering from the KB (out of scope, a risk): no article is quoted."""
     failed_stages: tuple[str, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
     risk: tuple[RiskSignal, ...] = ()

@@ -27,21 +27,20 @@ from rich.console import Console
 from sklearn.metrics import accuracy_score, f1_score
 
 from engine.classify.classifier import predictions
-from engine.models.heads import (
+from engine.models.heads import Head, scope_scores
+from engine.models.registry import ModelRegistry
+from engine.settings import Settings
+from engine.training.fit import (
     HEAD_KINDS,
     SCOPE_CONFIDENCE_WEIGHT,
     SCOPE_CONFIDENCE_WEIGHTS,
     SCOPE_LOGIT_WEIGHT,
     SCOPE_LOGIT_WEIGHTS,
     SCOPE_OOS_WEIGHTS,
-    Head,
     choose_scope_rule,
     fit_head,
     logit_scale,
-    scope_scores,
 )
-from engine.models.registry import ModelRegistry
-from engine.settings import Settings
 from eval.cache import encode_cached
 from eval.datasets import banking77, clinc150
 from eval.metrics import expected_calibration_error, fewest_successes

@@ -24,9 +24,9 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from engine.models.heads import fit_head
 from engine.models.registry import ModelRegistry
 from engine.settings import Settings
+from engine.training.fit import fit_head
 from eval.cache import encode_cached
 from eval.classify import evaluate
 from eval.datasets import XQUAD_LANGS, banking77, umsab, xquad

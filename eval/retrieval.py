@@ -26,9 +26,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from engine.kb.articles import Article
 from engine.models.registry import ModelRegistry
 from engine.retrieve import Retriever, build_index
-from engine.retrieve.kb import Article
 from engine.settings import Settings
 from eval.cache import CachedEncoder, encode_cached
 from eval.datasets import XQUAD_LANGS, xquad

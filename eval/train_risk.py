@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
-from engine.models.heads import fit_head
 from engine.models.registry import ModelRegistry
 from engine.settings import PACKAGE_DIR, Settings
+from engine.training.fit import fit_head
 from engine.types import RISK_KINDS
 from eval.cache import encode_cached
 from eval.datasets import SHARED, banking77, clinc150, xsid

@@ -24,10 +24,10 @@ import numpy as np
 from rich.console import Console
 from sklearn.metrics import accuracy_score, f1_score
 
-from engine.models.heads import fit_head
 from engine.models.registry import ModelRegistry
 from engine.sentiment.head import VALENCE_MARGIN, valence_label
 from engine.settings import PACKAGE_DIR, Settings
+from engine.training.fit import fit_head
 from eval.cache import encode_cached
 from eval.datasets import UMSAB_LANGS, sst2, umsab
 from eval.metrics import expected_calibration_error

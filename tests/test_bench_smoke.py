@@ -136,7 +136,7 @@ def test_index_scale_recall_cache_and_build_timers(tmp_path: Path) -> None:
 @needs_datasets
 def test_index_scale_pool_is_deterministic_distinct_and_a_prefix() -> None:
     from bench.index_scale import describe_pool, draw_pool, draw_queries
-    from engine.retrieve.kb import chunk_article
+    from engine.kb.articles import chunk_article
 
     small, large = draw_pool(120), draw_pool(400)
     chunks = [c.text for a in large for c in chunk_article(a)]

@@ -43,7 +43,7 @@ def demo_rows(per_topic: int) -> list[dict]:
     rows = []
     for line in DEMO.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        if kept.get(row["topic"], 0) < per_topic:
+        if row["topic"] != "out_of_scope" and kept.get(row["topic"], 0) < per_topic:
             kept[row["topic"]] = kept.get(row["topic"], 0) + 1
             rows.append(row)
     return rows

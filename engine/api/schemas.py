@@ -36,6 +36,12 @@ class TicketIn(BaseModel):
     channel: ChannelName | None = None
     customer_name: str | None = Field(default=None, max_length=200)
     customer_tier: str | None = Field(default=None, max_length=50)
+    customer_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Your helpdesk's id of the customer; stored only as a keyed hash, for `sift forget --customer`.",
+    )
     locale: str | None = Field(default=None, max_length=35, description="Channel or account locale, e.g. 'hr-HR'.")
     messages: list[MessageIn] = Field(default_factory=list, max_length=100, description="Earlier messages, oldest first.")
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -79,10 +85,13 @@ class SentimentOut(BaseModel):
 
 class SpanOut(BaseModel):
     label: str
-    text: str
+    text: str = Field(description="The span's text; for PII its placeholder, e.g. '[EMAIL]' or '[CARD_NUMBER ****1234]'.")
     start: int
     end: int
     source: str
+    field: str | None = Field(
+        default=None, description="PII only: the field the offsets are into (text, subject, messages.0.text)."
+    )
 
 
 class ArticleOut(BaseModel):

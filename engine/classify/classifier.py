@@ -4,7 +4,7 @@ A topic is reported as ``None`` rather than forced into the nearest class when
 the head's out-of-scope score (similarity to the nearest training tickets plus a
 weight times the calibrated confidence, minus a weight times the similarity to
 known out-of-scope examples) falls below the threshold chosen when the head was
-trained (see ``engine.models.heads.choose_scope_rule``), or when its calibrated
+trained (see ``engine.training.fit.choose_scope_rule``), or when its calibrated
 probability stays under the out-of-scope threshold setting: a ticket about
 something the helpdesk never trained for must reach a person.
 """

@@ -65,7 +65,7 @@ class DraftRequest:
     url_template: str
     """How to cite an article of that knowledge base ({id}, {anchor})."""
     may_quote: bool = True
-    """False when no article may be quoted whatever its confidence (a risk hands the ticket to a person)."""
+    """False when the routing policy withholds answers for this ticket (out of scope, a risk)."""
 
 
 class DraftComposer:

@@ -22,6 +22,22 @@ _SIGNATURE_MARKERS = re.compile(
     r"^(?:-- ?$|Sent from my \w+|Gesendet von meinem \w+|Enviado desde mi \w+|Poslano s mog \w+)",
     re.IGNORECASE | re.MULTILINE,
 )
+# Links, e-mail addresses and placeholders carry words ("privacy", "cookies") that match articles without
+# asking anything; what is left once they are gone is what a KB article could answer.
+_NOT_A_QUESTION = re.compile(
+    r"(?i:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|\b[\w-]+(?:\.[a-z]{2,})+(?:/\S*)?\b|<[a-z_]+>"
+)
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def answerable_text(text: str) -> str:
+    """The text without links, e-mail addresses and placeholders: what retrieval should match against."""
+    return re.sub(r"\s+", " ", _NOT_A_QUESTION.sub(" ", text)).strip()
+
+
+def has_words(text: str) -> bool:
+    """Whether any word of two letters or more is left once links, addresses and numbers are gone."""
+    return _WORD.search(answerable_text(text)) is not None
 
 
 class Normaliser:

@@ -18,14 +18,17 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 
+from engine.entities.pii import find_pii
 from engine.normalise import Normaliser
+from engine.privacy.files import write_private_text
+from engine.privacy.redact import redact_text
 from engine.retrieve.analysis import stop_words
 from engine.types import Ticket
 
@@ -180,9 +183,28 @@ def render_html(report: GapReport) -> str:
     return env.get_template("gaps.html").render(report=report)
 
 
-def write(report: GapReport, path: Path) -> None:
-    """JSON for ``.json``, HTML otherwise."""
+def write(report: GapReport, path: Path, keep_last_digits: int = 4) -> None:
+    """JSON for ``.json``, HTML otherwise; owner-only, written whole or not at all.
+
+    The ticket log is masked when written, but a log written before masking existed is not: titles and
+    examples are masked again here, so no report shows personal data in clear.
+    """
+    masked = mask_report(report, keep_last_digits)
     if path.suffix.lower() == ".json":
-        path.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
+        write_private_text(path, json.dumps(masked.to_json(), ensure_ascii=False, indent=2))
     else:
-        path.write_text(render_html(report), encoding="utf-8")
+        write_private_text(path, render_html(masked))
+
+
+def mask_report(report: GapReport, keep_last_digits: int) -> GapReport:
+    """The report with every suggested title and example passed through the PII masking."""
+    gaps = [
+        replace(
+            gap,
+            suggested_title=redact_text(gap.suggested_title, keep_last_digits),
+            examples=[redact_text(e, keep_last_digits) for e in gap.examples],
+            keywords=[k for k in gap.keywords if not find_pii(k)],
+        )
+        for gap in report.gaps
+    ]
+    return replace(report, gaps=gaps)

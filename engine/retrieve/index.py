@@ -28,8 +28,8 @@ import faiss
 import numpy as np
 
 from engine.errors import ModelError, NotReady
+from engine.kb.articles import Article, Chunk, chunk_article
 from engine.models.encoders import Encoder, vector_space
-from engine.retrieve.kb import Article, Chunk, chunk_article
 from engine.retrieve.lexical import LEXICAL_DIR, LexicalIndex, build_lexical
 from engine.retrieve.windows import Window, section_windows, window_text
 

@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine.kb.articles import Article, Chunk
 from engine.retrieve.analysis import analyse
 from engine.retrieve.confidence import ConfidenceModel, HitSignals, feature_matrix
 from engine.retrieve.index import HNSW_EF_SEARCH, KBIndex, set_search_threads
-from engine.retrieve.kb import Article, Chunk
 from engine.retrieve.snippets import best_snippet, flatten, section_terms
 from engine.types import ArticleHit
 

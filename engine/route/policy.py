@@ -42,6 +42,11 @@ class RoutingPolicy(BaseModel):
     handoff_pii: list[str] = Field(default_factory=list)
     escalate_urgency: list[str] = Field(default_factory=lambda: ["urgent"])
     escalate_sentiment_below: float = Field(default=-0.3, ge=-1.0, le=1.0)
+    withhold_answer: list[str] = Field(
+        default_factory=lambda: ["out_of_scope", "no_question", *RISK_KINDS, "stage_failed:risk"],
+        description="Handoff reason codes under which the draft quotes no article and the result's "
+        "answer_confidence is 0: an article that merely shares words with such a ticket is no answer.",
+    )
     risk: dict[str, RiskRoute] = Field(default_factory=dict)
 
     @field_validator("risk")

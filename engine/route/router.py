@@ -12,6 +12,7 @@ from engine.route.policy import RoutingPolicy
 from engine.types import (
     URGENCY_LEVELS,
     ArticleHit,
+    Draft,
     Handoff,
     LanguageResult,
     Prediction,
@@ -50,8 +51,10 @@ class RouteInput:
     articles: tuple[ArticleHit, ...]
     customer_tier: str | None
     failed_stages: tuple[str, ...]
-    draft_needs_translation: bool
+    has_words: bool = True
+    """False when nothing is left to answer once links, addresses and numbers are set aside."""
     risk: tuple[RiskSignal, ...] = ()
+    """What the risk stage found (engine/risk): each is a reason, and may set the queue and raise urgency."""
 
 
 class Router:
@@ -66,6 +69,24 @@ class Router:
 
     def run(self, inputs: list[RouteInput]) -> list[tuple[Route, Handoff]]:
         return [self.decide(i) for i in inputs]
+
+    def withholds_answer(self, handoff: Handoff) -> bool:
+        """Whether the policy forbids quoting an article for a ticket handed off for these reasons."""
+        return any(reason in self._policy.withhold_answer for reason in handoff.reasons)
+
+    @staticmethod
+    def with_draft(handoff: Handoff, draft: Draft | None) -> Handoff:
+        """The handoff once the draft is written (after routing, which decides whether it may quote).
+
+        ``None`` is a draft stage that failed; a draft not in the customer's language needs a person too.
+        """
+        if draft is None:
+            reason = ("stage_failed:draft", "the draft stage failed; its output is missing")
+        elif draft.needs_translation:
+            reason = ("draft_needs_translation", "the draft is not in the customer's language")
+        else:
+            return handoff
+        return Handoff(True, (*handoff.reasons, reason[0]), (*handoff.details, reason[1]))
 
     def _agent_language(self, code: str) -> tuple[str, bool]:
         p = self._policy
@@ -118,6 +139,8 @@ class Router:
         ]
         for stage in x.failed_stages:
             reasons.append((f"stage_failed:{stage}", f"the {stage} stage failed; its output is missing"))
+        if not x.has_words:
+            reasons.append(("no_question", "the ticket holds no words to answer, only links, addresses or numbers"))
         if x.topic is not None and x.topic.label is None:
             reasons.append(("out_of_scope", f"the ticket matches no known topic (best {x.topic.confidence:.2f})"))
         elif x.topic is not None and x.topic.confidence < self._topic_threshold:
@@ -149,8 +172,6 @@ class Router:
             reasons.append(("language_unknown", "the text is too short to tell its language"))
         elif not supported:
             reasons.append(("unsupported_language", f"no agents listed for {x.language.code!r}; routed to {agent_language}"))
-        if x.draft_needs_translation:
-            reasons.append(("draft_needs_translation", "the draft is not in the customer's language"))
         return (
             Route(
                 queue=queue,

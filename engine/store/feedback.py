@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InvalidInput
+from engine.input_text import clean_string
+from engine.store.db import can_write, connect, utc_now, write
 from engine.store.tickets import SCHEMA as TICKETS_SCHEMA
-from engine.store.tickets import connect, utc_now
+from engine.store.tickets import migrate
 from engine.types import URGENCY_LEVELS
 
 SCHEMA = """
@@ -45,8 +47,8 @@ _COLUMNS = (
 )
 
 
-def _clean(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
+def _clean(value: str | None, field: str) -> str | None:
+    return clean_string(value, field).strip() if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class Feedback:
 
     def __post_init__(self) -> None:
         for name in ("ticket_id", "agent_id", "topic", "article_id", "comment"):
-            object.__setattr__(self, name, _clean(getattr(self, name)))
+            object.__setattr__(self, name, _clean(getattr(self, name), name))
         if self.comment == "":
             object.__setattr__(self, "comment", None)
         if not self.ticket_id:
@@ -138,39 +140,32 @@ class FeedbackStore:
     def __init__(self, path: Path) -> None:
         # The ticket log's table too, so a fresh database can be checked against and joined.
         self._db = connect(path, TICKETS_SCHEMA + SCHEMA)
+        migrate(self._db)
         self._lock = threading.Lock()
 
     def record(self, feedback: Feedback) -> FeedbackRecord:
         """Store one feedback; refuse an unknown ticket or an article the ticket was not shown."""
         feedback_id = uuid.uuid4().hex
         now = utc_now()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute(
-                    "SELECT payload, result FROM tickets WHERE id=?", (feedback.ticket_id,)
-                ).fetchone()
-                if row is None:
-                    raise InvalidInput("ticket_id", f"no ticket {feedback.ticket_id!r} in the ticket log")
-                payload, result = json.loads(row[0]), json.loads(row[1]) if row[1] else None
-                predicted = _predicted(result)
-                if feedback.article_id is not None and result and feedback.article_id not in predicted["articles"]:
-                    shown = ", ".join(predicted["articles"]) or "none"
-                    raise InvalidInput(
-                        "article_id", f"{feedback.article_id!r} was not suggested for this ticket; suggested: {shown}"
-                    )
-                self._db.execute(
-                    f"INSERT INTO feedback ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                    (
-                        feedback_id, feedback.ticket_id, now, feedback.agent_id, feedback.topic, feedback.urgency,
-                        _int(feedback.handoff), feedback.article_id, _int(feedback.article_helped),
-                        _int(feedback.draft_helped), feedback.comment,
-                    ),
+        with write(self._db, self._lock) as db:
+            row = db.execute("SELECT payload, result FROM tickets WHERE id=?", (feedback.ticket_id,)).fetchone()
+            if row is None:
+                raise InvalidInput("ticket_id", f"no ticket {feedback.ticket_id!r} in the ticket log")
+            payload, result = json.loads(row[0]), json.loads(row[1]) if row[1] else None
+            predicted = _predicted(result)
+            if feedback.article_id is not None and result and feedback.article_id not in predicted["articles"]:
+                shown = ", ".join(predicted["articles"]) or "none"
+                raise InvalidInput(
+                    "article_id", f"{feedback.article_id!r} was not suggested for this ticket; suggested: {shown}"
                 )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+            db.execute(
+                f"INSERT INTO feedback ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+                (
+                    feedback_id, feedback.ticket_id, now, feedback.agent_id, feedback.topic, feedback.urgency,
+                    _int(feedback.handoff), feedback.article_id, _int(feedback.article_helped),
+                    _int(feedback.draft_helped), feedback.comment,
+                ),
+            )
         return FeedbackRecord(
             feedback_id, now, feedback, str(payload.get("text") or ""), payload.get("subject"), predicted
         )
@@ -190,6 +185,10 @@ class FeedbackStore:
     def count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
+
+    def write_problem(self) -> str | None:
+        """``None`` when this store can write now, else why not (``/readyz``)."""
+        return can_write(self._db, self._lock)
 
     def _select(self, where: str, args: tuple[Any, ...]) -> list[FeedbackRecord]:
         columns = ", ".join(f"f.{c}" for c in _COLUMNS)

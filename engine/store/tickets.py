@@ -3,18 +3,20 @@
 If the process dies mid-pipeline the ticket is still there with status
 ``accepted``, so nothing a customer sent is lost; the result is written before
 the response goes out. SQLite in WAL mode lets readers work while one writer
-appends.
+appends. What is stored is already masked (``engine/privacy/redact.py``); the
+customer id only as a keyed hash, indexed, so `sift forget` finds a customer's rows.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from engine.entities.pii import redact
+from engine.store.db import can_write, connect, utc_now, write
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tickets (
@@ -27,46 +29,47 @@ CREATE TABLE IF NOT EXISTS tickets (
     queue TEXT,
     handoff INTEGER,
     processed_at TEXT,
-    error TEXT
+    error TEXT,
+    customer_key TEXT
 );
 CREATE INDEX IF NOT EXISTS tickets_received ON tickets (received_at);
 CREATE INDEX IF NOT EXISTS tickets_status ON tickets (status);
 """
+# Databases made before customer ids existed gain the column; the index is made once the column exists.
+MIGRATIONS = (("customer_key", "ALTER TABLE tickets ADD COLUMN customer_key TEXT"),)
+INDEXES = "CREATE INDEX IF NOT EXISTS tickets_customer ON tickets (customer_key) WHERE customer_key IS NOT NULL;"
 
 
-def connect(path: Path, schema: str) -> sqlite3.Connection:
-    """One connection per store, shared by its threads under the store's lock; WAL lets readers run beside a writer."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.executescript(schema)
-    return db
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+def migrate(db: Any) -> None:
+    """Bring an older ticket log's table up to this version's columns and indexes."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(tickets)")}
+    for column, statement in MIGRATIONS:
+        if column not in columns:
+            db.execute(statement)
+    db.executescript(INDEXES)
 
 
 class TicketStore:
     def __init__(self, path: Path) -> None:
         self._db = connect(path, SCHEMA)
+        migrate(self._db)
         self._lock = threading.Lock()
 
-    def accept(self, payloads: list[dict[str, Any]]) -> list[str]:
-        """Persist tickets as received and return their new ids, all in one transaction."""
+    def accept(self, payloads: list[dict[str, Any]], customer_keys: list[str | None] | None = None) -> list[str]:
+        """Persist tickets as received (already masked) and return their new ids, all in one transaction."""
         ids = [uuid.uuid4().hex for _ in payloads]
+        keys = customer_keys or [None] * len(payloads)
         now = utc_now()
         rows = [
-            (tid, now, p.get("channel"), json.dumps(p, ensure_ascii=False), "accepted")
-            for tid, p in zip(ids, payloads, strict=True)
+            (tid, now, p.get("channel"), json.dumps(p, ensure_ascii=False), "accepted", key)
+            for tid, p, key in zip(ids, payloads, keys, strict=True)
         ]
-        with self._lock:
-            self._db.execute("BEGIN")
-            self._db.executemany(
-                "INSERT INTO tickets (id, received_at, channel, payload, status) VALUES (?, ?, ?, ?, ?)", rows
+        with write(self._db, self._lock) as db:
+            db.executemany(
+                "INSERT INTO tickets (id, received_at, channel, payload, status, customer_key) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
             )
-            self._db.execute("COMMIT")
         return ids
 
     def complete(self, results: list[tuple[str, dict[str, Any]]]) -> None:
@@ -81,19 +84,22 @@ class TicketStore:
             )
             for tid, r in results
         ]
-        with self._lock:
-            self._db.execute("BEGIN")
-            self._db.executemany(
+        with write(self._db, self._lock) as db:
+            db.executemany(
                 "UPDATE tickets SET status='processed', result=?, queue=?, handoff=?, processed_at=? WHERE id=?", rows
             )
-            self._db.execute("COMMIT")
 
     def fail(self, ids: list[str], error: str) -> None:
-        with self._lock:
-            self._db.executemany(
+        """Mark tickets failed; the error text is masked (an exception may quote the ticket)."""
+        with write(self._db, self._lock) as db:
+            db.executemany(
                 "UPDATE tickets SET status='failed', error=?, processed_at=? WHERE id=?",
-                [(error, utc_now(), tid) for tid in ids],
+                [(redact(error), utc_now(), tid) for tid in ids],
             )
+
+    def write_problem(self) -> str | None:
+        """``None`` when this store can write now, else why not (``/readyz``)."""
+        return can_write(self._db, self._lock)
 
     def get(self, ticket_id: str) -> dict[str, Any] | None:
         with self._lock:

@@ -27,3 +27,39 @@ def test_checksums_keep_order_numbers_and_bad_cards_out() -> None:
 
 def test_redact_replaces_spans_with_labels() -> None:
     assert redact("mail me at a.b@example.org now") == "mail me at [EMAIL] now"
+
+
+def test_security_codes_passwords_and_national_ids() -> None:
+    text = "CVV 123 and CVC: 9876. My password is Hunter2! Passwort: Sommer2024, lozinka je Zagreb#99."
+    assert labels(text) == [
+        ("CARD_SECURITY_CODE", "123"), ("CARD_SECURITY_CODE", "9876"), ("PASSWORD", "Hunter2"),
+        ("PASSWORD", "Sommer2024"), ("PASSWORD", "Zagreb#99"),
+    ]
+    assert labels("OIB: 69435151530, DNI 12345678Z") == [("NATIONAL_ID", "69435151530"), ("NATIONAL_ID", "12345678Z")]
+
+
+def test_prose_about_passwords_and_bad_checksums_are_not_pii() -> None:
+    assert labels("I forgot my password. My password is not working, the pin is broken.") == []
+    assert labels("OIB: 69435151531, DNI 12345678A, the code 123 is on the box") == []
+
+
+def test_every_ticket_field_is_searched_and_named() -> None:
+    from engine.entities.pii import find_ticket_pii
+    from engine.types import Message, Ticket
+
+    ticket = Ticket(
+        text="hello",
+        subject="mail a@b.example",
+        messages=(Message("fine"), Message("card 4111 1111 1111 1111", "customer")),
+    )
+    assert [(s.field, s.label, s.start) for s in find_ticket_pii(ticket)] == [
+        ("subject", "EMAIL", 5), ("messages.1.text", "CARD_NUMBER", 5),
+    ]
+
+
+def test_detection_stays_linear_on_hostile_text() -> None:
+    import time
+
+    start = time.perf_counter()
+    assert find_pii("a." * 10_000) == []  # the e-mail pattern retried every run from each position: ~1 s
+    assert time.perf_counter() - start < 0.4

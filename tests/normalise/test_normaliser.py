@@ -1,4 +1,6 @@
-from engine.normalise import Normaliser
+import pytest
+
+from engine.normalise import Normaliser, answerable_text, has_words
 from engine.types import Ticket
 
 
@@ -24,3 +26,19 @@ def test_subject_is_prefixed_unless_repeated() -> None:
 
 def test_a_message_that_is_only_a_quote_keeps_its_text() -> None:
     assert Normaliser.normalise(Ticket(text="> quoted only")).text == "> quoted only"
+
+
+@pytest.mark.parametrize(
+    ("text", "left", "words"),
+    [
+        ("https://lumio.example/privacy/cookies", "", False),
+        ("www.lumio.example", "", False),
+        ("<tel_num> 12345", "12345", False),
+        ("see lumio.example/help, refund please", "see , refund please", True),
+        ("Mail ana@example.com: where is order 12345?", "Mail : where is order 12345?", True),
+        ("Refund?", "Refund?", True),
+    ],
+)
+def test_links_addresses_and_numbers_are_no_question(text: str, left: str, words: bool) -> None:
+    assert answerable_text(text) == left
+    assert has_words(text) is words

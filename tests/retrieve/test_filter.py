@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from engine.retrieve.kb import Article
+from engine.kb.articles import Article
 from engine.retrieve.retriever import SearchFilter
 
 ARTICLE = Article(

@@ -13,11 +13,12 @@ import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
+from engine.kb import load_kb
+from engine.kb.articles import chunk_article
 from engine.models.encoders import Encoder
 from engine.models.registry import ModelRegistry
-from engine.retrieve import KBIndex, Retriever, build_index, load_kb
+from engine.retrieve import KBIndex, Retriever, build_index
 from engine.retrieve.index import CURRENT, choose_index_type, passage_text
-from engine.retrieve.kb import chunk_article
 from engine.settings import REPO_ROOT
 
 SHIPPED = REPO_ROOT / "kb_content"

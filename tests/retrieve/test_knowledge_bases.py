@@ -15,9 +15,9 @@ from engine.api.app import create_app
 from engine.bootstrap import index_kb
 from engine.cli import app
 from engine.errors import InvalidInput
+from engine.kb import load_kb
 from engine.models.registry import ModelRegistry
 from engine.pipeline import Pipeline
-from engine.retrieve import load_kb
 from engine.settings import KnowledgeBaseSettings, Settings
 from engine.types import Ticket
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.kb.articles import Article
 from engine.models.registry import ModelRegistry
 from engine.retrieve import KBIndex, Retriever, build_index
-from engine.retrieve.kb import Article
 from engine.retrieve.snippets import ELLIPSIS, best_snippet, flatten
 from engine.retrieve.windows import section_windows, window_text
 from tests.conftest import require_datasets

@@ -33,6 +33,7 @@ def test_each_kind_hands_off_routes_and_raises_as_the_policy_says(
     assert handoff.required and handoff.reasons[0] == kind
     assert "head:0.80" in handoff.details[0]
     assert (route.queue, route.priority, route.urgency) == (queue, priority, urgency)
+    assert router.withholds_answer(handoff)  # the shipped policy lists every kind in withhold_answer
 
 
 def test_the_most_urgent_risk_leads_and_urgency_never_drops(router: Router) -> None:

@@ -2,7 +2,7 @@ import pytest
 
 from engine.route import RouteInput, Router, load_policy
 from engine.settings import Settings
-from engine.types import ArticleHit, LabelScore, LanguageResult, Prediction, SentimentResult, Span
+from engine.types import ArticleHit, Draft, LabelScore, LanguageResult, Prediction, SentimentResult, Span
 
 
 def hit(confidence: float, similarity: float = 0.85) -> ArticleHit:
@@ -21,7 +21,6 @@ def make(**kw: object) -> RouteInput:
         "articles": (hit(0.9),),
         "customer_tier": None,
         "failed_stages": (),
-        "draft_needs_translation": False,
     }
     base.update(kw)
     return RouteInput(**base)  # type: ignore[arg-type]
@@ -55,7 +54,7 @@ def test_confident_ticket_is_routed_without_handoff(router: Router) -> None:
         ({"language": LanguageResult("und", 0.0, True)}, "language_unknown"),
         ({"language": LanguageResult("ja", 0.99)}, "unsupported_language"),
         ({"failed_stages": ("retrieve",)}, "stage_failed:retrieve"),
-        ({"draft_needs_translation": True}, "draft_needs_translation"),
+        ({"has_words": False}, "no_question"),
         ({"sentiment": SentimentResult("negative", -0.6, 0.9, trend="worsening")}, "sentiment_worsening"),
     ],
 )
@@ -64,6 +63,24 @@ def test_each_risk_hands_off_with_its_reason(router: Router, change: dict, reaso
     assert handoff.required
     assert reason in handoff.reasons
     assert len(handoff.details) == len(handoff.reasons)
+
+
+def test_the_draft_adds_its_own_reasons(router: Router) -> None:
+    _, handoff = router.decide(make())
+    assert router.with_draft(handoff, Draft("Hi", "en", ())) == handoff
+    translated = router.with_draft(handoff, Draft("Hi", "en", (), needs_translation=True))
+    assert translated.required and translated.reasons == ("draft_needs_translation",)
+    failed = router.with_draft(handoff, None)
+    assert failed.required and failed.reasons == ("stage_failed:draft",) and len(failed.details) == 1
+
+
+@pytest.mark.parametrize("change", [{"topic": Prediction(None, 0.2)}, {"has_words": False}])
+def test_out_of_scope_and_wordless_tickets_withhold_the_answer(router: Router, change: dict) -> None:
+    # A confident article match is no answer to a ticket outside the helpdesk's topics, or to a bare link.
+    _, handoff = router.decide(make(articles=(hit(0.99),), **change))
+    assert router.withholds_answer(handoff)
+    _, handoff = router.decide(make(articles=(hit(0.99),)))
+    assert not router.withholds_answer(handoff)
 
 
 def test_answer_confidence_not_raw_similarity_decides_the_article_handoff(router: Router) -> None:

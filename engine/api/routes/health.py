@@ -22,10 +22,17 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", response_model=None)
 async def readyz(request: Request) -> dict[str, Any] | Response:
-    """Models are loaded and the index is open: send traffic."""
+    """Models are loaded, the index is open and the ticket log can be written: send traffic.
+
+    A service that cannot write its ticket log would refuse every triage (it stores before it answers),
+    so it is taken out of rotation instead.
+    """
     service = getattr(request.app.state, "service", None)
     if service is None:
         return error_response(503, "not_ready", "models are still loading")
+    problem = await run_in_threadpool(service.write_problem)
+    if problem is not None:
+        return error_response(503, "store_unavailable", problem)
     knowledge_bases = service.pipeline.knowledge_bases
     indexes = knowledge_bases.meta()
     return {

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from engine.classify.data import LabelledTickets, join_subject
 from engine.store.feedback import FeedbackRecord
+from engine.training.data import LabelledTickets, join_subject
 
 CORRECTABLE_HEADS = ("topic", "urgency")
 

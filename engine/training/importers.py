@@ -27,9 +27,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.classify.data import LabelledTickets, join_subject, json_lines, read_labelled
 from engine.errors import InvalidInput
 from engine.files import read_user_text
+from engine.training.data import LabelledTickets, join_subject, json_lines, read_labelled
 
 FORMATS = ("auto", "zendesk", "freshdesk")
 PRIORITY_TO_URGENCY = {

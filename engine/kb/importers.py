@@ -36,7 +36,7 @@ from markdownify import MarkdownConverter
 
 from engine.errors import InvalidInput
 from engine.files import read_user_text
-from engine.retrieve.kb import AUDIENCES, slugify
+from engine.kb.articles import AUDIENCES, slugify
 
 FAQ_COLUMNS = {
     "question": "question",

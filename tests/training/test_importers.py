@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.classify.importers import read_freshdesk, read_training_data, read_zendesk
 from engine.errors import InvalidInput
+from engine.training.importers import read_freshdesk, read_training_data, read_zendesk
 
 ZENDESK_TICKETS = [
     {

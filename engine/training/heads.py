@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.classify.data import LabelledTickets
-from engine.models.heads import activate, fit_head
+from engine.models.heads import activate
 from engine.models.registry import ModelRegistry
+from engine.training.data import LabelledTickets
+from engine.training.fit import fit_head
 
 FEW_EXAMPLES = 10
 # Only the topic head judges scope; an out-of-scope ticket still has an urgency.

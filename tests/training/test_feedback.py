@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.classify.data import LabelledTickets
-from engine.classify.feedback_data import latest_corrections, merge_corrections
 from engine.store import Feedback, FeedbackStore, TicketStore
+from engine.training.data import LabelledTickets
+from engine.training.feedback import latest_corrections, merge_corrections
 
 
 def store_with_tickets(tmp_path: Path, *payloads: dict) -> tuple[FeedbackStore, list[str]]:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.classify.data import read_labelled
-from engine.classify.training import train_heads
 from engine.errors import InvalidInput, ModelError
 from engine.models.heads import Head, activate, active_version
 from engine.models.registry import ModelRegistry
 from engine.settings import REPO_ROOT, Settings
+from engine.training.data import read_labelled
+from engine.training.heads import train_heads
 
 DEMO = REPO_ROOT / "data" / "demo_tickets.jsonl"
 
@@ -79,7 +79,7 @@ def test_malformed_files_are_refused_with_the_reason(tmp_path: Path) -> None:
 
 
 def test_single_example_classes_are_refused(tmp_path: Path, registry: ModelRegistry) -> None:
-    from engine.models.heads import fit_head
+    from engine.training.fit import fit_head
 
     vectors = registry.encoder.encode_queries(["a b c", "d e f", "g h i"])
     with pytest.raises(InvalidInput, match="at least 2 examples"):

@@ -15,19 +15,14 @@ import numpy as np
 import pytest
 
 from engine.classify.classifier import predictions
-from engine.classify.data import read_labelled
-from engine.classify.training import split_out_of_scope, train_heads
-from engine.models.heads import (
-    HEAD_KINDS,
-    Head,
-    fit_head,
-    fit_inverse_temperature,
-    scope_scores,
-)
+from engine.models.heads import Head, scope_scores
 from engine.models.registry import ModelRegistry
 from engine.pipeline import Pipeline
 from engine.route import Router, load_policy
 from engine.settings import Settings
+from engine.training.data import read_labelled
+from engine.training.fit import HEAD_KINDS, fit_head, fit_inverse_temperature
+from engine.training.heads import split_out_of_scope, train_heads
 from engine.types import Ticket
 from eval.datasets import clinc150
 from tests.conftest import require_datasets

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from engine.cli import app
 from engine.errors import InvalidInput
-from engine.retrieve.kb import chunk_article, load_kb
-from engine.retrieve.kb_import import html_to_markdown, import_faq_csv, import_zendesk, write_articles
+from engine.kb.articles import chunk_article, load_kb
+from engine.kb.importers import html_to_markdown, import_faq_csv, import_zendesk, write_articles
 
 runner = CliRunner()
 

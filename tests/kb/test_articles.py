@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InvalidInput
-from engine.retrieve.kb import chunk_article, load_kb, parse_article
+from engine.kb.articles import chunk_article, load_kb, parse_article
 from engine.settings import REPO_ROOT
 
 ARTICLE = """---

@@ -9,8 +9,9 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
 from engine.models.fast_heads import PARITY_TOLERANCE, compile_proba, probe_rows
-from engine.models.heads import HEAD_KINDS, Head, choose_scope_rule, fit_head, scope_scores
+from engine.models.heads import Head, scope_scores
 from engine.settings import PACKAGE_DIR
+from engine.training.fit import HEAD_KINDS, choose_scope_rule, fit_head
 
 
 def _data(n_classes: int) -> tuple[np.ndarray, list[str]]:
