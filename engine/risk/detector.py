@@ -24,7 +24,7 @@ ALTERNATIVE_LANGUAGE_MIN = 0.1
 """A runner-up language this likely also gets its patterns applied (short or mixed-language texts)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds an array: compared by identity
 class RiskInput:
     """One ticket as the risk stage reads it."""
 
