@@ -9,7 +9,8 @@ pipeline: normalised text, detected language, the encoder's query embedding.
 Reports, per kind and language, the share handed off with any risk reason and
 with the right one, and the share of look-alikes carrying one; then the trigger
 rate on public everyday requests and the recall on BANKING77's fraud intents
-(their test splits; the head trained on other rows). Writes eval/results/risk.json.
+(their test splits; the head trained on other rows), and on Sift's own demo tickets
+taken as everyday (see ``demo_everyday``). Writes eval/results/risk.json.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from engine.language import LanguageDetector
 from engine.models.registry import ModelRegistry
 from engine.normalise import Normaliser
 from engine.risk import RiskDetector, RiskInput
-from engine.settings import Settings
+from engine.risk.lexicon import Lexicon
+from engine.settings import REPO_ROOT, Settings
 from engine.types import RISK_KINDS, RiskSignal, Ticket
 from eval.cache import CachedEncoder
 from eval.datasets import banking77, clinc150, xsid
@@ -39,6 +41,25 @@ RESULTS = Path(__file__).parent / "results" / "risk.json"
 # chosen on test.jsonl and test_b.jsonl, so only test_c.jsonl still measures the shipped stage blind.
 HELD_OUT = ("test_c.jsonl", "test_b.jsonl", "test.jsonl")
 LANGUAGES = ("en", "de", "es", "fr", "hr", "it", "pt", "nl")
+DEMO_TICKETS = REPO_ROOT / "data" / "demo_tickets.jsonl"
+EVERYDAY_TOPICS = ("delivery", "returns", "billing", "technical", "out_of_scope")
+
+
+def demo_everyday() -> list[str]:
+    """Demo tickets taken as everyday: low or normal urgency, an everyday topic, no lexicon pattern firing.
+
+    A weak label (the demo set also holds risk tickets, some of them calm), but these are
+    the longer smart-home complaints a Sift helpdesk gets every day, which the look-alike
+    questions of the held-out sets do not cover.
+    """
+    lexicon = Lexicon.load()
+    rows = [json.loads(line) for line in DEMO_TICKETS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [
+        f"{r.get('subject') or ''}\n{r['text']}".strip()
+        for r in rows
+        if r.get("urgency") in ("low", "normal") and r.get("topic") in EVERYDAY_TOPICS
+    ]
+    return [t for t in texts if not lexicon.match([t], set(lexicon.languages))]
 
 
 def detect(texts: list[str], settings: Settings, threshold: float) -> list[tuple[RiskSignal, ...]]:
@@ -137,6 +158,7 @@ def main() -> None:
         ("clinc150-test everyday", everyday_clinc, False),
         ("clinc150-oos_test", [t for t, _ in clinc150("oos_test")], False),
         *((f"xsid-{la}-test", xsid(la, "test"), False) for la in ("de", "it", "nl")),
+        ("demo tickets, everyday", demo_everyday(), False),
     ):
         signals = detect(texts, settings, threshold)
         fired = sum(bool(s) for s in signals)
