@@ -58,7 +58,7 @@ def main(
     from langdetect.detector import Detector
     from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 
-    from engine.models.fast_langdetect import DetectLangs, NumpyDetector, Profiles, _same
+    from engine.models.langdetect_model import DetectLangs, NumpyDetector, Profiles, _same
     from engine.normalise import Normaliser
     from engine.types import Ticket
 

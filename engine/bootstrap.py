@@ -15,7 +15,7 @@ from engine.kb.articles import chunk_article
 from engine.models.convert import ConversionReport, convert_if_needed
 from engine.models.heads import active_version
 from engine.models.registry import ModelRegistry
-from engine.privacy.files import private_dir
+from engine.privacy.owner_only import private_dir
 from engine.retrieve import build_index
 from engine.retrieve.index import CURRENT, IndexReport, Progress, passage_text
 from engine.settings import KnowledgeBase, Settings

@@ -399,7 +399,7 @@ def triage_file(
     The output file is owner-only and its PII spans are masked, like the ticket log.
     """
     from engine.errors import InvalidInput
-    from engine.privacy.files import open_private
+    from engine.privacy.owner_only import open_private
     from engine.training.data import read_rows
 
     if not data.is_file():
@@ -576,7 +576,7 @@ def feedback_export(
 
     The file is owner-only; text and comments are masked again on the way out, for logs stored before masking.
     """
-    from engine.privacy.files import open_private
+    from engine.privacy.owner_only import open_private
     from engine.privacy.redact import redact_text
     from engine.store import FeedbackStore
 

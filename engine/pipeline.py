@@ -139,7 +139,9 @@ class Pipeline:
         def identify() -> list[LanguageResult]:
             return guarded(
                 "language",
-                lambda: self.language.run(texts, [t.locale for t in tickets]),
+                lambda: self.language.run(
+                    texts, [t.locale for t in tickets], [[m.text for m in t.messages if m.author == "customer"] for t in tickets]
+                ),
                 [LanguageResult("und", 0.0, True)] * n,
             )
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -37,6 +37,7 @@ DEFAULT_KB = "default"
 KB_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 REPLACED_SETTINGS = {
     "retrieval_threshold": "use answer_confidence_threshold, a calibrated probability that the top article answers",
+    "language_second_opinion_below": "langdetect is no longer asked: lingua reads short texts among the served languages",
 }
 
 
@@ -153,15 +154,32 @@ class Settings(BaseSettings):
 
     languages: list[str] = Field(
         default=["en", "de", "es", "fr", "it", "pt", "nl", "hr", "bs", "sr", "sl", "pl", "cs", "sv", "da"],
-        description="Languages this helpdesk expects: favoured by language_prior, never the only ones reported.",
+        description="Languages this helpdesk serves (ISO 639-1): the language model holds these (plus "
+        "language_also_named) and favours them by language_prior. A ticket in another script is still named.",
     )
-    min_language_chars: int = Field(default=12, ge=1, description="Fewer letters than this give 'und'.")
+    language_also_named: list[str] = Field(
+        default=["no", "id", "lt", "tr", "ro", "hu", "fi", "sk"],
+        description="Latin-script languages not served but named when a ticket is in one (so routing hands it off), "
+        "instead of being read as the nearest served language. Each costs memory (about 30 MB).",
+    )
+    language_low_accuracy: bool = Field(
+        default=False,
+        description="Load lingua's trigram models only: about 60 MB instead of 700 MB for the default languages, "
+        "and a faster start, but more mistakes on short texts (see docs/results.md).",
+    )
+    min_language_chars: int = Field(
+        default=6, ge=1, description="Fewer letters than this give 'und' (a CJK character counts as three)."
+    )
     language_prior: float = Field(
-        default=50.0, ge=1.0, description="Factor on the likelihood of an expected language (1 = no preference)."
+        default=2.0, ge=1.0, description="Factor on the score of a served language (1 = no preference)."
     )
-    language_second_opinion_below: float = Field(
-        default=0.9, ge=0.0, le=1.0,
-        description="py3langid confidence below which langdetect is asked too (0 = never, 1 = always).",
+    language_locale_prior: float = Field(
+        default=5.0, ge=1.0, description="Factor on the score of the ticket locale's language (1 = ignore the locale)."
+    )
+    language_history_prior: float = Field(
+        default=3.0,
+        ge=1.0,
+        description="Factor on the score of the language the customer's earlier messages are in (1 = ignore them).",
     )
 
     top_k_articles: int = Field(default=5, ge=1, le=50)
@@ -279,11 +297,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
     max_batch_size: int = Field(default=256, ge=1)
 
-    @field_validator("languages")
+    @field_validator("languages", "language_also_named")
     @classmethod
-    def _lower_codes(cls, v: list[str]) -> list[str]:
+    def _lower_codes(cls, v: list[str], info: ValidationInfo) -> list[str]:
         codes = [c.strip().lower() for c in v]
-        if not codes:
+        if not codes and info.field_name == "languages":
             raise ValueError("languages must name at least one ISO 639-1 code")
         return codes
 

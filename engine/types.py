@@ -144,7 +144,7 @@ class ArticleHit:
     highlights: tuple[tuple[int, int], ...] = ()
     """``[start, end)`` offsets into ``snippet`` of the words that matched the query."""
     rerank_score: float | None = None
-    """The cross-encoder's relevance probability when it re-ranked the hits (``engine/retrieve/rerank.py``)."""
+    """The cross-encoder's relevance probability when it re-ranked the hits (``engine/models/cross_encoder.py``)."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.answer_confidence <= 1.0:

@@ -41,9 +41,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from engine.kb import load_kb
+from engine.models.answer_confidence import FEATURES, META_FILE, MODEL_FILE, AnswerConfidence
 from engine.models.registry import ModelRegistry
 from engine.retrieve import Retriever, build_index
-from engine.retrieve.confidence import FEATURES, META_FILE, MODEL_FILE, AnswerConfidence
 from engine.retrieve.retriever import WINDOW_WEIGHT, SearchFilter
 from engine.settings import Settings
 from eval.cache import CachedEncoder, encode_cached

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
-from engine.entities.pii import find_pii, redact
+from engine.privacy.pii import find_pii, redact
 
 _installed: list[Callable[..., logging.LogRecord]] = []
 

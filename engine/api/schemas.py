@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 ChannelName = Literal["email", "chat", "social", "messaging", "phone", "web"]
 UrgencyName = Literal["low", "normal", "high", "urgent"]
@@ -15,6 +16,21 @@ class MessageIn(BaseModel):
 
     text: str = Field(max_length=50_000)
     author: Literal["customer", "agent"] = "customer"
+
+
+# A BCP 47 language tag (RFC 5646 "langtag", case-insensitive): language, script, region, variants, extensions,
+# private use. Only its shape is checked, not the registry of subtags.
+BCP47 = re.compile(
+    r"(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})(?:-[a-z]{4})?(?:-(?:[a-z]{2}|[0-9]{3}))?"
+    r"(?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*(?:-[0-9a-wy-z](?:-[a-z0-9]{2,8})+)*(?:-x(?:-[a-z0-9]{1,8})+)?",
+    re.IGNORECASE,
+)
+
+
+def _bcp47(tag: str) -> str:
+    if not BCP47.fullmatch(tag):
+        raise ValueError("must be a BCP 47 language tag such as 'en-GB', 'hr' or 'zh-Hant-TW'")
+    return tag
 
 
 class TicketIn(BaseModel):
@@ -42,7 +58,9 @@ class TicketIn(BaseModel):
         max_length=200,
         description="Your helpdesk's id of the customer; stored only as a keyed hash, for `sift forget --customer`.",
     )
-    locale: str | None = Field(default=None, max_length=35, description="Channel or account locale, e.g. 'hr-HR'.")
+    locale: Annotated[str, AfterValidator(_bcp47)] | None = Field(
+        default=None, max_length=35, description="Channel or account locale as a BCP 47 tag, e.g. 'hr-HR'."
+    )
     messages: list[MessageIn] = Field(default_factory=list, max_length=100, description="Earlier messages, oldest first.")
     metadata: dict[str, Any] = Field(default_factory=dict)
     kb: str | None = Field(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from engine.entities.pii import find_pii
 from engine.models.registry import ModelRegistry
+from engine.privacy.pii import find_pii
 from engine.types import Span
 
 if TYPE_CHECKING:

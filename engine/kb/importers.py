@@ -35,8 +35,8 @@ import yaml
 from markdownify import MarkdownConverter
 
 from engine.errors import InvalidInput
-from engine.files import read_user_text
 from engine.kb.articles import AUDIENCES, slugify
+from engine.user_files import read_user_text
 
 FAQ_COLUMNS = {
     "question": "question",

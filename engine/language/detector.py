@@ -1,24 +1,43 @@
-"""Language identification: py3langid first, langdetect only where it is unsure.
+"""Language identification: lingua among the languages a helpdesk serves, py3langid for every other script.
 
-py3langid scores all its 97 languages in about 0.1 ms a ticket; the languages a
-helpdesk expects get a prior factor, so that a short German line is read as German
-rather than Luxembourgish, while a Russian or Arabic ticket is still named as such.
-Where py3langid's confidence stays below ``second_opinion_below`` (short or mixed
-texts) langdetect's distribution is averaged in: it is
-the better judge there but costs 3-20 ms in its own Python loop on those texts,
-3-7 ms in the numpy form the registry loads (``engine/models/fast_langdetect.py``,
-same answers). A channel locale adds a prior too.
-Croatian, Bosnian and Serbian cannot be told apart reliably on short texts: when
-they compete we report the winner and flag it uncertain. langdetect is not asked
-about that doubt: it knows Croatian only, so it could just pull every such ticket
-towards Croatian, at 5-13 ms each. eval/language.py measures the trade-offs
-on public data.
+Why two models. lingua (restricted with ``from_languages``) reads short helpdesk lines far better than
+py3langid or langdetect: those two scored all their ~100 languages on a handful of letters and called
+"cancel my order" Spanish, "Où est ma commande ?" Breton and "¿Dónde está mi pedido?" Galician. Restricting
+lingua to the served languages removes those distractors, and its memory grows with every language it holds
+(tens of MB each), so it cannot hold them all. It holds ``languages`` (the served ones) plus
+``language_also_named``: Latin-script languages that are not served but that must be named rather than forced
+into the nearest served one (Turkish, Norwegian, Indonesian...), so routing can hand them off as
+``unsupported_language``. A text mostly written in a script none of those languages use (Cyrillic Russian,
+Arabic, Japanese...) is named by py3langid, which knows 97 languages at ~0.1 ms a text and is reliable once the
+script alone narrows the choice; where it is still unsure (Hindi against Marathi, Arabic against Persian)
+langdetect's distribution is averaged in, as before. Latin-script text never pays for langdetect.
+
+What is read. Links, e-mail addresses, @mentions, short lines or clauses with a number and the capitalised-only
+ones beside them (an address: "Max Mustermann, Hauptstraße 12, 10115 Berlin") are left out when enough prose
+remains: they carry the language of a
+place, and an English ticket with a German address was read as German.
+
+Priors. A served language's score is multiplied by ``language_prior`` (a close call between Danish and
+Norwegian goes to the one the helpdesk serves), the channel locale's language by ``language_locale_prior`` and
+the language of the customer's earlier messages by ``language_history_prior``; then the scores are renormalised.
+They decide close calls only: a clear text outweighs them.
+
+Croatian, Bosnian and Serbian. lingua's Serbian is Cyrillic only, so Latin-script Serbian reads as Croatian or
+Bosnian. Serbian gets a share of that mass so that a locale or history prior can choose it, and a few words tell
+the standards apart where the models cannot: ekavian forms, Serbian words and "moram da" constructions ("gde",
+"hteo", "nedelja", "hiljadu") against Croatian and ijekavian ones ("tjedan", "tko", "tisuću", "gdje"). They
+move the score inside the group; without them or a prior the result is a close call, flagged ``uncertain``.
+
+Close calls. When the runner-up is in the winner's close group (hr/bs/sr, es/pt/gl, da/no/sv, cs/sk) with a
+real share of the score, or the winner is below ``UNCERTAIN_BELOW``, the result is ``uncertain``.
+eval/language.py measures all of this on public data.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+import unicodedata
+from collections.abc import Iterable, Sequence
 
 from langdetect.lang_detect_exception import LangDetectException
 
@@ -26,19 +45,128 @@ from engine.models.registry import ModelRegistry
 from engine.settings import Settings
 from engine.types import LanguageResult
 
-CLOSE_GROUPS = ({"hr", "bs", "sr"}, {"da", "no", "nb", "nn", "sv"}, {"cs", "sk"}, {"es", "pt", "gl"})
-# Close groups where langdetect has a profile for one member only.
-SECOND_OPINION_BLIND = ({"hr", "bs", "sr"},)
-LOCALE_PRIOR = 0.15
+CLOSE_GROUPS = ({"hr", "bs", "sr"}, {"da", "no", "sv"}, {"cs", "sk"}, {"es", "pt", "gl"})
 UNCERTAIN_BELOW = 0.6
+# The runner-up in the winner's close group makes the result uncertain above this share.
+CLOSE_RUNNER_UP = 0.2
 # A Chinese, Japanese or Korean character says about as much as three letters of a European language.
 IDEOGRAPH_WEIGHT = 3
 _IDEOGRAPHS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-SHORT_TEXT_LETTERS = 80
-SHORT_TEXT_LANGID_WEIGHT = 0.6
+# lingua reads a long ticket no better from its 2,000th character on, and its time grows with the length.
+MAX_CHARS = 1000
+# Norwegian is one language to a helpdesk: fold the written standards (and langdetect-style codes) together.
+ALIASES = {"nb": "no", "nn": "no", "zh-cn": "zh", "zh-tw": "zh"}
+_HBS = {"hr", "bs", "sr"}
+# Words only one of the standards uses (Latin script, lower case). Serbian: ekavian reflexes and Serbian
+# vocabulary; Croatian: its own vocabulary (ijekavian forms are shared with Bosnian, so they count for both).
+_SERBIAN = frozenset(
+    "gde ovde onde negde svugde nigde kuda hteo htela hteli htelo hteti lep lepo lepa lepe reka reke reč reči"
+    " vreme vremena mleko dete deca deo delo dela celo ceo cela cele pre posle uvek nedelja nedelje nedelju"
+    " ponedeljak hiljadu hiljade hiljada voz vozom hleb porudžbina porudžbinu porudžbine tačno tačan uopšte"
+    " bezbednost bezbedno primer primeru primera mesto mestu mesta mesec meseca mesecu sledeći sledeće videti"
+    " verovatno vest vesti dve izveštaj izveštaja razumem pesma pesme beo belo bela beli leto cena cene cenu"
+    " ceni svet sveta svetu telo sneg devojka devojke uslov uslovi uslove opština opštine univerzitet fudbal"
+    " istorija istoriju takođe kafa muzika avion fabrika hemija apoteka lekar lek lekove saobraćaj vazduh"
+    " pantalone mera mere smer cveće sveća dečak veoma vera verujem nameravam obaveštenje obavešten"
+    " poslednji poslednje odeljenje uspeh uspešno menjati promena promene menjam zamena šta".split()
+)
+_CROATIAN = frozenset(
+    "tko netko nitko tjedan tjedna tjedno tisuću tisuće tisuća vlak kruh obitelj sveučilište nogomet povijest"
+    " također točno točan točka uopće tijekom siječanj veljača ožujak travanj svibanj lipanj srpanj kolovoz"
+    " rujan listopad studeni prosinac zrakoplov glazba kazalište kava kolodvor narudžba narudžbu narudžbe"
+    " tvornica računalo računala ljekarna zrak promet hlače stol općina kemija uvjet uvjeti uvjete"
+    " vjerojatno izvješće izvješća primjerice".split()
+)
+_IJEKAVIAN = frozenset(
+    "gdje ovdje ondje negdje svugdje nigdje htio htjela htjeli htjeti lijep lijepo lijepa rijeka rijeke riječ"
+    " riječi vrijeme mlijeko dijete djeca dio djelo cijelo cijeli cijela prije poslije uvijek dvije mjesto"
+    " mjestu mjesta mjesec mjeseca sljedeći sljedeće vidjeti vijest vijesti zamjena izvještaj cijena cijene"
+    " cijenu svijet svijeta svijetu tijelo snijeg bijel bijela bijelo djevojka primjer primjeru primjera"
+    " liječnik lijek lijekove mjera mjere smjer cvijeće svijeća vjera vjerujem namjeravam obavijest"
+    " posljednji posljednje odjel uspjeh uspješno trenutačno mijenjati promjena promjene mijenjam".split()
+)
+_BOSNIAN = frozenset("šta hiljadu hiljade hiljada sedmica sedmice sedmicu historija historiju također ko neko".split())
+# "da" after a modal verb where Croatian writes the infinitive ("moram da platim" / "moram platiti").
+_DA_CONSTRUCTION = re.compile(r"\b(?:mogu|možeš|može|možemo|moram|moraš|mora|moramo|hoću|hoćeš|hoće|želim|želiš|želimo|treba|bi|bih|bismo)\s+da\b")
+_WORDS = re.compile(r"[^\W\d_]+")
+_LATIN_WORDS = re.compile(r"\b[A-Za-z\u00c0-\u024f]+\b")
+# A text this much (or more) in other scripts than Latin is named by py3langid unless lingua holds its language.
+NON_LATIN_SHARE = 0.3
+# Below this py3langid confidence on such a text, langdetect is asked too (3-7 ms; Latin-script texts never are).
+SECOND_OPINION_BELOW = 0.9
 CANDIDATES = 10  # past its top ten, py3langid's normalised probabilities are negligible
-# langdetect knows some variants under regional codes; fold them onto ISO 639-1.
-_ALIASES = {"zh-cn": "zh", "zh-tw": "zh", "no": "nb"}
+# Lines, and clauses after punctuation: an address or a signature inside a ticket is one or more of these.
+_SEGMENTS = re.compile(r"[\n\r]+|\\n|(?<=[.!?;:,])\s+")
+_LINKS = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|(?<!\S)@\w+|(?<!\S)(?:https?|RT)(?!\S)", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
+# Segments this short that hold a number or only capitalised words are read as names and addresses.
+NAME_SEGMENT_WORDS = 4
+
+
+def _short(segment: str) -> list[str] | None:
+    words = _WORDS.findall(segment)
+    return words if words and len(words) <= NAME_SEGMENT_WORDS else None
+
+
+def prose(text: str) -> str:
+    """The text without links, e-mail addresses and name or address lines ("Hauptstraße 12", "10115 Berlin").
+
+    Those carry the language of a place, not of the customer: an English ticket with a German address
+    read as German.
+    """
+    segments = [s.strip() for s in _SEGMENTS.split(_LINKS.sub(" ", text)) if s.strip()]
+    numbered = {i for i, s in enumerate(segments) if _short(s) and _DIGIT.search(s)}
+    # Capitalised words alone are a name or a place only beside a number ("Max Mustermann, Hauptstraße 12"):
+    # elsewhere they may be German nouns.
+    named = {
+        i
+        for i, s in enumerate(segments)
+        if numbered
+        and (words := _short(s))
+        and all(w[0].isupper() for w in words)
+        and any(abs(i - j) <= 2 for j in numbered)
+    }
+    return " ".join(s for i, s in enumerate(segments) if i not in numbered | named)
+
+
+def script_counts(text: str) -> dict[str, int]:
+    """Letters per script ("LATIN", "CYRILLIC", "CJK", "ARABIC"...), a CJK character counting as three."""
+    counts: dict[str, int] = {}
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        name = unicodedata.name(ch, "")
+        script = name.split(" ", 1)[0] if name else "OTHER"
+        weight = 1
+        if script in {"CJK", "HIRAGANA", "KATAKANA", "HANGUL"}:
+            script, weight = "CJK", IDEOGRAPH_WEIGHT
+        counts[script] = counts.get(script, 0) + weight
+    return counts
+
+
+def script_of(text: str) -> str:
+    """The script most of the text's letters are written in."""
+    counts = script_counts(text)
+    return max(counts, key=counts.__getitem__) if counts else "OTHER"
+
+
+def hbs_markers(text: str) -> dict[str, int]:
+    """How many words of the text only Serbian, only Croatian, or Croatian and Bosnian (ijekavian) use."""
+    words = [w.lower() for w in _WORDS.findall(text)]
+    return {
+        "sr": sum(w in _SERBIAN for w in words) + len(_DA_CONSTRUCTION.findall(text.lower())),
+        "hr": sum(w in _CROATIAN for w in words),
+        "ijekavian": sum(w in _IJEKAVIAN for w in words),
+        "bs": sum(w in _BOSNIAN for w in words),
+    }
+
+
+def locale_language(locale: str | None) -> str | None:
+    """The language subtag of a BCP 47 locale ('pt-BR' -> 'pt', 'nb_NO' -> 'no'), or None."""
+    if not locale:
+        return None
+    code = locale.replace("_", "-").split("-")[0].lower()
+    return ALIASES.get(code, code) or None
 
 
 class LanguageDetector:
@@ -46,15 +174,17 @@ class LanguageDetector:
         self,
         registry: ModelRegistry,
         min_chars: int,
-        expected: list[str],
-        prior: float = 50.0,
-        second_opinion_below: float = 0.9,
+        served: Sequence[str],
+        prior: float = 2.0,
+        locale_prior: float = 5.0,
+        history_prior: float = 3.0,
     ) -> None:
         self._registry = registry
         self._min_chars = min_chars
-        self._expected = set(expected)
+        self._served = {ALIASES.get(c, c) for c in served}
         self._prior = prior
-        self._second_opinion_below = second_opinion_below
+        self._locale_prior = locale_prior
+        self._history_prior = history_prior
 
     @classmethod
     def from_settings(cls, registry: ModelRegistry, settings: Settings) -> LanguageDetector:
@@ -64,68 +194,143 @@ class LanguageDetector:
             settings.min_language_chars,
             settings.languages,
             settings.language_prior,
-            settings.language_second_opinion_below,
+            settings.language_locale_prior,
+            settings.language_history_prior,
         )
 
     def warm_up(self) -> None:
-        self._registry.langdetect("warm up")
         self._registry.langid.rank("warm up")
+        self._registry.langdetect("warm up")
+        self._registry.lingua.compute_language_confidence_values("warm up")
 
-    def run(self, texts: list[str], locales: list[str | None]) -> list[LanguageResult]:
-        return [self.detect(t, loc) for t, loc in zip(texts, locales, strict=True)]
+    def run(
+        self,
+        texts: list[str],
+        locales: list[str | None],
+        histories: Sequence[Iterable[str]] | None = None,
+    ) -> list[LanguageResult]:
+        """One result per text; ``histories`` holds each customer's earlier messages (optional)."""
+        if histories is None:
+            histories = [()] * len(texts)
+        return [self.detect(t, loc, h) for t, loc, h in zip(texts, locales, histories, strict=True)]
 
-    def _weighted(self, guesses: list[tuple[str, float]]) -> dict[str, float]:
-        """A distribution with the expected languages' prior applied, renormalised."""
-        scores = {code: p * (self._prior if code in self._expected else 1.0) for code, p in guesses}
-        total = sum(scores.values())
-        return {code: s / total for code, s in scores.items()} if total > 0 else {}
+    def _letters(self, text: str) -> int:
+        letters = re.sub(r"[\W\d_]+", "", text)
+        return len(letters) + (IDEOGRAPH_WEIGHT - 1) * len(_IDEOGRAPHS.findall(letters))
 
-    def _langdetect(self, text: str) -> dict[str, float]:
+    def _scores(self, text: str) -> dict[str, float]:
+        """Unweighted scores: lingua among its languages, or py3langid where the script rules lingua's out."""
+        text = text[: 2 * MAX_CHARS]
+        kept = prose(text)
+        text = (kept if self._letters(kept) >= self._min_chars else text)[:MAX_CHARS]
+        counts = script_counts(text)
+        if sum(n for script, n in counts.items() if script != "LATIN") >= NON_LATIN_SHARE * sum(counts.values()):
+            # e.g. Russian, Arabic, Japanese, often with Latin names in them: py3langid is reliable once the
+            # script narrows the choice, and the Latin words would only pull it towards English.
+            own = _LATIN_WORDS.sub(" ", text)
+            first, p = self._registry.langid.rank(own)[0]
+            first = ALIASES.get(str(first), str(first))
+            if first not in self._registry.lingua_codes:
+                if p >= SECOND_OPINION_BELOW:
+                    return {first: float(p)}
+                return self._with_second_opinion(own)
+        scores: dict[str, float] = {}
+        for value in self._registry.lingua.compute_language_confidence_values(text):
+            code = value.language.iso_code_639_1.name.lower()
+            code = ALIASES.get(code, code)
+            scores[code] = scores.get(code, 0.0) + value.value
+        return scores
+
+    def _with_second_opinion(self, text: str) -> dict[str, float]:
+        """py3langid and langdetect averaged: on a script lingua does not hold, where py3langid is unsure
+        (Hindi against Marathi and Nepali, Arabic against Persian), langdetect is the better judge."""
+        scores = {ALIASES.get(str(c), str(c)): 0.6 * float(p) for c, p in self._registry.langid.rank(text)[:CANDIDATES]}
         try:
             guesses = self._registry.langdetect(text)
         except LangDetectException:  # no letters it knows
-            return {}
-        return self._weighted([(_ALIASES.get(g.lang, g.lang), g.prob) for g in guesses])
+            guesses = []
+        for g in guesses:
+            code = ALIASES.get(g.lang, g.lang)
+            scores[code] = scores.get(code, 0.0) + 0.4 * g.prob
+        best = max(scores, key=scores.__getitem__)
+        return {best: scores[best], **{c: v for c, v in scores.items() if c != best and c not in self._registry.lingua_codes}}
 
-    def _needs_second_opinion(self, first: dict[str, float]) -> bool:
-        """Whether py3langid is unsure between languages langdetect can tell apart."""
-        if not first:
-            return True
-        sure = max(first.values())
-        for group in SECOND_OPINION_BLIND:
-            sure = max(sure, sum(p for code, p in first.items() if code in group))
-        return sure < self._second_opinion_below
+    def _history_language(self, history: Iterable[str]) -> str | None:
+        """The language of the customer's earlier messages, read together (no priors), or None if unknown."""
+        joined = " ".join(h for h in history if h and h.strip())
+        if self._letters(joined) < self._min_chars:
+            return None
+        code = self.detect(joined).code
+        return None if code == "und" else code
 
-    def detect(self, text: str, locale: str | None = None) -> LanguageResult:
-        letters = re.sub(r"[\W\d_]+", "", text)
-        if len(letters) + (IDEOGRAPH_WEIGHT - 1) * len(_IDEOGRAPHS.findall(letters)) < self._min_chars:
+    def detect(self, text: str, locale: str | None = None, history: Iterable[str] = ()) -> LanguageResult:
+        if self._letters(text) < self._min_chars:
             return LanguageResult(code="und", confidence=0.0, uncertain=True)
-        first = self._weighted([(code, float(p)) for code, p in self._registry.langid.rank(text)[:CANDIDATES]])
-        scores: dict[str, float] = defaultdict(float, first)
-        if self._needs_second_opinion(first):
-            second = self._langdetect(text)
-            if second:
-                # py3langid is the better judge of short texts, langdetect of long ones.
-                weight = SHORT_TEXT_LANGID_WEIGHT if len(letters) < SHORT_TEXT_LETTERS else 0.5
-                scores = defaultdict(float)
-                for dist, w in ((first, weight), (second, 1.0 - weight)):
-                    for code, p in dist.items():
-                        scores[code] += w * p
-        if locale:
-            prior = locale.replace("_", "-").split("-")[0].lower()
-            scores[prior] += LOCALE_PRIOR
+        scores = self._scores(text)
+        if len(scores) > 1:
+            for code in scores:
+                if code in self._served:
+                    scores[code] *= self._prior
+            hinted = locale_language(locale)
+            if hinted in scores:
+                scores[hinted] *= self._locale_prior
+            earlier = self._history_language(history)
+            if earlier in scores:
+                scores[earlier] *= self._history_prior
+            self._latin_serbian(text, scores, hinted, earlier)
         total = sum(scores.values())
         if total <= 0:
             return LanguageResult(code="und", confidence=0.0, uncertain=True)
         ranked = sorted(((code, s / total) for code, s in scores.items()), key=lambda x: -x[1])
         best, confidence = ranked[0]
         runner_up = ranked[1] if len(ranked) > 1 else None
-        close_call = runner_up is not None and any(
-            {best, runner_up[0]} <= group for group in CLOSE_GROUPS
-        ) and runner_up[1] > 0.25
+        close_call = (
+            runner_up is not None
+            and any({best, runner_up[0]} <= group for group in CLOSE_GROUPS)
+            and runner_up[1] > CLOSE_RUNNER_UP
+        )
         return LanguageResult(
             code=best,
             confidence=round(confidence, 4),
             uncertain=confidence < UNCERTAIN_BELOW or close_call,
-            alternatives=tuple((code, round(p, 4)) for code, p in ranked[1:4]),
+            alternatives=tuple((code, round(p, 4)) for code, p in ranked[1:4] if p > 0),
         )
+
+    def _latin_serbian(self, text: str, scores: dict[str, float], hinted: str | None, earlier: str | None) -> None:
+        """Share the Croatian/Bosnian/Serbian mass of a Latin-script text by priors and marker words (in place).
+
+        lingua's Serbian model is Cyrillic, so on Latin script it leaves Serbian out and splits the group's
+        mass between Croatian and Bosnian. Serbian gets a third of that mass, so that a locale or history prior
+        can pick it; words only one standard uses then move the mass.
+        """
+        if "sr" not in self._served or script_of(text) != "LATIN":
+            return
+        found = {c: scores.get(c, 0.0) for c in _HBS}
+        if max(scores, key=scores.__getitem__) not in _HBS:
+            return
+        # hr and bs carry the served prior already, and their own locale and history priors.
+        scores["sr"] = max(found["sr"], (found["hr"] + found["bs"]) / 3) * (
+            (self._locale_prior if hinted == "sr" else 1.0) * (self._history_prior if earlier == "sr" else 1.0)
+        )
+        m = hbs_markers(text)
+        serbian, croatian = m["sr"], m["hr"] + m["ijekavian"]
+        if serbian > croatian:
+            # Ekavian or Serbian words: Serbian, unless Croatian words or a prior say otherwise.
+            weights = {"sr": 0.7, "bs": 0.15, "hr": 0.15} if croatian == 0 else {"sr": 0.5, "bs": 0.3, "hr": 0.2}
+        elif m["bs"] and m["ijekavian"] and not m["hr"]:
+            weights = {"bs": 0.6, "hr": 0.25, "sr": 0.15}
+        elif croatian > serbian:
+            weights = {"hr": 0.5, "bs": 0.4, "sr": 0.1}
+        else:
+            return
+        group = _HBS & self._served
+        mass = sum(scores.get(c, 0.0) for c in group)
+        boosted = {
+            c: weights[c]
+            * (self._locale_prior if c == hinted else 1.0)
+            * (self._history_prior if c == earlier else 1.0)
+            for c in group
+        }
+        norm = sum(boosted.values())
+        for code in group:
+            scores[code] = mass * boosted[code] / norm

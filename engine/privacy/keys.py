@@ -15,7 +15,7 @@ import secrets
 from pathlib import Path
 
 from engine.errors import SiftError
-from engine.privacy.files import FILE_MODE, private_dir
+from engine.privacy.owner_only import FILE_MODE, private_dir
 
 KEY_FILE = "customer-id.key"
 KEY_BYTES = 32

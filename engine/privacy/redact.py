@@ -13,7 +13,7 @@ import copy
 import re
 from typing import Any
 
-from engine.entities.pii import find_pii
+from engine.privacy.pii import find_pii
 from engine.types import Span
 
 LAST_DIGITS_LABELS = frozenset({"CARD_NUMBER", "IBAN"})

@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 
-from engine.entities.pii import find_pii
 from engine.normalise import Normaliser
-from engine.privacy.files import write_private_text
+from engine.privacy.owner_only import write_private_text
+from engine.privacy.pii import find_pii
 from engine.privacy.redact import redact_text
 from engine.retrieve.analysis import stop_words
 from engine.types import Ticket

@@ -8,32 +8,18 @@ already has (no extra encoder pass) turns them into one probability, calibrated
 on held-out data by ``eval/train_answer_confidence.py`` and shipped in
 ``engine/assets/answer-confidence-v1``.
 
-The artefact is a ``head.joblib`` (a scikit-learn ``LogisticRegression`` over the
-raw features, with the held-out Platt scaling folded into its weights) beside a
-``meta.json`` (features, encoder id, data, metrics). Requests use its weights as
-numpy arithmetic; the load checks that they give scikit-learn's probabilities.
+The model itself loads in ``engine/models/answer_confidence.py``; here are the signals it reads.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-import joblib
 import numpy as np
-from scipy.special import expit
-from sklearn.linear_model import LogisticRegression
 
-from engine.errors import ModelError
-from engine.models.encoders import vector_space
-from engine.models.fast_heads import logits
-
-FEATURES = ("similarity", "margin", "term_overlap", "same_language", "query_terms")
-MODEL_FILE = "head.joblib"
-META_FILE = "meta.json"
+from engine.models.answer_confidence import FEATURES
 
 
 @dataclass(frozen=True)
@@ -68,34 +54,3 @@ class ConfidenceModel(Protocol):
 
 def feature_matrix(signals: list[HitSignals]) -> np.ndarray:
     return np.asarray([s.vector() for s in signals], dtype=np.float64).reshape(len(signals), len(FEATURES))
-
-
-class AnswerConfidence:
-    """The shipped model in numpy form: the sigmoid of its decision values (``fast_heads.logits``)."""
-
-    def __init__(self, model: LogisticRegression, meta: dict[str, Any]) -> None:
-        if list(meta.get("features", [])) != list(FEATURES):
-            raise ModelError(f"answer-confidence model expects features {meta.get('features')}, the code gives {FEATURES}")
-        self.meta = meta
-        self._decision = logits(model)
-        probe = np.asarray(meta["probe"], dtype=np.float64)
-        if not np.allclose(self.probability(probe), model.predict_proba(probe)[:, 1], atol=1e-9):
-            raise ModelError("answer-confidence weights do not reproduce scikit-learn's probabilities")
-
-    @classmethod
-    def load(cls, folder: Path, encoder_id: str) -> AnswerConfidence:
-        """Refused when fitted on another model's similarities: its scale would mean nothing."""
-        try:
-            meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-            model = joblib.load(folder / MODEL_FILE)
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"no readable answer-confidence model in {folder}: {exc}") from exc
-        if vector_space(meta["encoder_id"]) != vector_space(encoder_id):
-            raise ModelError(
-                f"answer-confidence model in {folder} was fitted on {meta['encoder_id']!r} similarities; "
-                f"the service runs {encoder_id!r}"
-            )
-        return cls(model, meta)
-
-    def probability(self, features: np.ndarray) -> np.ndarray:
-        return expit(self._decision(features)[:, 0])

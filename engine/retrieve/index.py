@@ -30,6 +30,7 @@ import numpy as np
 from engine.errors import ModelError, NotReady
 from engine.kb.articles import Article, Chunk, chunk_article
 from engine.models.encoders import Encoder, vector_space
+from engine.models.faiss_files import read_faiss
 from engine.retrieve.lexical import LEXICAL_DIR, LexicalIndex, build_lexical
 from engine.retrieve.windows import Window, section_windows, window_text
 
@@ -100,16 +101,6 @@ def _empty_index(kind: str, dim: int) -> faiss.Index:
 def set_search_threads(threads: int) -> None:
     """OpenMP keeps the thread count per calling thread, so this holds for the thread that searches."""
     faiss.omp_set_num_threads(threads)
-
-
-def read_faiss(path: Path) -> faiss.Index:
-    """Memory-mapped: pages load on demand and are shared by every process serving the same build.
-
-    ``IO_FLAG_MMAP_IFC`` maps the flat vector storage that both index types use
-    (plain ``IO_FLAG_MMAP`` maps only IVF lists). Builds are never rewritten in
-    place, and a pruned build's mapping stays valid until its reader lets go.
-    """
-    return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from engine.privacy.files import private_dir, private_file
+from engine.privacy.owner_only import private_dir, private_file
 
 log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5_000

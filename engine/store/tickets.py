@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from engine.entities.pii import redact
+from engine.privacy.pii import redact
 from engine.store.db import can_write, connect, utc_now, write
 
 SCHEMA = """

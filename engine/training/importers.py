@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InvalidInput
-from engine.files import read_user_text
 from engine.training.data import LabelledTickets, join_subject, json_lines, read_labelled
+from engine.user_files import read_user_text
 
 FORMATS = ("auto", "zendesk", "freshdesk")
 PRIORITY_TO_URGENCY = {

@@ -12,8 +12,9 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from engine.errors import ModelError
+from engine.models.answer_confidence import FEATURES, META_FILE, MODEL_FILE, AnswerConfidence
 from engine.models.registry import ModelRegistry
-from engine.retrieve.confidence import FEATURES, META_FILE, MODEL_FILE, AnswerConfidence, HitSignals, feature_matrix
+from engine.retrieve.confidence import HitSignals, feature_matrix
 
 
 def p(model: AnswerConfidence, **changes: float) -> float:

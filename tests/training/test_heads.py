@@ -22,7 +22,7 @@ def subset(tmp_path: Path, per_topic: int = 12) -> Path:
     kept: dict[str, int] = {}
     out = []
     for row in rows:
-        if kept.get(row["topic"], 0) < per_topic:
+        if row["topic"] != "out_of_scope" and kept.get(row["topic"], 0) < per_topic:
             kept[row["topic"]] = kept.get(row["topic"], 0) + 1
             out.append(row)
     path = tmp_path / "small.jsonl"

@@ -7,8 +7,8 @@ from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
-from engine.models import fast_langdetect
-from engine.models.fast_langdetect import DetectLangs, NumpyDetector, Profiles, _same, load
+from engine.models import langdetect_model
+from engine.models.langdetect_model import DetectLangs, NumpyDetector, Profiles, _same, load
 
 TEXTS = [
     "ok danke",
@@ -75,7 +75,7 @@ def test_falls_back_to_langdetect_when_the_numpy_form_disagrees(
         return start * 0 + 1.0 / len(start)  # every language equally likely
 
     monkeypatch.setattr(NumpyDetector, "_trial", wrong)
-    with caplog.at_level(logging.WARNING, logger=fast_langdetect.__name__):
+    with caplog.at_level(logging.WARNING, logger=langdetect_model.__name__):
         detect = load(seed=0)
     assert "keeping its own loop" in caplog.text
     assert detect.detector is Detector

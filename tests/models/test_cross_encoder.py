@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from engine.models.cross_encoder import CrossEncoder, reranker_folder
 from engine.models.registry import ModelRegistry
 from engine.retrieve import Retriever
-from engine.retrieve.rerank import CrossEncoder, reranker_folder
 from engine.settings import Settings
 
 pytestmark = pytest.mark.slow

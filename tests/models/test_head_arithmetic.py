@@ -8,7 +8,7 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
-from engine.models.fast_heads import PARITY_TOLERANCE, compile_proba, probe_rows
+from engine.models.head_arithmetic import PARITY_TOLERANCE, compile_proba, probe_rows
 from engine.models.heads import Head, scope_scores
 from engine.settings import PACKAGE_DIR
 from engine.training.fit import HEAD_KINDS, choose_scope_rule, fit_head

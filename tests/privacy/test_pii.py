@@ -1,4 +1,4 @@
-from engine.entities.pii import find_pii, redact
+from engine.privacy.pii import find_pii, redact
 
 
 def labels(text: str) -> list[tuple[str, str]]:
@@ -44,7 +44,7 @@ def test_prose_about_passwords_and_bad_checksums_are_not_pii() -> None:
 
 
 def test_every_ticket_field_is_searched_and_named() -> None:
-    from engine.entities.pii import find_ticket_pii
+    from engine.privacy.pii import find_ticket_pii
     from engine.types import Message, Ticket
 
     ticket = Ticket(
