@@ -2,9 +2,9 @@
 
 Every text is encoded exactly once, in one batched call (tickets and their
 earlier customer messages together), and that embedding feeds sentiment, both
-classifier heads, risk detection and retrieval. Language identification and entity extraction,
-which need only the text, run on a thread of their own during that call
-(``overlap_entities``). A stage that raises is recorded as failed in the result
+classifier heads, risk detection and retrieval. Language identification and
+entity extraction, which need only the text, run on a thread of their own during
+that call (``overlap_entities``). A stage that raises is recorded as failed in the result
 and the ticket goes to a person; the other stages still answer.
 """
 
