@@ -2,9 +2,9 @@
 
 Every text is encoded exactly once, in one batched call (tickets and their
 earlier customer messages together), and that embedding feeds sentiment, both
-classifier heads and retrieval. Language identification and entity extraction,
-which need only the text, run on a thread of their own during that call
-(``overlap_entities``). A stage that raises is recorded as failed in the result
+classifier heads, risk detection and retrieval. Language identification and
+entity extraction, which need only the text, run on a thread of their own during
+that call (``overlap_entities``). A stage that raises is recorded as failed in the result
 and the ticket goes to a person; the other stages still answer.
 """
 
@@ -28,6 +28,7 @@ from engine.language import LanguageDetector
 from engine.models.registry import ModelRegistry
 from engine.normalise import Normaliser, answerable_text, has_words
 from engine.retrieve import KnowledgeBases, Retriever
+from engine.risk import RiskDetector, RiskInput
 from engine.route import RouteInput, Router, load_policy
 from engine.sentiment import SentimentAnalyser
 from engine.settings import KnowledgeBase, Settings
@@ -38,6 +39,7 @@ from engine.types import (
     LanguageResult,
     Message,
     Prediction,
+    RiskSignal,
     SentimentResult,
     Span,
     Ticket,
@@ -46,6 +48,24 @@ from engine.types import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+def raised(urgency: Prediction | None, routed: str | None, risks: tuple[RiskSignal, ...]) -> Prediction | None:
+    """The urgency to report: the head's, or the level a risk raised it to in routing.
+
+    A raised label carries the confidence of the most confident risk and keeps the head's
+    probabilities as its alternatives, so the model's own reading stays visible.
+    """
+    head_label = urgency.label if urgency is not None and urgency.label else "normal"  # as the router reads it
+    if not risks or routed is None or routed == head_label:
+        return urgency
+    version = urgency.model_version if urgency is not None else None
+    return Prediction(
+        label=routed,
+        confidence=max(s.confidence for s in risks),
+        alternatives=urgency.alternatives if urgency is not None else (),
+        model_version=f"{version or 'none'}+risk-policy",
+    )
 
 
 class Pipeline:
@@ -61,6 +81,7 @@ class Pipeline:
         self.classifier = TicketClassifier(self.registry, settings.out_of_scope_threshold)
         self.knowledge_bases = KnowledgeBases(settings.kbs(), self._retriever)
         self.entities = EntityExtractor(self.registry, settings.product_names)
+        self.risk = RiskDetector(self.registry, settings.risk_threshold)
         self.drafter = DraftComposer(get_translator(settings.translator))
         self.router = Router(
             load_policy(settings.routing_file),
@@ -80,7 +101,7 @@ class Pipeline:
         """Load every model now so that no request pays for it."""
         _ = self.registry.encoder
         for stage in (
-            self.normaliser, self.language, self.sentiment, self.classifier,
+            self.normaliser, self.language, self.sentiment, self.classifier, self.risk,
             self.knowledge_bases, self.entities, self.drafter, self.router,
         ):
             stage.warm_up()
@@ -149,6 +170,23 @@ class Pipeline:
         hits: list[list[ArticleHit]] = [[] for _ in range(n)]
         languages = identified.result() if self._beside else identify()
         codes = [lang.code for lang in languages]
+        # Risk reads the subject and body, every earlier customer message and their embeddings; without
+        # embeddings (encoder failed) the lexicon still reads the text.
+        no_rows = np.zeros((0, 0), dtype=np.float32)
+        risks: list[tuple[RiskSignal, ...]] = guarded(
+            "risk",
+            lambda: self.risk.run(
+                [
+                    RiskInput(
+                        texts=(texts[i], *history_texts[i]),
+                        embeddings=np.vstack([current[i : i + 1], histories[i]]) if current is not None else no_rows,
+                        language=languages[i],
+                    )
+                    for i in range(n)
+                ]
+            ),
+            [()] * n,
+        )
         if current is not None:
             sentiments = guarded("sentiment", lambda: list(self.sentiment.run(current, histories)), sentiments)
             topics, urgencies = guarded(
@@ -184,6 +222,7 @@ class Pipeline:
                         customer_tier=tickets[i].customer_tier,
                         failed_stages=tuple(failed),
                         has_words=has_words(texts[i]),
+                        risk=risks[i],
                     )
                     for i in range(n)
                 ]
@@ -219,7 +258,7 @@ class Pipeline:
                     ticket_id=ids[i],
                     language=languages[i],
                     sentiment=sentiments[i],
-                    urgency=urgencies[i],
+                    urgency=raised(urgencies[i], route.urgency, risks[i]),
                     topic=topics[i],
                     entities=found[i][0],
                     pii=pii[i],
@@ -231,6 +270,7 @@ class Pipeline:
                     answer_withheld=withheld[i],
                     failed_stages=tuple(failed),
                     timings_ms=dict(timings),
+                    risk=risks[i],
                 )
             )
             log.debug("triaged %s: %s", ids[i], redact(texts[i][:200], [s for s in found[i][1] if s.end <= 200]))

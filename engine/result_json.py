@@ -96,6 +96,7 @@ def result_to_json(r: TriageResult) -> dict[str, Any]:
             "reasons": list(r.route.reasons),
         },
         "handoff": {"required": r.handoff.required, "reasons": list(r.handoff.reasons), "details": list(r.handoff.details)},
+        "risk": [{"kind": s.kind, "confidence": s.confidence, "evidence": list(s.evidence)} for s in r.risk],
         "failed_stages": list(r.failed_stages),
         "timings_ms": r.timings_ms,
     }

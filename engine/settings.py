@@ -140,6 +140,15 @@ class Settings(BaseSettings):
     head_c: float = Field(default=0.1, gt=0, description="Inverse regularisation of the heads' logistic regression.")
 
     sentiment_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "sentiment-v1")
+    risk_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "risk-v1")
+    risk_threshold: float = Field(
+        default=0.3,
+        gt=0.0,
+        le=1.0,
+        description="Calibrated probability of a risk kind (security_incident, safety_hazard, ...) at which the "
+        "risk head alone hands a ticket off; the lexicon fires regardless. Lower catches more paraphrases and "
+        "flags more look-alikes (docs/risk.md).",
+    )
     default_training_data: Path = Field(default=REPO_ROOT / "data" / "demo_tickets.jsonl")
     routing_file: Path = Field(default=PACKAGE_DIR / "route" / "routing.yaml")
 

@@ -13,6 +13,12 @@ Channel = Literal["email", "chat", "social", "messaging", "phone", "web"]
 CHANNELS: tuple[str, ...] = ("email", "chat", "social", "messaging", "phone", "web")
 SentimentLabel = Literal["negative", "neutral", "positive"]
 URGENCY_LEVELS: tuple[str, ...] = ("low", "normal", "high", "urgent")
+RiskKind = Literal[
+    "security_incident", "safety_hazard", "threat", "legal_request", "fraud", "distress", "human_requested"
+]
+RISK_KINDS: tuple[str, ...] = (
+    "security_incident", "safety_hazard", "threat", "legal_request", "fraud", "distress", "human_requested"
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,22 @@ class SentimentResult:
 
 
 @dataclass(frozen=True)
+class RiskSignal:
+    """One kind of risk a ticket shows; its kind is also the handoff reason code."""
+
+    kind: RiskKind
+    confidence: float
+    evidence: tuple[str, ...] = ()
+    """What fired: lexicon pattern ids (``lexicon:<kind>:<lang>:<id>``) or the head (``head:<p>``), never the text."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in RISK_KINDS:
+            raise ValueError(f"risk kind must be one of {', '.join(RISK_KINDS)}; got {self.kind!r}")
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ValueError(f"risk confidence must lie in [0, 1]; got {self.confidence}")
+
+
+@dataclass(frozen=True)
 class ArticleHit:
     id: str
     title: str
@@ -147,6 +169,8 @@ class Route:
     priority: str
     skills: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    urgency: str | None = None
+    """The urgency the priority follows: the urgency head's, or the minimum a risk raises it to (routing policy)."""
 
 
 @dataclass(frozen=True)
@@ -175,3 +199,5 @@ class TriageResult:
     """The routing policy forbade answering from the KB (out of scope, a risk): no article is quoted."""
     failed_stages: tuple[str, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
+    risk: tuple[RiskSignal, ...] = ()
+    """Risks found in the ticket or its earlier customer messages (``engine/risk``); each forces a handoff."""

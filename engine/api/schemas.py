@@ -163,6 +163,14 @@ class RouteOut(BaseModel):
     reasons: list[str] = Field(description="Why this queue, priority and agent language were chosen.")
 
 
+class RiskOut(BaseModel):
+    kind: Literal[
+        "security_incident", "safety_hazard", "threat", "legal_request", "fraud", "distress", "human_requested"
+    ] = Field(description="The kind of risk; also the handoff reason code it adds.")
+    confidence: float = Field(ge=0, le=1)
+    evidence: list[str] = Field(description="Which lexicon patterns (by id) or the risk head fired; never the text.")
+
+
 class HandoffOut(BaseModel):
     required: bool
     reasons: list[str]
@@ -185,6 +193,7 @@ class TriageOut(BaseModel):
     draft: DraftOut | None
     route: RouteOut
     handoff: HandoffOut
+    risk: list[RiskOut] = Field(description="Risks in the ticket or its earlier customer messages; each hands it off.")
     failed_stages: list[str]
     timings_ms: dict[str, float]
 

@@ -80,6 +80,11 @@ class ModelRegistry:
     def sentiment_head(self) -> Head:
         return Head.load(self.settings.sentiment_model_dir, self.encoder.id)
 
+    @cached_property
+    def risk_head(self) -> Head:
+        """The shipped risk head: each risk kind (and "none") from the query embedding (engine/risk)."""
+        return Head.load(self.settings.risk_model_dir, self.encoder.id)
+
     def head(self, name: str) -> Head | None:
         """The active version of a trained head, or None when none was trained yet."""
         with self._lock:

@@ -5,9 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from engine.errors import InvalidInput
+from engine.types import RISK_KINDS, URGENCY_LEVELS
+
+
+class RiskRoute(BaseModel):
+    """Where a kind of risk goes (None: the topic's queue) and the urgency it needs at least (None: no raise)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    queue: str | None = None
+    min_urgency: str | None = None
+
+    @field_validator("min_urgency")
+    @classmethod
+    def _known_urgency(cls, value: str | None) -> str | None:
+        if value is not None and value not in URGENCY_LEVELS:
+            raise ValueError(f"min_urgency must be one of {', '.join(URGENCY_LEVELS)}; got {value!r}")
+        return value
 
 
 class RoutingPolicy(BaseModel):
@@ -26,10 +43,19 @@ class RoutingPolicy(BaseModel):
     escalate_urgency: list[str] = Field(default_factory=lambda: ["urgent"])
     escalate_sentiment_below: float = Field(default=-0.3, ge=-1.0, le=1.0)
     withhold_answer: list[str] = Field(
-        default_factory=lambda: ["out_of_scope", "no_question"],
+        default_factory=lambda: ["out_of_scope", "no_question", *RISK_KINDS, "stage_failed:risk"],
         description="Handoff reason codes under which the draft quotes no article and the result's "
         "answer_confidence is 0: an article that merely shares words with such a ticket is no answer.",
     )
+    risk: dict[str, RiskRoute] = Field(default_factory=dict)
+
+    @field_validator("risk")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, RiskRoute]) -> dict[str, RiskRoute]:
+        unknown = sorted(set(value) - set(RISK_KINDS))
+        if unknown:
+            raise ValueError(f"unknown risk kinds {unknown}; valid: {', '.join(RISK_KINDS)}")
+        return value
 
 
 def load_policy(path: Path) -> RoutingPolicy:

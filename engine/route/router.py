@@ -9,7 +9,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.route.policy import RoutingPolicy
-from engine.types import ArticleHit, Draft, Handoff, LanguageResult, Prediction, Route, SentimentResult, Span
+from engine.types import (
+    URGENCY_LEVELS,
+    ArticleHit,
+    Draft,
+    Handoff,
+    LanguageResult,
+    Prediction,
+    RiskSignal,
+    Route,
+    SentimentResult,
+    Span,
+)
+
+# What the agent who picks a risk ticket up should know first; the kind is the reason code.
+RISK_SENTENCES = {
+    "security_incident": "possible account or device takeover: secure the account before anything else",
+    "safety_hazard": "the customer reports a physical hazard (heat, smoke, sparks, shock, a swallowed battery): "
+    "give safety advice first",
+    "threat": "the message threatens staff or property: follow the threat procedure",
+    "legal_request": "a legal or data-protection demand (lawyer, court, regulator, GDPR request): deadlines may run",
+    "fraud": "the customer reports charges or orders they did not make",
+    "distress": "the customer may be at risk of harming themselves: answer personally, with care, and share "
+    "where to get help",
+    "human_requested": "the customer asked for a person",
+}
+
+
+def _rank(urgency: str | None) -> int:
+    """Position on the urgency scale; -1 for none or a label the scale does not know."""
+    return URGENCY_LEVELS.index(urgency) if urgency in URGENCY_LEVELS else -1
 
 
 @dataclass(frozen=True)
@@ -24,6 +53,8 @@ class RouteInput:
     failed_stages: tuple[str, ...]
     has_words: bool = True
     """False when nothing is left to answer once links, addresses and numbers are set aside."""
+    risk: tuple[RiskSignal, ...] = ()
+    """What the risk stage found (engine/risk): each is a reason, and may set the queue and raise urgency."""
 
 
 class Router:
@@ -69,7 +100,22 @@ class Router:
         topic = x.topic.label if x.topic else None
         urgency = x.urgency.label if x.urgency and x.urgency.label else "normal"
         why: list[str] = []
-        if urgency in p.urgency_queues:
+        # The risk whose policy asks for the most urgency leads (then the most confident): a threat that
+        # also asks for a person goes to the threat queue.
+        routed = sorted(
+            (s for s in x.risk if s.kind in p.risk),
+            key=lambda s: (-_rank(p.risk[s.kind].min_urgency), -s.confidence),
+        )
+        for signal in routed:
+            least = p.risk[signal.kind].min_urgency
+            if least is not None and _rank(least) > _rank(urgency):
+                why.append(f"risk {signal.kind} raises urgency {urgency} -> {least}")
+                urgency = least
+        lead = next((s for s in routed if p.risk[s.kind].queue), None)
+        if lead is not None:
+            queue = p.risk[lead.kind].queue or p.default_queue
+            why.append(f"risk {lead.kind} -> queue {queue}")
+        elif urgency in p.urgency_queues:
             queue = p.urgency_queues[urgency]
             why.append(f"urgency {urgency} -> queue {queue}")
         elif topic and topic in p.queues:
@@ -88,7 +134,9 @@ class Router:
         why.append(f"language {x.language.code} -> agents speaking {agent_language}")
         skills = [f"lang:{agent_language}"] + ([f"topic:{topic}"] if topic else [])
 
-        reasons: list[tuple[str, str]] = []
+        reasons: list[tuple[str, str]] = [
+            (s.kind, f"{RISK_SENTENCES[s.kind]} ({s.confidence:.2f}; {', '.join(s.evidence)})") for s in x.risk
+        ]
         for stage in x.failed_stages:
             reasons.append((f"stage_failed:{stage}", f"the {stage} stage failed; its output is missing"))
         if not x.has_words:
@@ -125,6 +173,13 @@ class Router:
         elif not supported:
             reasons.append(("unsupported_language", f"no agents listed for {x.language.code!r}; routed to {agent_language}"))
         return (
-            Route(queue=queue, language=agent_language, priority=priority, skills=tuple(skills), reasons=tuple(why)),
+            Route(
+                queue=queue,
+                language=agent_language,
+                priority=priority,
+                skills=tuple(skills),
+                reasons=tuple(why),
+                urgency=urgency,
+            ),
             Handoff(required=bool(reasons), reasons=tuple(c for c, _ in reasons), details=tuple(m for _, m in reasons)),
         )

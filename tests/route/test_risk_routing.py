@@ -1,0 +1,60 @@
+"""Risk signals in routing: reason codes, the policy's queues and minimum urgencies."""
+
+import pytest
+
+from engine.errors import InvalidInput
+from engine.route import Router, load_policy
+from engine.settings import Settings
+from engine.types import RiskSignal
+from tests.route.test_router import make
+
+
+@pytest.fixture
+def router() -> Router:
+    return Router(load_policy(Settings().routing_file), topic_threshold=0.55, answer_threshold=0.5)
+
+
+@pytest.mark.parametrize(
+    ("kind", "queue", "priority", "urgency"),
+    [
+        ("security_incident", "security", "P1", "urgent"),
+        ("safety_hazard", "safety", "P1", "urgent"),
+        ("threat", "trust-and-safety", "P1", "urgent"),
+        ("distress", "trust-and-safety", "P1", "urgent"),
+        ("fraud", "fraud", "P2", "high"),
+        ("legal_request", "legal", "P2", "high"),
+        ("human_requested", "orders", "P3", "normal"),  # topic queue, the head's urgency
+    ],
+)
+def test_each_kind_hands_off_routes_and_raises_as_the_policy_says(
+    router: Router, kind: str, queue: str, priority: str, urgency: str
+) -> None:
+    route, handoff = router.decide(make(risk=(RiskSignal(kind, 0.8, ("head:0.80",)),)))  # type: ignore[arg-type]
+    assert handoff.required and handoff.reasons[0] == kind
+    assert "head:0.80" in handoff.details[0]
+    assert (route.queue, route.priority, route.urgency) == (queue, priority, urgency)
+    assert router.withholds_answer(handoff)  # the shipped policy lists every kind in withhold_answer
+
+
+def test_the_most_urgent_risk_leads_and_urgency_never_drops(router: Router) -> None:
+    signals = (RiskSignal("human_requested", 0.95), RiskSignal("threat", 0.6))
+    route, handoff = router.decide(make(risk=signals))
+    assert route.queue == "trust-and-safety" and route.priority == "P1"
+    assert set(handoff.reasons) >= {"human_requested", "threat"}
+    from engine.types import Prediction
+
+    route, _ = router.decide(make(urgency=Prediction("urgent", 0.9), risk=(RiskSignal("fraud", 0.9),)))
+    assert route.urgency == "urgent" and route.priority == "P1"
+
+
+def test_no_risk_leaves_routing_as_before(router: Router) -> None:
+    route, handoff = router.decide(make())
+    assert route.queue == "orders" and route.urgency == "normal" and not handoff.required
+
+
+def test_policy_rejects_unknown_kinds_and_urgencies(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for body in ("risk:\n  arson: {queue: x}\n", "risk:\n  threat: {queue: x, min_urgency: asap}\n"):
+        path = tmp_path / "policy.yaml"
+        path.write_text(body)
+        with pytest.raises(InvalidInput):
+            load_policy(path)
