@@ -71,6 +71,7 @@ def summarise(results: list[TriageResult], languages: list[str]) -> dict[str, ob
         "tickets": len(results),
         "quoted_share": round(sum(quoted) / max(len(quoted), 1), 4),
         "handoff_share": round(sum(r.handoff.required for r in results) / max(len(results), 1), 4),
+        "risk_share": round(sum(bool(r.risk) for r in results) / max(len(results), 1), 4),
         "out_of_scope_share": round(sum("out_of_scope" in r.handoff.reasons for r in results) / max(len(results), 1), 4),
         "quoted_share_by_language": {k: round(sum(v) / len(v), 4) for k, v in sorted(by_language.items())},
         "most_quoted": quoted_ids.most_common(5),
@@ -90,7 +91,7 @@ def main(limit: int = typer.Option(0, help="Use only the first N tickets of each
         "bitext_requests": bitext(),
     }
     report: dict[str, object] = {"encoder": registry.encoder.id, "answer_threshold": settings.answer_confidence_threshold}
-    table = Table("set", "tickets", "drafts quoting an article", "out of scope", "handed off")
+    table = Table("set", "tickets", "drafts quoting an article", "out of scope", "risk flagged", "handed off")
     started = time.perf_counter()
     for name, rows in sets.items():
         rows = rows[:limit] if limit else rows
@@ -102,6 +103,7 @@ def main(limit: int = typer.Option(0, help="Use only the first N tickets of each
             str(summary["tickets"]),
             f"{summary['quoted_share']:.1%}",
             f"{summary['out_of_scope_share']:.1%}",
+            f"{summary['risk_share']:.1%}",
             f"{summary['handoff_share']:.1%}",
         )
     report["seconds"] = round(time.perf_counter() - started, 1)
