@@ -5,12 +5,7 @@ the gap report, the feedback export or `sift triage-file`'s output; `sift forget
 from __future__ import annotations
 
 import json
-import os
-import socket
 import stat
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,10 +16,10 @@ from typer.testing import CliRunner
 
 from engine.cli import app
 from engine.models.registry import ModelRegistry
-from engine.settings import REPO_ROOT, Settings, get_settings
+from engine.settings import Settings, get_settings
+from tests.api.live import live_server
 
 pytestmark = pytest.mark.slow
-STARTUP_SECONDS = 180
 CARD = "4539 1488 0343 6467"
 IBAN = "HR12 1001 0051 8630 0016 0"
 SEEDED = {
@@ -46,12 +41,6 @@ CUSTOMER_TEXT = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("live-privacy") / "server.log"
@@ -59,34 +48,8 @@ def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(data_dir: Path, ready_registry: ModelRegistry, server_log: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "SIFT_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO_ROOT)}
-    with server_log.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "engine.cli", "serve", "--port", str(port)],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    try:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited early: {server_log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("server did not become ready in time")
+    with server_log.open("wb") as log, live_server(data_dir, log) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _post(url: str, payload: Any) -> httpx.Response:
