@@ -208,7 +208,8 @@ class Pipeline:
         else:
             failed += ["sentiment", "classify", "retrieve"]
         found = entities_found.result() if self._beside else find_entities(languages)
-        pii = [find_ticket_pii(t) for t in tickets]  # every field the customer wrote, the history too
+        # Every field the customer wrote, the history too; a failure hands off rather than sinks the batch.
+        pii = guarded("pii", lambda: [find_ticket_pii(t) for t in tickets], [()] * n)
         with timed("route"):
             decisions = self.router.run(
                 [

@@ -95,3 +95,14 @@ def test_language_and_entities_run_beside_the_encoder_and_fail_alone(
     [result] = pipeline.run([ticket], ["c"])
     assert result.failed_stages == ("language",) and result.language.code == "und"
     assert result.pii == beside.pii  # the entity pass still ran, on rules for an unknown language
+
+
+def test_a_failing_pii_pass_hands_off(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without PII spans the ticket cannot be known to be safe to answer: a person takes it.
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("pattern table unreadable")
+
+    monkeypatch.setattr("engine.pipeline.find_ticket_pii", broken)
+    [result] = pipeline.run([Ticket(text="Where is my parcel? It has been two weeks.")], ["x"])
+    assert "pii" in result.failed_stages
+    assert result.handoff.required and "stage_failed:pii" in result.handoff.reasons

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from engine.route.policy import RoutingPolicy
 from engine.types import (
+    RISK_KINDS,
     URGENCY_LEVELS,
     ArticleHit,
     Draft,
@@ -71,8 +72,12 @@ class Router:
         return [self.decide(i) for i in inputs]
 
     def withholds_answer(self, handoff: Handoff) -> bool:
-        """Whether the policy forbids quoting an article for a ticket handed off for these reasons."""
-        return any(reason in self._policy.withhold_answer for reason in handoff.reasons)
+        """Whether no article may be quoted for a ticket handed off for these reasons.
+
+        A risk is never answered from the KB, whatever an older or edited policy file lists; the policy's
+        ``withhold_answer`` adds the reasons a team chooses (out of scope, no question, by default).
+        """
+        return any(reason in RISK_KINDS or reason in self._policy.withhold_answer for reason in handoff.reasons)
 
     @staticmethod
     def with_draft(handoff: Handoff, draft: Draft | None) -> Handoff:

@@ -5,7 +5,7 @@ import pytest
 from engine.errors import InvalidInput
 from engine.route import Router, load_policy
 from engine.settings import Settings
-from engine.types import RiskSignal
+from engine.types import Handoff, RiskSignal
 from tests.route.test_router import make
 
 
@@ -58,3 +58,12 @@ def test_policy_rejects_unknown_kinds_and_urgencies(tmp_path) -> None:  # type: 
         path.write_text(body)
         with pytest.raises(InvalidInput):
             load_policy(path)
+
+
+def test_a_risk_withholds_the_answer_even_when_the_policy_forgets_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A routing file copied before risks existed lists only its own reasons: risky tickets still quote nothing.
+    old = tmp_path / "routing.yaml"
+    old.write_text("withhold_answer: [out_of_scope]\n")
+    router = Router(load_policy(old), topic_threshold=0.55, answer_threshold=0.5)
+    assert router.withholds_answer(Handoff(True, ("fraud",), ("charges the customer did not make",)))
+    assert not router.withholds_answer(Handoff(True, ("pii_present",), ("card number",)))
