@@ -15,6 +15,9 @@ import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
+from fastapi.testclient import TestClient  # noqa: E402
+
+from engine.api.app import create_app  # noqa: E402
 from engine.bootstrap import ensure_encoder, ensure_ready  # noqa: E402
 from engine.models.registry import ModelRegistry  # noqa: E402
 from engine.pipeline import Pipeline  # noqa: E402
@@ -69,3 +72,10 @@ def pipeline(settings: Settings, ready_registry: ModelRegistry) -> Pipeline:
     pipe = Pipeline(settings, ready_registry)
     pipe.warm_up()
     return pipe
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings, ready_registry: ModelRegistry) -> Iterator[TestClient]:
+    """The API through TestClient, its lifespan run (models loaded, warm), one per test module."""
+    with TestClient(create_app(settings)) as c:
+        yield c

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.api.app import create_app
-from engine.models.registry import ModelRegistry
-from engine.settings import Settings
-
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def client(settings: Settings, ready_registry: ModelRegistry) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

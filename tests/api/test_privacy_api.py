@@ -5,25 +5,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.api.app import create_app
-from engine.models.registry import ModelRegistry
 from engine.settings import Settings
 
 pytestmark = pytest.mark.slow
 
 CARD = "4111 1111 1111 1111"
-
-
-@pytest.fixture(scope="module")
-def client(settings: Settings, ready_registry: ModelRegistry) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as c:
-        yield c
 
 
 def post_json(client: TestClient, path: str, payload: Any) -> Any:

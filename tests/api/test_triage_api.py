@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.api.app import create_app
 from engine.models.registry import ModelRegistry
-from engine.settings import Settings
 
 pytestmark = pytest.mark.slow
 
 CROATIAN = "Moja narudžba 12345 još nije stigla, a platio sam prije dva tjedna!"
-
-
-@pytest.fixture(scope="module")
-def client(settings: Settings, ready_registry: ModelRegistry) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as c:
-        yield c
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from engine.api.app import create_app
 from engine.api.schemas import TicketIn
-from engine.models.registry import ModelRegistry
-from engine.settings import Settings
 
 VALID = ["en-GB", "hr", "pt-BR", "zh-Hant-TW", "sr-Latn-RS", "de-CH-1996", "es-419"]
 INVALID = ["../../", "en_GB", "e", "en-", "english language", "<script>", "hr-HR/../x"]
@@ -26,12 +21,6 @@ def test_schema_accepts_language_tags(locale: str) -> None:
 def test_schema_rejects_anything_else(locale: str) -> None:
     with pytest.raises(ValidationError, match="BCP 47"):
         TicketIn(text="Hello", locale=locale)
-
-
-@pytest.fixture(scope="module")
-def client(settings: Settings, ready_registry: ModelRegistry) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as c:
-        yield c
 
 
 @pytest.mark.slow
