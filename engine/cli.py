@@ -510,13 +510,14 @@ def gaps(
 @fails_cleanly
 def models_list() -> None:
     """Every trained head version, the active one marked."""
+    from engine.classify import HEAD_NAMES
     from engine.models.heads import active_version
 
     settings = get_settings()
     table = Table(title=f"heads in {settings.heads_dir}")
     for column in ("head", "version", "active", "examples", "metrics"):
         table.add_column(column)
-    for name in ("topic", "urgency"):
+    for name in HEAD_NAMES:
         folder = settings.heads_dir / name
         active = active_version(settings.heads_dir, name)
         for version in sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []:

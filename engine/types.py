@@ -7,18 +7,18 @@ handed; pydantic is used only at the API boundary (``engine/api/schemas.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
+# Each vocabulary is written once, as the type; the tuples checks and messages use are read from it.
 Channel = Literal["email", "chat", "social", "messaging", "phone", "web"]
-CHANNELS: tuple[str, ...] = ("email", "chat", "social", "messaging", "phone", "web")
+CHANNELS: tuple[str, ...] = get_args(Channel)
 SentimentLabel = Literal["negative", "neutral", "positive"]
-URGENCY_LEVELS: tuple[str, ...] = ("low", "normal", "high", "urgent")
+Urgency = Literal["low", "normal", "high", "urgent"]
+URGENCY_LEVELS: tuple[str, ...] = get_args(Urgency)
 RiskKind = Literal[
     "security_incident", "safety_hazard", "threat", "legal_request", "fraud", "distress", "human_requested"
 ]
-RISK_KINDS: tuple[str, ...] = (
-    "security_incident", "safety_hazard", "threat", "legal_request", "fraud", "distress", "human_requested"
-)
+RISK_KINDS: tuple[str, ...] = get_args(RiskKind)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-ChannelName = Literal["email", "chat", "social", "messaging", "phone", "web"]
-UrgencyName = Literal["low", "normal", "high", "urgent"]
+from engine.types import Channel, Urgency
 
 
 class MessageIn(BaseModel):
@@ -49,7 +48,7 @@ class TicketIn(BaseModel):
 
     text: str = Field(description="The customer's message (required, non-blank).")
     subject: str | None = Field(default=None, max_length=1_000)
-    channel: ChannelName | None = None
+    channel: Channel | None = None
     customer_name: str | None = Field(default=None, max_length=200)
     customer_tier: str | None = Field(default=None, max_length=50)
     customer_id: str | None = Field(
@@ -235,7 +234,7 @@ class FeedbackIn(BaseModel):
     ticket_id: str = Field(min_length=1, max_length=64, description="The `id` of a triage result.")
     agent_id: str = Field(min_length=1, max_length=200, description="Who gave the feedback, for the audit trail.")
     topic: str | None = Field(default=None, min_length=1, max_length=100, description="The topic it should have had.")
-    urgency: UrgencyName | None = Field(default=None, description="The urgency it should have had.")
+    urgency: Urgency | None = Field(default=None, description="The urgency it should have had.")
     handoff: bool | None = Field(default=None, description="Whether a person should have taken over.")
     article_id: str | None = Field(
         default=None, min_length=1, max_length=200, description="The id of a suggested article being rated."

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from engine.classify import HEAD_NAMES
 from engine.store.feedback import FeedbackRecord
 from engine.training.data import LabelledTickets, join_subject
-
-CORRECTABLE_HEADS = ("topic", "urgency")
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ def latest_corrections(records: Iterable[FeedbackRecord]) -> list[Correction]:
     texts: dict[str, str] = {}
     for record in records:
         fb = record.feedback
-        for head in CORRECTABLE_HEADS:
+        for head in HEAD_NAMES:
             value = getattr(fb, head)
             if value:
                 labels.setdefault(fb.ticket_id, {})[head] = value

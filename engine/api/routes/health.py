@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from engine.api.deps import MetricsDep, ServiceDep
 from engine.api.errors import error_response
+from engine.classify import HEAD_NAMES
 
 router = APIRouter(tags=["operations"])
 
@@ -41,7 +42,7 @@ async def readyz(request: Request) -> dict[str, Any] | Response:
         "index": indexes[knowledge_bases.default],
         "indexes": indexes,
         "heads": {
-            name: service.pipeline.registry.require_head(name).meta.version for name in ("topic", "urgency")
+            name: service.pipeline.registry.require_head(name).meta.version for name in HEAD_NAMES
         },
     }
 
