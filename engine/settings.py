@@ -108,18 +108,17 @@ class Settings(BaseSettings):
         le=64,
         description="Threads of the BLAS libraries numpy, scipy and faiss load (spaCy's NER, the heads, article "
         "scoring): their products per ticket are small, and a second BLAS thread, spinning after each one, takes "
-        "the core the encoder needs (one ticket at a time over HTTP, bench.setting_ab, 4 paired rounds: "
-        "e-mails 97.6 -> 82.2 ms p50, one-line requests 35.9 -> 33.1 ms).",
+        "the core the encoder needs (measured with bench.setting_ab: docs/performance.md).",
     )
     encode_batch_size: int = Field(
-        default=8, ge=1, le=512, description="Texts per encoder call; 8 was fastest for the int8 graph on 2 cores."
+        default=8, ge=1, le=512, description="Texts per encoder call; small calls suit the int8 graph on few cores (docs/performance.md)."
     )
     encode_batch_tokens: int = Field(
         default=512,
         ge=1,
         le=65536,
         description="Most padded tokens per onnx encoder call (a longer text still goes alone). Small calls keep "
-        "activations in cache: on 2 cores 512 encoded 400 benchmark tickets 22% faster than 8192 (README).",
+        "activations in the CPU's cache (docs/performance.md).",
     )
     batch_wait_ms: float = Field(
         default=2.0,
@@ -192,7 +191,7 @@ class Settings(BaseSettings):
     )
     answer_confidence_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "answer-confidence-v1")
     retrieval_mode: Literal["hybrid", "dense", "lexical"] = Field(
-        default="dense", description="Dense vectors, BM25, or both fused as `fusion` says (see README: hybrid loses on cross-lingual KBs)."
+        default="dense", description="Dense vectors, BM25, or both fused as `fusion` says (hybrid loses on cross-lingual KBs: docs/results.md)."
     )
     index_type: Literal["auto", "flat", "hnsw"] = Field(
         default="auto",
@@ -209,7 +208,7 @@ class Settings(BaseSettings):
         ge=16,
         le=8192,
         description="How widely an HNSW index searches (faiss efSearch), applied when a build loads: higher is "
-        "closer to exact and slower (recall@10 0.990 at 512 on 63k real passages, about 1 ms a query).",
+        "closer to exact and slower (bench.index_scale measures both: docs/performance.md).",
     )
     search_threads: int = Field(
         default=2,
@@ -217,8 +216,7 @@ class Settings(BaseSettings):
         le=64,
         description="OpenMP threads faiss spreads a batch of queries over. A lone query always searches on one: "
         "waking a second costs more than it saves, and idle OpenMP workers spin on the cores the encoder and "
-        "spaCy need (235k flat vectors: one query 22 ms on one thread, 34 ms on two; 64 queries 0.9 s on two, "
-        "1.5 s on one).",
+        "spaCy need.",
     )
     window_sentences: int = Field(
         default=1,

@@ -8,7 +8,7 @@ lingua to the served languages removes those distractors, and its memory grows w
 ``language_also_named``: Latin-script languages that are not served but that must be named rather than forced
 into the nearest served one (Turkish, Norwegian, Indonesian...), so routing can hand them off as
 ``unsupported_language``. A text mostly written in a script none of those languages use (Cyrillic Russian,
-Arabic, Japanese...) is named by py3langid, which knows 97 languages at ~0.1 ms a text and is reliable once the
+Arabic, Japanese...) is named by py3langid, which knows 97 languages, costs next to nothing and is reliable once the
 script alone narrows the choice; where it is still unsure (Hindi against Marathi, Arabic against Persian)
 langdetect's distribution is averaged in, as before. Latin-script text never pays for langdetect.
 
@@ -92,7 +92,8 @@ _WORDS = re.compile(r"[^\W\d_]+")
 _LATIN_WORDS = re.compile(r"\b[A-Za-z\u00c0-\u024f]+\b")
 # A text this much (or more) in other scripts than Latin is named by py3langid unless lingua holds its language.
 NON_LATIN_SHARE = 0.3
-# Below this py3langid confidence on such a text, langdetect is asked too (3-7 ms; Latin-script texts never are).
+# Below this py3langid confidence on such a text, langdetect (the slowest of the three) is asked too; Latin-script
+# texts never are.
 SECOND_OPINION_BELOW = 0.9
 CANDIDATES = 10  # past its top ten, py3langid's normalised probabilities are negligible
 # Lines, and clauses after punctuation: an address or a signature inside a ticket is one or more of these.

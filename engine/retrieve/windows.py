@@ -6,7 +6,7 @@ lands as near a vaguer section of another article. Each section is therefore
 also cut into windows of a few consecutive sentences, encoded with the same
 title and heading in front, and the retriever scores a section by a mix of its
 own similarity and its best window's. On XQuAD (240 English paragraphs, questions
-in seven languages) this lifted recall@1 in every language; see README "Status".
+in seven languages) this lifted recall@1 in every language; see docs/results.md.
 
 A section with no more sentences than a window gets no window: its own vector
 is that window. Windows are character ranges of the flattened section text, the
