@@ -10,6 +10,7 @@ put before them, in the supported languages.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 from engine.types import Span, Ticket
@@ -137,13 +138,13 @@ def find_pii(text: str) -> list[Span]:
     return sorted(spans, key=lambda s: s.start)
 
 
-def redact(text: str, spans: list[Span] | None = None) -> str:
-    """The text with every PII span replaced by its label, for logs."""
+def redact(text: str, spans: list[Span] | None = None, mark: Callable[[Span], str] | None = None) -> str:
+    """The text with every PII span replaced by ``mark(span)``: its label (``[EMAIL]``) unless told otherwise."""
     spans = find_pii(text) if spans is None else spans
     out, last = [], 0
     for span in sorted(spans, key=lambda s: s.start):
         out.append(text[last : span.start])
-        out.append(f"[{span.label}]")
+        out.append(mark(span) if mark else f"[{span.label}]")
         last = span.end
     out.append(text[last:])
     return "".join(out)

@@ -13,7 +13,7 @@ import copy
 import re
 from typing import Any
 
-from engine.privacy.pii import find_pii
+from engine.privacy.pii import find_pii, redact
 from engine.types import Span
 
 LAST_DIGITS_LABELS = frozenset({"CARD_NUMBER", "IBAN"})
@@ -30,14 +30,7 @@ def placeholder(span: Span, keep_last_digits: int) -> str:
 
 def redact_text(text: str, keep_last_digits: int, names: tuple[str, ...] = ()) -> str:
     """``text`` with every PII span, and every occurrence of the given names, replaced by placeholders."""
-    spans = find_pii(text)
-    out, last = [], 0
-    for span in spans:
-        out.append(text[last : span.start])
-        out.append(placeholder(span, keep_last_digits))
-        last = span.end
-    out.append(text[last:])
-    cleaned = "".join(out)
+    cleaned = redact(text, mark=lambda span: placeholder(span, keep_last_digits))
     for name in names:
         cleaned = re.sub(rf"\b{re.escape(name)}\b", CUSTOMER_NAME, cleaned, flags=re.IGNORECASE)
     return cleaned
