@@ -591,6 +591,7 @@ def feedback_export(
     with open_private(out_path) as fh:
         for record in records:
             row = record.to_json()
+            # Stored text is masked already, but a log written before masking existed is not.
             for name in ("text", "subject", "comment"):
                 if isinstance(row.get(name), str):
                     row[name] = redact_text(row[name], keep)
