@@ -466,6 +466,7 @@ def gaps(
 
     from engine.models.registry import ModelRegistry
     from engine.report.gaps import DISTANCE_THRESHOLD, MAX_TICKETS, LoggedTicket, find_gaps, mask_report, write
+    from engine.route import load_policy
     from engine.store import TicketStore
 
     if since is not None:
@@ -482,7 +483,7 @@ def gaps(
         store.close()
     encode = _encode_with_progress(ModelRegistry(settings), "encoding unanswered tickets")
     report = find_gaps(
-        tickets, encode, settings.answer_confidence_threshold, min_tickets, distance or DISTANCE_THRESHOLD,
+        tickets, encode, load_policy(settings.routing_file).thresholds.answer_confidence, min_tickets, distance or DISTANCE_THRESHOLD,
         kb=kb_name, since=since, max_tickets=limit or MAX_TICKETS,
     )
     report = mask_report(report, settings.pii_keep_last_digits)

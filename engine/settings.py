@@ -36,8 +36,17 @@ log = logging.getLogger(__name__)
 DEFAULT_KB = "default"
 KB_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 REPLACED_SETTINGS = {
-    "retrieval_threshold": "use answer_confidence_threshold, a calibrated probability that the top article answers",
+    "retrieval_threshold": "use the routing policy's thresholds.answer_confidence, a calibrated probability that the "
+    "top article answers",
     "language_second_opinion_below": "langdetect is no longer asked: lingua reads short texts among the served languages",
+}
+# Thresholds that decide handoffs now live in the routing policy file with every other handoff rule; a value
+# left in the settings must not be dropped silently (it may have been raised to quote less often).
+MOVED_TO_POLICY = {
+    "answer_confidence_threshold": "answer_confidence",
+    "topic_confidence_threshold": "topic_confidence",
+    "out_of_scope_threshold": "out_of_scope",
+    "risk_threshold": "risk",
 }
 
 
@@ -140,14 +149,6 @@ class Settings(BaseSettings):
 
     sentiment_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "sentiment-v1")
     risk_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "risk-v1")
-    risk_threshold: float = Field(
-        default=0.3,
-        gt=0.0,
-        le=1.0,
-        description="Calibrated probability of a risk kind (security_incident, safety_hazard, ...) at which the "
-        "risk head alone hands a ticket off; the lexicon fires regardless. Lower catches more paraphrases and "
-        "flags more look-alikes (docs/risk.md).",
-    )
     default_training_data: Path = Field(default=REPO_ROOT / "data" / "demo_tickets.jsonl")
     routing_file: Path = Field(default=PACKAGE_DIR / "route" / "routing.yaml")
 
@@ -182,13 +183,6 @@ class Settings(BaseSettings):
     )
 
     top_k_articles: int = Field(default=5, ge=1, le=50)
-    answer_confidence_threshold: float = Field(
-        default=0.5,
-        ge=0.0,
-        le=1.0,
-        description="Answer confidence (calibrated probability that the top article answers) needed to quote it "
-        "in a draft; below it the ticket is handed off (no_confident_article). Replaces retrieval_threshold.",
-    )
     answer_confidence_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "answer-confidence-v1")
     retrieval_mode: Literal["hybrid", "dense", "lexical"] = Field(
         default="dense", description="Dense vectors, BM25, or both fused as `fusion` says (hybrid loses on cross-lingual KBs: docs/results.md)."
@@ -250,8 +244,6 @@ class Settings(BaseSettings):
     topic_prior_weight: float = Field(
         default=0.05, ge=0.0, le=1.0, description="How much the topic head's belief re-ranks articles."
     )
-    topic_confidence_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
-    out_of_scope_threshold: float = Field(default=0.30, ge=0.0, le=1.0)
     out_of_scope_label: str = Field(
         default="out_of_scope",
         description="Topic that marks a training ticket as an out-of-scope example (no class; it teaches the "
@@ -320,7 +312,14 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _warn_unknown(cls, data: Any) -> Any:
-        """Unknown keys are ignored, not fatal (an older sift.toml keeps working), but never silently."""
+        """Unknown keys are ignored, not fatal (an older sift.toml keeps working), but never silently; a moved
+        threshold is refused."""
+        for key, moved in MOVED_TO_POLICY.items():
+            if (isinstance(data, dict) and key in data) or f"SIFT_{key.upper()}" in os.environ:
+                raise ValueError(
+                    f"{key} moved to the routing policy file (routing_file) as thresholds.{moved}: "
+                    "set it there and remove it from the settings"
+                )
         if isinstance(data, dict):
             for key in sorted(set(data) - set(cls.model_fields)):
                 hint = REPLACED_SETTINGS.get(key)

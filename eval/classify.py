@@ -29,6 +29,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from engine.classify.classifier import predictions
 from engine.models.heads import Head, scope_scores
 from engine.models.registry import ModelRegistry
+from engine.route import load_policy
 from engine.settings import Settings
 from engine.training.fit import (
     HEAD_KINDS,
@@ -178,10 +179,10 @@ def run_clinc150(encoder, kind: str, c: float, settings: Settings, console: Cons
         },
         "test": outcome(service(x_test, 0.0), service(x_test_oos, 0.0), test.correct),
         "test_with_confidence_floor": {
-            "out_of_scope_threshold": settings.out_of_scope_threshold,
+            "out_of_scope_threshold": load_policy(settings.routing_file).thresholds.out_of_scope,
             **outcome(
-                service(x_test, settings.out_of_scope_threshold),
-                service(x_test_oos, settings.out_of_scope_threshold),
+                service(x_test, load_policy(settings.routing_file).thresholds.out_of_scope),
+                service(x_test_oos, load_policy(settings.routing_file).thresholds.out_of_scope),
                 test.correct,
             ),
         },

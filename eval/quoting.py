@@ -33,6 +33,7 @@ from rich.table import Table
 from engine.bootstrap import ensure_ready
 from engine.models.registry import ModelRegistry
 from engine.pipeline import Pipeline
+from engine.route import load_policy
 from engine.settings import REPO_ROOT, Settings
 from engine.types import Ticket, TriageResult
 from eval.datasets import SHARED, clinc150, tickets_multilang
@@ -90,7 +91,7 @@ def main(limit: int = typer.Option(0, help="Use only the first N tickets of each
         "demo_kb_questions": demo_tickets(),
         "bitext_requests": bitext(),
     }
-    report: dict[str, object] = {"encoder": registry.encoder.id, "answer_threshold": settings.answer_confidence_threshold}
+    report: dict[str, object] = {"encoder": registry.encoder.id, "answer_threshold": load_policy(settings.routing_file).thresholds.answer_confidence}
     table = Table("set", "tickets", "drafts quoting an article", "out of scope", "risk flagged", "handed off")
     started = time.perf_counter()
     for name, rows in sets.items():

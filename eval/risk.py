@@ -28,6 +28,7 @@ from engine.models.registry import ModelRegistry
 from engine.normalise import Normaliser
 from engine.risk import RiskDetector, RiskInput
 from engine.risk.lexicon import Lexicon
+from engine.route import load_policy
 from engine.settings import REPO_ROOT, Settings
 from engine.types import RISK_KINDS, RiskSignal, Ticket
 from eval.cache import CachedEncoder
@@ -65,11 +66,11 @@ def demo_everyday() -> list[str]:
 def detect(texts: list[str], settings: Settings, threshold: float) -> list[tuple[RiskSignal, ...]]:
     """The risk stage on each text as a one-message ticket, as Pipeline.run feeds it."""
     registry = ModelRegistry(settings)
-    normalised = [n.text for n in Normaliser().run([Ticket(text=t) for t in texts])]
-    languages = LanguageDetector.from_settings(registry, settings).run(normalised, [None] * len(texts))
+    normalised = [Normaliser.normalise(Ticket(text=t)).text for t in texts]
+    languages = LanguageDetector.from_settings(registry, settings).identify(normalised, [None] * len(texts))
     vectors = CachedEncoder(registry.encoder).encode_queries(normalised)
     detector = RiskDetector(registry, threshold)
-    return detector.run(
+    return detector.detect(
         [RiskInput((t,), vectors[i : i + 1], languages[i]) for i, t in enumerate(normalised)]
     )
 
@@ -140,11 +141,11 @@ def measure(path: Path, settings: Settings, threshold: float, console: Console) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threshold", type=float, default=None, help="risk_threshold (default: the setting's)")
+    parser.add_argument("--threshold", type=float, default=None, help="the risk threshold (default: the routing policy's thresholds.risk)")
     args = parser.parse_args()
     console = Console()
     settings = Settings()
-    threshold = args.threshold if args.threshold is not None else settings.risk_threshold
+    threshold = args.threshold if args.threshold is not None else load_policy(settings.routing_file).thresholds.risk
     held_out = {name: measure(DATA / name, settings, threshold, console) for name in HELD_OUT}
 
     test_texts, test_labels = banking77("test")

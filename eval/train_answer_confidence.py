@@ -13,7 +13,7 @@ Retriever (dense mode, the default), recorded through its ``confidence`` hook.
 Splits, by Wikipedia article so that no topic is in two of them: ``fit`` (24 articles) trains a
 standardised logistic regression, ``calibration`` (8) fits Platt scaling on its logit, both on questions
 in en/de/es/ru only; ``test`` (16 articles) is reported per language, zh/ar/hi being languages the model
-never saw. Decisions are scored at the service's ``answer_confidence_threshold`` (0.5: a calibrated "more
+never saw. Decisions are scored at the service's ``thresholds.answer_confidence`` (routing policy) (0.5: a calibrated "more
 likely than not", fixed before looking at any split); the accuracy-optimal cut on the calibration split is
 reported beside it, as is the best cosine threshold there for comparison. A last check asks the shipped
 Lumio KB questions it cannot answer (CLINC150 out-of-scope test queries, XQuAD test questions) and
@@ -45,6 +45,7 @@ from engine.models.answer_confidence import FEATURES, META_FILE, MODEL_FILE, Ans
 from engine.models.registry import ModelRegistry
 from engine.retrieve import Retriever, build_index
 from engine.retrieve.retriever import WINDOW_WEIGHT, SearchFilter
+from engine.route import load_policy
 from engine.settings import Settings
 from eval.cache import CachedEncoder, encode_cached
 from eval.datasets import XQUAD_LANGS, clinc150, xquad, xquad_articles
@@ -234,7 +235,7 @@ def main() -> None:
         }
         confidence = AnswerConfidence(model, meta)
         top_cal = calibration.where(calibration.rank == 0)
-        threshold = settings.answer_confidence_threshold
+        threshold = load_policy(settings.routing_file).thresholds.answer_confidence
         best_cut = best_threshold(confidence.probability(top_cal.x), top_cal.label)
         sim_threshold = best_threshold(top_cal.x[:, 0], top_cal.label)
 

@@ -73,7 +73,7 @@ def test_language_and_entities_run_beside_the_encoder_and_fail_alone(
     monkeypatch.setattr(pipeline.registry.encoder, "encode_queries", encode)
     [beside] = pipeline.run([ticket], ["a"])
     assert seen["language"] == seen["entities"] != threading.current_thread().name
-    assert seen["entities"].startswith("sift-entities")
+    assert seen["entities"].startswith("sift-beside")
     assert float(seen["encode_started"]) < float(seen["entities_done"])
 
     sequential = Pipeline(settings.model_copy(update={"overlap_entities": False}), pipeline.registry)
@@ -102,7 +102,7 @@ def test_a_failing_pii_pass_hands_off(pipeline: Pipeline, monkeypatch: pytest.Mo
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("pattern table unreadable")
 
-    monkeypatch.setattr("engine.pipeline.find_ticket_pii", broken)
+    monkeypatch.setattr("engine.privacy.pii_stage.find_ticket_pii", broken)
     [result] = pipeline.run([Ticket(text="Where is my parcel? It has been two weeks.")], ["x"])
     assert "pii" in result.failed_stages
     assert result.handoff.required and "stage_failed:pii" in result.handoff.reasons

@@ -11,10 +11,13 @@ something the helpdesk never trained for must reach a person.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from engine.models.heads import Head
 from engine.models.registry import ModelRegistry
+from engine.stage import TicketState
 from engine.types import LabelScore, Prediction
 
 HEAD_NAMES = ("topic", "urgency")
@@ -45,6 +48,10 @@ def predictions(
 
 
 class TicketClassifier:
+    name = "classify"
+    needs = ("encode",)
+    required = False
+
     def __init__(self, registry: ModelRegistry, out_of_scope_threshold: float) -> None:
         self._registry = registry
         self._oos = out_of_scope_threshold
@@ -53,7 +60,12 @@ class TicketClassifier:
         for name in HEAD_NAMES:
             self._registry.require_head(name)
 
-    def run(self, embeddings: np.ndarray) -> tuple[list[Prediction], list[Prediction]]:
+    def run(self, batch: Sequence[TicketState]) -> None:
+        topics, urgencies = self.predict(np.vstack([s.embedding for s in batch]))
+        for state, topic, urgency in zip(batch, topics, urgencies, strict=True):
+            state.topic, state.urgency = topic, urgency
+
+    def predict(self, embeddings: np.ndarray) -> tuple[list[Prediction], list[Prediction]]:
         """(topics, urgencies), one each per embedding row."""
         topic = predictions(self._registry.require_head("topic"), embeddings, self._oos, check_scope=True)
         urgency = predictions(self._registry.require_head("urgency"), embeddings)

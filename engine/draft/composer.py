@@ -11,6 +11,7 @@ is what lets an agent trust it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from engine.stage import TicketState
 from engine.translate import Translator
 from engine.types import ArticleHit, Draft, SentimentResult, Span
 
@@ -69,15 +71,40 @@ class DraftRequest:
 
 
 class DraftComposer:
-    def __init__(self, translator: Translator) -> None:
+    """The drafting stage: a reply in the customer's language, quoting an article only where routing allows."""
+
+    name = "draft"
+    needs: tuple[str, ...] = ()
+    required = False
+
+    def __init__(self, translator: Translator, answer_threshold: float) -> None:
+        """``answer_threshold``: the answer confidence the top article needs to be quoted (routing policy)."""
         self._translator = translator
+        self._answer_threshold = answer_threshold
 
     def warm_up(self) -> None:
         for language in available_languages():
             catalog(language)
 
-    def run(self, requests: list[DraftRequest]) -> list[Draft]:
-        return [self.compose(r) for r in requests]
+    def run(self, batch: Sequence[TicketState]) -> None:
+        drafts = [
+            self.compose(
+                DraftRequest(
+                    language=s.language.code,
+                    customer_name=s.ticket.customer_name,
+                    sentiment=s.sentiment,
+                    entities=s.entities,
+                    articles=s.articles,
+                    answer_threshold=self._answer_threshold,
+                    agent_name=s.kb.agent_name,
+                    url_template=s.kb.article_url_template,
+                    may_quote=not s.answer_withheld,
+                )
+            )
+            for s in batch
+        ]
+        for state, draft in zip(batch, drafts, strict=True):
+            state.draft = draft
 
     def compose(self, req: DraftRequest) -> Draft:
         # Only the top hit: the confidence is calibrated for it, and a lower hit that clears the bar is rare

@@ -6,10 +6,12 @@ product or order number is never relabelled as an ORG or CARDINAL.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from engine.models.registry import ModelRegistry
 from engine.privacy.pii import find_pii
+from engine.stage import TicketState
 from engine.types import Span
 
 if TYPE_CHECKING:
@@ -49,6 +51,10 @@ def rule_patterns(product_names: list[str]) -> list[dict[str, Any]]:
 
 
 class EntityExtractor:
+    name = "entities"
+    needs: tuple[str, ...] = ()
+    required = False
+
     def __init__(self, registry: ModelRegistry, product_names: list[str]) -> None:
         self._registry = registry
         self._product_names = product_names
@@ -73,7 +79,12 @@ class EntityExtractor:
             self._pipelines[language] = nlp
         return self._pipelines[language]
 
-    def run(self, texts: list[str], languages: list[str]) -> list[tuple[tuple[Span, ...], tuple[Span, ...]]]:
+    def run(self, batch: Sequence[TicketState]) -> None:
+        found = self.extract([s.text for s in batch], [s.language.code for s in batch])
+        for state, (entities, _) in zip(batch, found, strict=True):
+            state.entities = entities
+
+    def extract(self, texts: list[str], languages: list[str]) -> list[tuple[tuple[Span, ...], tuple[Span, ...]]]:
         """Per text: (entities, pii spans). PII spans are never reported as entities too.
 
         Texts go through spaCy's ``pipe`` one language at a time: batched, NER is about twice as fast.

@@ -43,6 +43,7 @@ from langdetect.lang_detect_exception import LangDetectException
 
 from engine.models.registry import ModelRegistry
 from engine.settings import Settings
+from engine.stage import TicketState
 from engine.types import LanguageResult
 
 CLOSE_GROUPS = ({"hr", "bs", "sr"}, {"da", "no", "sv"}, {"cs", "sk"}, {"es", "pt", "gl"})
@@ -171,6 +172,10 @@ def locale_language(locale: str | None) -> str | None:
 
 
 class LanguageDetector:
+    name = "language"
+    needs: tuple[str, ...] = ()
+    required = False
+
     def __init__(
         self,
         registry: ModelRegistry,
@@ -204,7 +209,13 @@ class LanguageDetector:
         self._registry.langdetect("warm up")
         self._registry.lingua.compute_language_confidence_values("warm up")
 
-    def run(
+    def run(self, batch: Sequence[TicketState]) -> None:
+        """The ticket's language, with its locale and the customer's earlier messages as priors."""
+        found = self.identify([s.text for s in batch], [s.ticket.locale for s in batch], [s.history for s in batch])
+        for state, language in zip(batch, found, strict=True):
+            state.language = language
+
+    def identify(
         self,
         texts: list[str],
         locales: list[str | None],

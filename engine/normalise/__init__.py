@@ -7,7 +7,9 @@ the classifier towards the previous message and leak names into drafts.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+from engine.stage import TicketState
 from engine.types import NormalisedText, Ticket
 
 _QUOTE_HEADERS = re.compile(
@@ -41,11 +43,17 @@ def has_words(text: str) -> bool:
 
 
 class Normaliser:
+    name = "normalise"
+    needs: tuple[str, ...] = ()
+    required = False
+
     def warm_up(self) -> None:
         """Nothing to load; present so every stage has the same life cycle."""
 
-    def run(self, tickets: list[Ticket]) -> list[NormalisedText]:
-        return [self.normalise(t) for t in tickets]
+    def run(self, batch: Sequence[TicketState]) -> None:
+        texts = [self.normalise(s.ticket).text for s in batch]
+        for state, text in zip(batch, texts, strict=True):
+            state.text = text
 
     @staticmethod
     def normalise(ticket: Ticket) -> NormalisedText:

@@ -10,14 +10,16 @@ the search is split.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from engine.errors import InvalidInput
+from engine.normalise import answerable_text
 from engine.retrieve.retriever import Retriever, SearchFilter
 from engine.settings import KnowledgeBase
+from engine.stage import TicketState
 from engine.types import ArticleHit
 
 
@@ -30,10 +32,20 @@ def resolve_kb(kbs: dict[str, KnowledgeBase], name: str | None, field: str = "kb
 
 
 class KnowledgeBases:
-    def __init__(self, kbs: dict[str, KnowledgeBase], retriever: Callable[[KnowledgeBase], Retriever]) -> None:
-        """``kbs`` in settings order, the default KB first; ``retriever`` makes the retriever of one KB."""
+    """The retrieval stage: each ticket's best articles from its own knowledge base."""
+
+    name = "retrieve"
+    needs = ("encode",)
+    required = False
+
+    def __init__(
+        self, kbs: dict[str, KnowledgeBase], retriever: Callable[[KnowledgeBase], Retriever], top_k: int
+    ) -> None:
+        """``kbs`` in settings order, the default KB first; ``retriever`` makes the retriever of one KB;
+        ``top_k`` articles are returned per ticket."""
         if not kbs:
             raise ValueError("at least one knowledge base is needed")
+        self._top_k = top_k
         self._kbs = dict(kbs)
         self._retrievers = {name: retriever(kb) for name, kb in kbs.items()}
         self.default = next(iter(kbs))
@@ -56,7 +68,21 @@ class KnowledgeBases:
         """Load every KB's current build; returns each build's ``meta`` by KB name."""
         return {name: retriever.reload().meta for name, retriever in self._retrievers.items()}
 
-    def run(
+    def run(self, batch: Sequence[TicketState]) -> None:
+        """Searches with the ticket's text as well as its embedding, links and addresses left out (they share
+        words with articles without asking anything), and with the topic head's probabilities as priors."""
+        found = self.search(
+            np.vstack([s.embedding for s in batch]),
+            [s.language.code for s in batch],
+            [s.kb.name for s in batch],
+            self._top_k,
+            topic_priors=[{a.label: a.probability for a in s.topic.alternatives} if s.topic else {} for s in batch],
+            texts=[answerable_text(s.text) for s in batch],
+        )
+        for state, hits in zip(batch, found, strict=True):
+            state.articles = tuple(hits)
+
+    def search(
         self,
         queries: np.ndarray,
         languages: list[str],

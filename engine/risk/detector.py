@@ -10,16 +10,19 @@ still counts. The embeddings are the pipeline's own; nothing is encoded here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from engine.models.registry import ModelRegistry
 from engine.risk.lexicon import Lexicon
+from engine.stage import TicketState
 from engine.types import RISK_KINDS, LanguageResult, RiskSignal
 
 LEXICON_CONFIDENCE = 0.9
 """Reported for a lexicon hit the head does not score higher: its patterns are written to be unmistakable."""
+NO_ROWS = np.zeros((0, 0), dtype=np.float32)
 ALTERNATIVE_LANGUAGE_MIN = 0.1
 """A runner-up language this likely also gets its patterns applied (short or mixed-language texts)."""
 
@@ -40,6 +43,10 @@ class RiskInput:
 
 
 class RiskDetector:
+    name = "risk"
+    needs: tuple[str, ...] = ()
+    required = False
+
     def __init__(self, registry: ModelRegistry, threshold: float) -> None:
         """``threshold``: the head's calibrated probability for a kind at which that kind fires."""
         if not 0.0 < threshold <= 1.0:
@@ -82,7 +89,25 @@ class RiskDetector:
             scores.append({k: float(block[:, c].max()) for k, c in columns.items()} if len(r) else {})
         return scores
 
-    def run(self, inputs: list[RiskInput]) -> list[tuple[RiskSignal, ...]]:
+    def run(self, batch: Sequence[TicketState]) -> None:
+        """Reads the ticket and every earlier customer message, and their embeddings where the encoder gave them
+        (without them the lexicon still reads the text)."""
+        found = self.detect(
+            [
+                RiskInput(
+                    texts=(s.text, *s.history),
+                    embeddings=np.vstack([s.embedding, s.history_embeddings])
+                    if s.embedding is not None and s.history_embeddings is not None
+                    else NO_ROWS,
+                    language=s.language,
+                )
+                for s in batch
+            ]
+        )
+        for state, risks in zip(batch, found, strict=True):
+            state.risk = risks
+
+    def detect(self, inputs: list[RiskInput]) -> list[tuple[RiskSignal, ...]]:
         """The risks of each ticket, most confident first; empty where there is none."""
         results = []
         for x, scores in zip(inputs, self.head_scores(inputs), strict=True):

@@ -27,8 +27,38 @@ class RiskRoute(BaseModel):
         return value
 
 
-class RoutingPolicy(BaseModel):
+class Thresholds(BaseModel):
+    """The confidence cuts that decide what a person must see; each is a calibrated probability."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    topic_confidence: float = Field(
+        default=0.55, ge=0.0, le=1.0, description="Topic confidence below it hands off (low_topic_confidence)."
+    )
+    out_of_scope: float = Field(
+        default=0.30, ge=0.0, le=1.0, description="Topic confidence below it reports no topic (out_of_scope)."
+    )
+    answer_confidence: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="The top article's answer confidence needed to quote it; below it the ticket is handed off "
+        "(no_confident_article).",
+    )
+    risk: float = Field(
+        default=0.3,
+        gt=0.0,
+        le=1.0,
+        description="The risk head's probability at which a kind hands off; the risk lexicon fires regardless.",
+    )
+
+
+class RoutingPolicy(BaseModel):
+    """Where tickets go and when a person must take over: one file a team lead can read, test and tune."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    thresholds: Thresholds = Field(default_factory=Thresholds)
 
     queues: dict[str, str] = Field(default_factory=dict)
     default_queue: str = "general"

@@ -6,9 +6,12 @@ Each reason has a stable code (for dashboards and outside rules) and a sentence
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from engine.normalise import has_words
 from engine.route.policy import RoutingPolicy
+from engine.stage import TicketState
 from engine.types import (
     RISK_KINDS,
     URGENCY_LEVELS,
@@ -58,18 +61,57 @@ class RouteInput:
     """What the risk stage found (engine/risk): each is a reason, and may set the queue and raise urgency."""
 
 
+def reported_urgency(urgency: Prediction | None, routed: str | None, risks: tuple[RiskSignal, ...]) -> Prediction | None:
+    """The urgency to report: the head's, or the level a risk raised it to in routing.
+
+    A raised label carries the confidence of the most confident risk and keeps the head's
+    probabilities as its alternatives, so the model's own reading stays visible.
+    """
+    head_label = urgency.label if urgency is not None and urgency.label else "normal"  # as the router reads it
+    if not risks or routed is None or routed == head_label:
+        return urgency
+    version = urgency.model_version if urgency is not None else None
+    return Prediction(
+        label=routed,
+        confidence=max(s.confidence for s in risks),
+        alternatives=urgency.alternatives if urgency is not None else (),
+        model_version=f"{version or 'none'}+risk-policy",
+    )
+
+
 class Router:
-    def __init__(self, policy: RoutingPolicy, topic_threshold: float, answer_threshold: float) -> None:
-        """``answer_threshold`` is the answer confidence (a probability) the top article needs."""
+    """The routing stage: queue, priority, agent language and every reason a person must take over."""
+
+    name = "route"
+    needs: tuple[str, ...] = ()
+    required = True
+
+    def __init__(self, policy: RoutingPolicy) -> None:
         self._policy = policy
-        self._topic_threshold = topic_threshold
-        self._answer_threshold = answer_threshold
+        self._topic_threshold = policy.thresholds.topic_confidence
+        self._answer_threshold = policy.thresholds.answer_confidence
 
     def warm_up(self) -> None:
         """The policy is loaded and validated by the constructor's caller."""
 
-    def run(self, inputs: list[RouteInput]) -> list[tuple[Route, Handoff]]:
-        return [self.decide(i) for i in inputs]
+    def run(self, batch: Sequence[TicketState]) -> None:
+        """Reads every stage before it, and which of them failed: a missing output is a reason, never a guess."""
+        for state in batch:
+            state.route, state.handoff = self.decide(
+                RouteInput(
+                    language=state.language,
+                    sentiment=state.sentiment,
+                    topic=state.topic,
+                    urgency=state.urgency,
+                    pii=state.pii,
+                    articles=state.articles,
+                    customer_tier=state.ticket.customer_tier,
+                    failed_stages=tuple(state.failed),
+                    has_words=has_words(state.text),
+                    risk=state.risk,
+                )
+            )
+            state.answer_withheld = self.withholds_answer(state.handoff)
 
     def withholds_answer(self, handoff: Handoff) -> bool:
         """Whether no article may be quoted for a ticket handed off for these reasons.

@@ -7,9 +7,12 @@ and ``eval/train_sentiment.py``) and reads the same embedding every other head r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from engine.models.registry import ModelRegistry
+from engine.stage import TicketState
 from engine.types import SentimentResult
 
 TREND_DELTA = 0.3
@@ -42,6 +45,10 @@ def trend_of(history: list[float]) -> str | None:
 
 
 class SentimentAnalyser:
+    name = "sentiment"
+    needs = ("encode",)
+    required = False
+
     def __init__(self, registry: ModelRegistry) -> None:
         self._registry = registry
 
@@ -55,7 +62,15 @@ class SentimentAnalyser:
         head = self._registry.sentiment_head
         return [valence_label(row, head.labels, VALENCE_MARGIN) for row in head.predict_proba(embeddings)]
 
-    def run(self, embeddings: np.ndarray, histories: list[np.ndarray]) -> list[SentimentResult]:
+    def run(self, batch: Sequence[TicketState]) -> None:
+        found = self.analyse(
+            np.vstack([s.embedding for s in batch]),
+            [s.history_embeddings for s in batch],  # type: ignore[misc]  # "needs" guarantees them
+        )
+        for state, sentiment in zip(batch, found, strict=True):
+            state.sentiment = sentiment
+
+    def analyse(self, embeddings: np.ndarray, histories: list[np.ndarray]) -> list[SentimentResult]:
         """One result per ticket; ``histories[i]`` holds the embeddings of ticket i's earlier customer messages."""
         current = self.score(embeddings)
         results = []

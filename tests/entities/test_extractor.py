@@ -10,7 +10,7 @@ def extractor(registry: ModelRegistry) -> EntityExtractor:
 
 
 def test_english_model_and_rules_together(extractor: EntityExtractor) -> None:
-    [(entities, pii)] = extractor.run(
+    [(entities, pii)] = extractor.extract(
         ["John Smith from Acme Corp ordered #LM-204881 on 12 May 2026 for $40; mail john@example.com"], ["en"]
     )
     found = {(e.label, e.text) for e in entities}
@@ -22,7 +22,7 @@ def test_english_model_and_rules_together(extractor: EntityExtractor) -> None:
 
 
 def test_rules_work_in_languages_without_a_model(extractor: EntityExtractor) -> None:
-    [(entities, _)] = extractor.run(["Narudžba 12345: Lumio Hub ne radi, platio sam 49,99 € dana 03.11.2026."], ["hr"])
+    [(entities, _)] = extractor.extract(["Narudžba 12345: Lumio Hub ne radi, platio sam 49,99 € dana 03.11.2026."], ["hr"])
     found = {(e.label, e.text) for e in entities}
     assert ("ORDER_NUMBER", "12345") in found
     assert ("PRODUCT", "Lumio Hub") in found
@@ -31,13 +31,13 @@ def test_rules_work_in_languages_without_a_model(extractor: EntityExtractor) -> 
 
 
 def test_pii_is_not_also_an_entity(extractor: EntityExtractor) -> None:
-    [(entities, pii)] = extractor.run(["Card 4111 1111 1111 1111 please"], ["en"])
+    [(entities, pii)] = extractor.extract(["Card 4111 1111 1111 1111 please"], ["en"])
     assert [p.label for p in pii] == ["CARD_NUMBER"]
     assert not any("4111" in e.text for e in entities)
 
 
 def test_people_and_companies_by_rule_in_other_languages(extractor: EntityExtractor) -> None:
-    [(entities, _)] = extractor.run(["Sehr geehrte Frau Schneider, die Rechnung an Müller Technik GmbH fehlt."], ["de"])
+    [(entities, _)] = extractor.extract(["Sehr geehrte Frau Schneider, die Rechnung an Müller Technik GmbH fehlt."], ["de"])
     found = {(e.label, e.text) for e in entities}
     assert ("PERSON", "Frau Schneider") in found
     assert ("ORG", "Müller Technik GmbH") in found

@@ -143,7 +143,7 @@ def test_the_customers_earlier_messages_count(detector: LanguageDetector) -> Non
     text = "Poštovani, paket nije stigao na moju adresu."
     history = ["Pozdrav, naručio sam slušalice prije dva tjedna i još uvijek čekam, tko mi može pomoći?"]
     assert detector.detect(text, history=history).code == "hr"
-    served = detector.run([text, "cancel my order"], [None, None], [history, ()])
+    served = detector.identify([text, "cancel my order"], [None, None], [history, ()])
     assert [r.code for r in served] == ["hr", "en"]
 
 

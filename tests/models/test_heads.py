@@ -131,9 +131,10 @@ def test_sift_train_takes_out_of_scope_rows_and_the_pipeline_says_null(
     # What the service's classifier and router do with it: topic null, handoff reason out_of_scope.
     queries = ["what is the weather going to be like tomorrow", "how much money is in my checking account"]
     vectors = registry.encoder.encode_queries(queries)
-    topics = predictions(head, vectors, settings.out_of_scope_threshold, check_scope=True)
+    policy = load_policy(settings.routing_file)
+    topics = predictions(head, vectors, policy.thresholds.out_of_scope, check_scope=True)
     assert topics[0].label is None and topics[1].label == "balance"
-    router = Router(load_policy(settings.routing_file), settings.topic_confidence_threshold, 0.83)
+    router = Router(policy)
     _, handoff = router.decide(make(topic=topics[0]))
     assert handoff.required and "out_of_scope" in handoff.reasons
 

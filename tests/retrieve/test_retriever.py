@@ -9,6 +9,7 @@ from engine.retrieve import Retriever
 from engine.retrieve.analysis import analyse
 from engine.retrieve.retriever import SearchFilter
 from engine.retrieve.snippets import ELLIPSIS, flatten
+from engine.route import load_policy
 
 pytestmark = pytest.mark.slow
 
@@ -100,7 +101,7 @@ def test_answer_confidence_separates_questions_the_kb_answers_from_others(
     retriever: Retriever, ready_registry: ModelRegistry, text: str, language: str, answerable: bool
 ) -> None:
     hits = search(retriever, ready_registry, text, language, texts=[text])
-    threshold = ready_registry.settings.answer_confidence_threshold
+    threshold = load_policy(ready_registry.settings.routing_file).thresholds.answer_confidence
     assert (hits[0].answer_confidence >= threshold) is answerable, [(h.id, h.answer_confidence) for h in hits]
     assert all(0.0 <= h.answer_confidence <= 1.0 for h in hits)
 

@@ -7,6 +7,7 @@ import pytest
 from engine.models.registry import ModelRegistry
 from engine.pipeline import Pipeline
 from engine.risk import RiskDetector, RiskInput
+from engine.route import load_policy
 from engine.settings import Settings
 from engine.types import LanguageResult, Message, RiskSignal, Ticket
 
@@ -51,7 +52,7 @@ LOOK_ALIKES = [
 
 @pytest.fixture(scope="module")
 def detector(registry: ModelRegistry, settings: Settings) -> RiskDetector:
-    stage = RiskDetector(registry, settings.risk_threshold)
+    stage = RiskDetector(registry, load_policy(settings.routing_file).thresholds.risk)
     stage.warm_up()
     return stage
 
@@ -61,7 +62,7 @@ def detect(
 ) -> list[tuple[RiskSignal, ...]]:
     vectors = registry.encoder.encode_queries(texts)
     pairs = enumerate(zip(texts, languages, strict=True))
-    return detector.run([RiskInput((t,), vectors[i : i + 1], LanguageResult(lang, 0.99)) for i, (t, lang) in pairs])
+    return detector.detect([RiskInput((t,), vectors[i : i + 1], LanguageResult(lang, 0.99)) for i, (t, lang) in pairs])
 
 
 def test_each_kind_fires_in_several_languages(detector: RiskDetector, registry: ModelRegistry) -> None:

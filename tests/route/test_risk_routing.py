@@ -11,7 +11,7 @@ from tests.route.test_router import make
 
 @pytest.fixture
 def router() -> Router:
-    return Router(load_policy(Settings().routing_file), topic_threshold=0.55, answer_threshold=0.5)
+    return Router(load_policy(Settings().routing_file))
 
 
 @pytest.mark.parametrize(
@@ -64,6 +64,6 @@ def test_a_risk_withholds_the_answer_even_when_the_policy_forgets_it(tmp_path) -
     # A routing file copied before risks existed lists only its own reasons: risky tickets still quote nothing.
     old = tmp_path / "routing.yaml"
     old.write_text("withhold_answer: [out_of_scope]\n")
-    router = Router(load_policy(old), topic_threshold=0.55, answer_threshold=0.5)
+    router = Router(load_policy(old))
     assert router.withholds_answer(Handoff(True, ("fraud",), ("charges the customer did not make",)))
     assert not router.withholds_answer(Handoff(True, ("pii_present",), ("card number",)))

@@ -28,7 +28,7 @@ def make(**kw: object) -> RouteInput:
 
 @pytest.fixture
 def router() -> Router:
-    return Router(load_policy(Settings().routing_file), topic_threshold=0.55, answer_threshold=0.5)
+    return Router(load_policy(Settings().routing_file))
 
 
 def test_confident_ticket_is_routed_without_handoff(router: Router) -> None:

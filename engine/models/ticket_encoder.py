@@ -1,0 +1,33 @@
+"""The encoder stage: one batched pass over every text of a batch, whose rows every other model head reads.
+
+Tickets and their earlier customer messages go through the encoder together, once: sentiment, both
+classifier heads, risk detection and retrieval all read these rows instead of encoding again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.models.registry import ModelRegistry
+from engine.stage import TicketState
+
+
+class TicketEncoder:
+    name = "encode"
+    needs: tuple[str, ...] = ()
+    required = False
+
+    def __init__(self, registry: ModelRegistry) -> None:
+        self._registry = registry
+
+    def warm_up(self) -> None:
+        _ = self._registry.encoder
+
+    def run(self, batch: Sequence[TicketState]) -> None:
+        histories = [s.history for s in batch]
+        vectors = self._registry.encoder.encode_queries([s.text for s in batch] + [h for hs in histories for h in hs])
+        offset = len(batch)
+        for i, (state, history) in enumerate(zip(batch, histories, strict=True)):
+            state.embedding = vectors[i]
+            state.history_embeddings = vectors[offset : offset + len(history)]
+            offset += len(history)

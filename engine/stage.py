@@ -1,0 +1,87 @@
+"""The stage contract: every pipeline stage reads a batch of ticket states and fills its own part of each.
+
+With one contract the pipeline is a loop that times each stage and isolates its failures, and adding a stage
+means writing one module and naming it in ``Pipeline``'s list. A stage's part of :class:`TicketState` keeps
+its default (the "nothing known" value the router reads as missing) when the stage fails, so a stage
+writes only after it has computed the whole batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from engine.settings import KnowledgeBase
+from engine.types import (
+    ArticleHit,
+    Draft,
+    Handoff,
+    LanguageResult,
+    Prediction,
+    RiskSignal,
+    Route,
+    SentimentResult,
+    Span,
+    Ticket,
+)
+
+UNKNOWN_LANGUAGE = LanguageResult("und", 0.0, True)
+
+
+@dataclass(eq=False)  # holds arrays: compared by identity
+class TicketState:
+    """One ticket on its way through the stages; each field group belongs to the stage named beside it."""
+
+    ticket: Ticket
+    id: str
+    kb: KnowledgeBase
+    """The knowledge base whose articles may answer it, resolved before the first stage."""
+    # normalise: the text the models read (the raw text if normalisation failed)
+    text: str = ""
+    # encode: one row per text, the ticket's and then each earlier customer message's
+    embedding: np.ndarray | None = field(default=None, repr=False)
+    history_embeddings: np.ndarray | None = field(default=None, repr=False)
+    language: LanguageResult = UNKNOWN_LANGUAGE
+    entities: tuple[Span, ...] = ()
+    risk: tuple[RiskSignal, ...] = ()
+    sentiment: SentimentResult | None = None
+    topic: Prediction | None = None
+    urgency: Prediction | None = None
+    articles: tuple[ArticleHit, ...] = ()
+    pii: tuple[Span, ...] = ()
+    # route
+    route: Route | None = None
+    handoff: Handoff | None = None
+    answer_withheld: bool = True
+    """Until the router allows it, no article may be quoted."""
+    draft: Draft | None = None
+    failed: list[str] = field(default_factory=list)
+    """Stages that failed on this ticket's batch, in the order they ran."""
+
+    def __post_init__(self) -> None:
+        self.text = self.text or self.ticket.text
+
+    @property
+    def history(self) -> list[str]:
+        """The customer's earlier messages that hold any text, oldest first (the agent's are not theirs)."""
+        return [m.text for m in self.ticket.messages if m.author == "customer" and m.text.strip()]
+
+
+class Stage(Protocol):
+    """What the pipeline needs of a stage; ``__init__`` must be cheap (models load in ``warm_up`` or lazily)."""
+
+    name: str
+    """Its key in ``timings_ms`` and in ``failed_stages`` (``stage_failed:<name>``)."""
+    needs: tuple[str, ...]
+    """Stages whose output it cannot do without: when one of them failed it is skipped and counted failed."""
+    required: bool
+    """Whether its failure fails the batch: for the routing decision, which nothing can stand in for."""
+
+    def warm_up(self) -> None:
+        """Load what it needs now, so that no request pays for it."""
+
+    def run(self, batch: Sequence[TicketState]) -> None:
+        """Fill its own part of every state of the batch."""
