@@ -60,8 +60,6 @@ class DraftRequest:
     sentiment: SentimentResult | None
     entities: tuple[Span, ...]
     articles: tuple[ArticleHit, ...]
-    answer_threshold: float
-    """The answer confidence the top article needs to be quoted; below it the reply only holds."""
     agent_name: str
     """The signature: the knowledge base's brand."""
     url_template: str
@@ -95,7 +93,6 @@ class DraftComposer:
                     sentiment=s.sentiment,
                     entities=s.entities,
                     articles=s.articles,
-                    answer_threshold=self._answer_threshold,
                     agent_name=s.kb.agent_name,
                     url_template=s.kb.article_url_template,
                     may_quote=not s.answer_withheld,
@@ -110,7 +107,7 @@ class DraftComposer:
         # Only the top hit: the confidence is calibrated for it, and a lower hit that clears the bar is rare
         # and then less likely than the top one to be what the customer asked.
         top = req.articles[0] if req.articles else None
-        answer = top if req.may_quote and top is not None and top.answer_confidence >= req.answer_threshold else None
+        answer = top if req.may_quote and top is not None and top.answer_confidence >= self._answer_threshold else None
         # Write in the customer's language when both the catalog and the quoted article exist in it.
         language = req.language if catalog(req.language) else FALLBACK_LANGUAGE
         if answer is not None and answer.language != language:

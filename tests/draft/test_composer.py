@@ -25,12 +25,11 @@ def compose(**kw: object) -> object:
         "sentiment": SentimentResult("negative", -0.7, 0.9),
         "entities": (Span("ORDER_NUMBER", "12345", 0, 5),),
         "articles": (hit(),),
-        "answer_threshold": 0.5,
         "agent_name": "The Team",
         "url_template": "https://help.example/{id}#{anchor}",
     }
     base.update(kw)
-    composer = DraftComposer(NoTranslator())
+    composer = DraftComposer(NoTranslator(), answer_threshold=0.5)
     return composer.compose(DraftRequest(**base))  # type: ignore[arg-type]
 
 
