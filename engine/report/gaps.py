@@ -2,7 +2,7 @@
 
 A ticket counts as unanswered when its top article's answer confidence (the
 calibrated probability that it answers, ``engine/retrieve/confidence.py``) stayed
-under ``answer_confidence_threshold``: the same rule that hands it to a person.
+under the policy's ``thresholds.answer_confidence``: the same rule that hands it to a person.
 Those tickets are encoded again by the service's encoder (the ticket log keeps
 results, not vectors) and grouped by average-linkage clustering on cosine
 distance, so a gap asked in Croatian and in German lands in one cluster. Each

@@ -7,7 +7,6 @@ Each reason has a stable code (for dashboards and outside rules) and a sentence
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from engine.normalise import has_words
 from engine.route.policy import RoutingPolicy
@@ -15,15 +14,11 @@ from engine.stage import TicketState
 from engine.types import (
     RISK_KINDS,
     URGENCY_LEVELS,
-    ArticleHit,
     Draft,
     Handoff,
-    LanguageResult,
     Prediction,
     RiskSignal,
     Route,
-    SentimentResult,
-    Span,
 )
 
 # What the agent who picks a risk ticket up should know first; the kind is the reason code.
@@ -43,22 +38,6 @@ RISK_SENTENCES = {
 def _rank(urgency: str | None) -> int:
     """Position on the urgency scale; -1 for none or a label the scale does not know."""
     return URGENCY_LEVELS.index(urgency) if urgency in URGENCY_LEVELS else -1
-
-
-@dataclass(frozen=True)
-class RouteInput:
-    language: LanguageResult
-    sentiment: SentimentResult | None
-    topic: Prediction | None
-    urgency: Prediction | None
-    pii: tuple[Span, ...]
-    articles: tuple[ArticleHit, ...]
-    customer_tier: str | None
-    failed_stages: tuple[str, ...]
-    has_words: bool = True
-    """False when nothing is left to answer once links, addresses and numbers are set aside."""
-    risk: tuple[RiskSignal, ...] = ()
-    """What the risk stage found (engine/risk): each is a reason, and may set the queue and raise urgency."""
 
 
 def reported_urgency(urgency: Prediction | None, routed: str | None, risks: tuple[RiskSignal, ...]) -> Prediction | None:
@@ -97,20 +76,7 @@ class Router:
     def run(self, batch: Sequence[TicketState]) -> None:
         """Reads every stage before it, and which of them failed: a missing output is a reason, never a guess."""
         for state in batch:
-            state.route, state.handoff = self.decide(
-                RouteInput(
-                    language=state.language,
-                    sentiment=state.sentiment,
-                    topic=state.topic,
-                    urgency=state.urgency,
-                    pii=state.pii,
-                    articles=state.articles,
-                    customer_tier=state.ticket.customer_tier,
-                    failed_stages=tuple(state.failed),
-                    has_words=has_words(state.text),
-                    risk=state.risk,
-                )
-            )
+            state.route, state.handoff = self.decide(state)
             state.answer_withheld = self.withholds_answer(state.handoff)
 
     def withholds_answer(self, handoff: Handoff) -> bool:
@@ -142,8 +108,10 @@ class Router:
             return code, True
         return p.fallback_language, False
 
-    def decide(self, x: RouteInput) -> tuple[Route, Handoff]:
+    def decide(self, x: TicketState) -> tuple[Route, Handoff]:
+        """Every reason is listed, not the first: the agent sees all that made the ticket theirs."""
         p = self._policy
+        tier = x.ticket.customer_tier
         topic = x.topic.label if x.topic else None
         urgency = x.urgency.label if x.urgency and x.urgency.label else "normal"
         why: list[str] = []
@@ -174,9 +142,9 @@ class Router:
         levels = sorted(set(p.priorities.values()))
         priority = p.priorities.get(urgency, p.priorities.get("normal", "P3"))
         why.append(f"urgency {urgency} -> priority {priority}")
-        if x.customer_tier and x.customer_tier.lower() in p.priority_tiers and levels.index(priority) > 0:
+        if tier and tier.lower() in p.priority_tiers and levels.index(priority) > 0:
             priority = levels[levels.index(priority) - 1]
-            why.append(f"customer tier {x.customer_tier} -> raised to {priority}")
+            why.append(f"customer tier {tier} -> raised to {priority}")
         agent_language, supported = self._agent_language(x.language.code)
         why.append(f"language {x.language.code} -> agents speaking {agent_language}")
         skills = [f"lang:{agent_language}"] + ([f"topic:{topic}"] if topic else [])
@@ -184,9 +152,9 @@ class Router:
         reasons: list[tuple[str, str]] = [
             (s.kind, f"{RISK_SENTENCES[s.kind]} ({s.confidence:.2f}; {', '.join(s.evidence)})") for s in x.risk
         ]
-        for stage in x.failed_stages:
+        for stage in x.failed:
             reasons.append((f"stage_failed:{stage}", f"the {stage} stage failed; its output is missing"))
-        if not x.has_words:
+        if not has_words(x.text):
             reasons.append(("no_question", "the ticket holds no words to answer, only links, addresses or numbers"))
         if x.topic is not None and x.topic.label is None:
             reasons.append(("out_of_scope", f"the ticket matches no known topic (best {x.topic.confidence:.2f})"))

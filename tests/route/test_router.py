@@ -1,8 +1,9 @@
 import pytest
 
-from engine.route import RouteInput, Router, load_policy
+from engine.route import Router, load_policy
 from engine.settings import Settings
-from engine.types import ArticleHit, Draft, LabelScore, LanguageResult, Prediction, SentimentResult, Span
+from engine.stage import TicketState
+from engine.types import ArticleHit, Draft, LabelScore, LanguageResult, Prediction, SentimentResult, Span, Ticket
 
 
 def hit(confidence: float, similarity: float = 0.85) -> ArticleHit:
@@ -11,19 +12,20 @@ def hit(confidence: float, similarity: float = 0.85) -> ArticleHit:
     )
 
 
-def make(**kw: object) -> RouteInput:
+def make(customer_tier: str | None = None, failed_stages: tuple[str, ...] = (), has_words: bool = True, **kw: object) -> TicketState:
+    """A ticket state as the router finds it after the stages before it."""
+    ticket = Ticket(text="Where is my parcel?" if has_words else "https://track.example/123", customer_tier=customer_tier)
+    state = TicketState(ticket, "t", Settings().kbs()["default"], failed=list(failed_stages))
     base: dict[str, object] = {
         "language": LanguageResult("en", 0.99),
         "sentiment": SentimentResult("neutral", 0.0, 0.8),
         "topic": Prediction("delivery", 0.9, (LabelScore("delivery", 0.9),)),
         "urgency": Prediction("normal", 0.8),
-        "pii": (),
         "articles": (hit(0.9),),
-        "customer_tier": None,
-        "failed_stages": (),
     }
-    base.update(kw)
-    return RouteInput(**base)  # type: ignore[arg-type]
+    for name, value in (base | kw).items():
+        setattr(state, name, value)
+    return state
 
 
 @pytest.fixture
