@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from engine.classify import HEAD_NAMES
 from engine.kb import load_kb
 from engine.kb.articles import chunk_article
+from engine.language import LanguageDetector
 from engine.models.convert import ConversionReport, convert_if_needed
 from engine.models.heads import active_version
 from engine.models.registry import ModelRegistry
@@ -37,7 +38,10 @@ def index_kb(
 ) -> IndexReport:
     """(Re)build the index of one knowledge base, re-encoding only changed sections unless ``full``."""
     settings = registry.settings
-    articles = load_kb(kb.kb_dir)  # before the encoder loads: a bad KB fails at once
+    detector = LanguageDetector.from_settings(registry, settings)
+    # Before the encoder loads: a bad KB fails at once. Articles that do not name their language are read
+    # among the served languages, as tickets are.
+    articles = load_kb(kb.kb_dir, lambda text: detector.detect(text).code)
     return build_index(
         registry.encoder,
         articles,

@@ -1,14 +1,18 @@
-"""The KB as Markdown files with front matter, cut into section chunks.
+"""The KB as Markdown files, with or without front matter, cut into section chunks.
 
 A chunk is one ``##`` section with its article's title in front: the title
 carries the question a customer asks, the section carries the answer a draft
 quotes, and each chunk still knows its article, anchor and language.
+
+A helpdesk's existing Markdown must index as it is: only an id and a title are needed, and the file name
+gives the one and the first ``#`` heading the other; the language is detected when not given.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +21,10 @@ import yaml
 
 from engine.errors import InvalidInput
 
-REQUIRED = ("id", "title", "language", "product", "tags", "updated")
 AUDIENCES = ("public", "internal")
+UNKNOWN_LANGUAGE = "und"
 _HEADING = re.compile(r"^(#{2,3})\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -27,9 +32,9 @@ class Article:
     id: str
     title: str
     language: str
-    product: str
+    product: str | None
     tags: tuple[str, ...]
-    updated: str
+    updated: str | None
     audience: str
     topic: str | None
     translation_of: str | None
@@ -56,32 +61,48 @@ def slugify(text: str) -> str:
     return re.sub(r"[\s_]+", "-", slug).strip("-")
 
 
-def parse_article(path: Path) -> Article:
+def _given(meta: dict[str, object], key: str) -> str | None:
+    value = meta.get(key)
+    return None if value is None or str(value).strip() == "" else str(value).strip()
+
+
+def parse_article(path: Path, language_of: Callable[[str], str] | None = None) -> Article:
+    """One article; ``language_of`` names the language of one without ``language`` in its front matter
+    (``und`` when it cannot tell, which refuses the article). Without it such an article's language is ``und``:
+    enough for callers that read only the text."""
     try:
         post = frontmatter.load(path)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InvalidInput(str(path), f"front matter cannot be read: {exc}") from exc
     meta = post.metadata
-    missing = [key for key in REQUIRED if key not in meta or meta[key] in (None, "")]
-    if missing:
-        raise InvalidInput(str(path), f"front matter lacks {', '.join(missing)}")
+    body = post.content.strip()
+    title = _given(meta, "title")
+    if title is None and (heading := _TITLE.search(body)) is not None and not body[: heading.start()].strip():
+        title, body = heading.group(1), body[heading.end() :].strip()
+    if title is None:
+        raise InvalidInput(str(path), "has no title: give `title:` in its front matter or start it with a '# ' heading")
+    language = _given(meta, "language")
+    if language is None and language_of is not None:
+        language = language_of(f"{title}\n{body}")
+        if language == UNKNOWN_LANGUAGE:
+            raise InvalidInput(str(path), "its language cannot be told from its text: add `language:` to its front matter")
     audience = str(meta.get("audience", "public"))
     if audience not in AUDIENCES:
         raise InvalidInput(str(path), f"audience must be one of {AUDIENCES}; got {audience!r}")
-    tags = meta["tags"]
-    updated = meta["updated"]
+    tags = meta.get("tags") or []
+    updated = meta.get("updated")
     return Article(
-        id=str(meta["id"]),
-        title=str(meta["title"]),
-        language=str(meta["language"]).lower(),
-        product=str(meta["product"]),
+        id=_given(meta, "id") or slugify(path.stem),
+        title=title,
+        language=(language or UNKNOWN_LANGUAGE).lower(),
+        product=_given(meta, "product"),
         tags=tuple(str(t) for t in (tags if isinstance(tags, list) else [tags])),
-        updated=updated.isoformat() if isinstance(updated, dt.date) else str(updated),
+        updated=updated.isoformat() if isinstance(updated, dt.date) else _given(meta, "updated"),
         audience=audience,
-        topic=str(meta["topic"]) if meta.get("topic") else None,
-        translation_of=str(meta["translation_of"]) if meta.get("translation_of") else None,
+        topic=_given(meta, "topic"),
+        translation_of=_given(meta, "translation_of"),
         path=str(path),
-        body=post.content.strip(),
+        body=body,
     )
 
 
@@ -103,11 +124,12 @@ def chunk_article(article: Article) -> list[Chunk]:
     ]
 
 
-def load_kb(kb_dir: Path) -> list[Article]:
-    """Every ``*.md`` under ``kb_dir``; duplicate ids are refused, not silently merged."""
+def load_kb(kb_dir: Path, language_of: Callable[[str], str] | None = None) -> list[Article]:
+    """Every ``*.md`` under ``kb_dir`` (``parse_article`` says what ``language_of`` does); duplicate ids are
+    refused, not silently merged."""
     if not kb_dir.is_dir():
         raise InvalidInput("kb", f"KB directory {kb_dir} does not exist")
-    articles = [parse_article(p) for p in sorted(kb_dir.rglob("*.md")) if not p.name.startswith(("_", "."))]
+    articles = [parse_article(p, language_of) for p in sorted(kb_dir.rglob("*.md")) if not p.name.startswith(("_", "."))]
     seen: dict[str, str] = {}
     for article in articles:
         if article.id in seen:

@@ -42,11 +42,36 @@ def test_sections_become_chunks_with_anchors(tmp_path: Path) -> None:
     assert article.updated == "2026-01-02" and article.audience == "public" and article.topic == "delivery"
 
 
-def test_missing_front_matter_and_bad_audience_are_refused(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.md"
-    bad.write_text("---\nid: x\ntitle: y\n---\nbody\n", encoding="utf-8")
-    with pytest.raises(InvalidInput, match="language"):
-        parse_article(bad)
+def test_only_an_id_and_a_title_are_needed_and_the_file_gives_both(tmp_path: Path) -> None:
+    # A helpdesk's existing Markdown, no front matter at all: the file name is the id, the first heading the title.
+    plain = tmp_path / "Reset Your Password.md"
+    plain.write_text("# How to reset your password\n\nOpen the app.\n\n## On the web\n\nClick Forgot.\n", encoding="utf-8")
+    article = parse_article(plain, language_of=lambda text: "en" if "password" in text else "und")
+    assert (article.id, article.title, article.language) == ("reset-your-password", "How to reset your password", "en")
+    assert (article.product, article.tags, article.updated) == (None, (), None)
+    assert [c.section for c in chunk_article(article)] == ["How to reset your password", "On the web"]
+    assert "# How to reset" not in article.body
+
+    # Front matter that names some fields: those win, the rest is filled in.
+    partial = tmp_path / "partial.md"
+    partial.write_text("---\ntitle: Lieferzeiten\nlanguage: de\n---\nPakete kommen in 3 Tagen.\n", encoding="utf-8")
+    article = parse_article(partial, language_of=lambda _: pytest.fail("a given language is not detected"))
+    assert (article.id, article.title, article.language, article.product) == ("partial", "Lieferzeiten", "de", None)
+
+
+def test_an_article_without_title_or_language_is_refused_naming_the_file(tmp_path: Path) -> None:
+    untitled = tmp_path / "untitled.md"
+    untitled.write_text("Just a paragraph, no heading.\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="untitled.md.*no title"):
+        parse_article(untitled)
+    unknown = tmp_path / "unknown.md"
+    unknown.write_text("# 123\n\n4567\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="unknown.md.*language"):
+        parse_article(unknown, language_of=lambda _: "und")
+    assert parse_article(unknown).language == "und"  # for callers that read only the text
+
+
+def test_bad_audience_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="audience"):
         parse_article(write(tmp_path, "aud.md", "audience: secret\n"))
 

@@ -1,0 +1,46 @@
+"""First-run set-up as a helpdesk meets it: its own Markdown KB, as it is, indexes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.bootstrap import index_kb
+from engine.errors import InvalidInput
+from engine.models.registry import ModelRegistry
+from engine.retrieve import Retriever
+from engine.settings import KnowledgeBase
+
+
+@pytest.mark.slow
+def test_plain_markdown_without_front_matter_indexes(registry: ModelRegistry, tmp_path: Path) -> None:
+    kb_dir = tmp_path / "kb"
+    kb_dir.mkdir()
+    (kb_dir / "reset-password.md").write_text(
+        "# How do I reset my password?\n\nOpen the app, tap Sign in, then Forgot password, and follow the e-mail.\n",
+        encoding="utf-8",
+    )
+    (kb_dir / "lieferzeit.md").write_text(
+        "# Wann kommt meine Bestellung an?\n\nPakete werden innerhalb von drei Werktagen zugestellt. "
+        "Die Sendungsnummer steht in der Versandbestätigung.\n",
+        encoding="utf-8",
+    )
+    kb = KnowledgeBase("plain", kb_dir, tmp_path / "index", "https://help.example/{id}#{anchor}", "Support")
+    index_kb(registry, kb)
+    retriever = Retriever.from_settings(registry, kb.index_dir)
+    languages = {a.id: a.language for a in retriever.index.articles.values()}
+    assert languages == {"reset-password": "en", "lieferzeit": "de"}
+    query = "Wo ist mein Paket?"
+    [hits] = retriever.run(registry.encoder.encode_queries([query]), ["de"], 2, texts=[query])
+    assert hits[0].id == "lieferzeit" and hits[0].title == "Wann kommt meine Bestellung an?"
+
+
+@pytest.mark.slow
+def test_an_article_whose_language_cannot_be_told_stops_the_build(registry: ModelRegistry, tmp_path: Path) -> None:
+    kb_dir = tmp_path / "kb"
+    kb_dir.mkdir()
+    (kb_dir / "codes.md").write_text("# 404\n\n500 503\n", encoding="utf-8")
+    kb = KnowledgeBase("codes", kb_dir, tmp_path / "index", "{id}", "Support")
+    with pytest.raises(InvalidInput, match="codes.md.*language"):
+        index_kb(registry, kb)
