@@ -10,10 +10,13 @@ import numpy as np
 
 from engine.models.heads import activate
 from engine.models.registry import ModelRegistry
+from engine.route import RoutingPolicy, load_policy
 from engine.training.data import LabelledTickets
 from engine.training.fit import fit_head
 
 FEW_EXAMPLES = 10
+MIN_EXAMPLES = 2
+"""Cross-validation, which calibrates a head and picks its out-of-scope rule, needs two examples of a class."""
 # Only the topic head judges scope; an out-of-scope ticket still has an urgency.
 SCOPED_HEAD = "topic"
 
@@ -64,11 +67,23 @@ def train_heads(
         else:
             (texts, labels), outside = data.labelled(column), []
         counts = dict(sorted(Counter(labels).items()))
+        rare = [label for label, n in counts.items() if n < MIN_EXAMPLES]
         warnings = [
-            f"class {label!r} has only {n} examples; predictions for it will be unreliable"
+            f"class {label!r} has only {n} example{'s' if n > 1 else ''}; "
+            + (
+                f"left out of the head (it needs at least {MIN_EXAMPLES}): its tickets get another {name} or "
+                "none until more are labelled"
+                if label in rare
+                else "predictions for it will be unreliable"
+            )
             for label, n in counts.items()
             if n < FEW_EXAMPLES
         ]
+        if rare:
+            kept = [i for i, label in enumerate(labels) if label not in rare]
+            texts, labels = [texts[i] for i in kept], [labels[i] for i in kept]
+            counts = {label: n for label, n in counts.items() if label not in rare}
+        warnings += unrouted(name, sorted(counts), load_policy(settings.routing_file))
         if 0 < len(outside) < FEW_EXAMPLES:
             warnings.append(
                 f"only {len(outside)} out-of-scope examples; the out-of-scope rule learns little from them"
@@ -92,3 +107,22 @@ def train_heads(
         reports.append(HeadReport(name, head.meta.version, counts, head.meta.metrics, warnings))
     registry.reload_heads()
     return reports
+
+
+def unrouted(head: str, labels: list[str], policy: RoutingPolicy) -> list[str]:
+    """What the routing policy cannot do with these labels: a topic without a queue silently lands in the default
+    queue, and an urgency the head never predicts leaves its queue reachable only by a risk."""
+    if head == SCOPED_HEAD:
+        missing = [label for label in labels if label not in policy.queues]
+        return (
+            [f"topics {missing} have no queue in the routing policy: their tickets go to {policy.default_queue!r}"]
+            if missing
+            else []
+        )
+    warnings = []
+    if unknown := [label for label in labels if label not in policy.priorities]:
+        warnings.append(f"urgencies {unknown} have no priority in the routing policy: their tickets get normal's")
+    if unreachable := sorted(set(policy.urgency_queues) - set(labels)):
+        queues = ", ".join(f"{u} -> {policy.urgency_queues[u]}" for u in unreachable)
+        warnings.append(f"the urgency head never predicts {unreachable}: the queues {queues} are reached only by a risk")
+    return warnings

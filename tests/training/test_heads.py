@@ -78,9 +78,34 @@ def test_malformed_files_are_refused_with_the_reason(tmp_path: Path) -> None:
         read_labelled(odd, "text", ["topic"])
 
 
-def test_single_example_classes_are_refused(tmp_path: Path, registry: ModelRegistry) -> None:
+def test_fit_head_refuses_single_example_classes(tmp_path: Path, registry: ModelRegistry) -> None:
+    # The guard under train_heads, which leaves such classes out before fitting.
     from engine.training.fit import fit_head
 
     vectors = registry.encoder.encode_queries(["a b c", "d e f", "g h i"])
     with pytest.raises(InvalidInput, match="at least 2 examples"):
         fit_head("topic", vectors, ["x", "x", "y"], ["a b c", "d e f", "g h i"], registry.encoder.id)
+
+
+@pytest.mark.slow
+def test_a_rare_class_is_left_out_with_a_warning_and_unrouted_labels_are_named(
+    tmp_path: Path, registry: ModelRegistry
+) -> None:
+    """A real export has rare classes and its own labels: training goes on and says what it did."""
+    path = subset(tmp_path, per_topic=6)
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    rows.append({"text": "Do you sell gift cards for birthdays?", "topic": "gift_cards", "urgency": "low"})
+    rows.append({"text": "Can I pay with a voucher?", "topic": "vouchers", "urgency": "low"})
+    rows.append({"text": "Is a voucher valid online?", "topic": "vouchers", "urgency": "low"})
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    local = ModelRegistry(Settings(data_dir=tmp_path / "data", encoder_dir=registry.settings.encoder_dir))
+    [topic, urgency] = train_heads(
+        local, read_labelled(path, "text", ["topic", "urgency"]), {"topic": "topic", "urgency": "urgency"}
+    )
+    head = local.require_head("topic")
+    assert "gift_cards" not in head.labels and "gift_cards" not in topic.counts and "vouchers" in head.labels
+    assert any("'gift_cards' has only 1 example; left out of the head" in w for w in topic.warnings)
+    assert any("['vouchers'] have no queue in the routing policy" in w and "'general'" in w for w in topic.warnings)
+    assert not any("gift_cards" in w and "queue" in w for w in topic.warnings)
+    if "urgent" not in urgency.counts:
+        assert any("never predicts ['urgent']" in w and "escalations" in w for w in urgency.warnings)
