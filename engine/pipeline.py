@@ -62,7 +62,7 @@ class Pipeline:
         self.risk = RiskDetector(self.registry, thresholds.risk)
         # The order they run in; a new stage is one module and one entry here.
         self.steps: tuple[Stage | Beside, ...] = (
-            Normaliser(),
+            Normaliser(settings.strip_email_noise),
             Beside(TicketEncoder(self.registry), (self.language, self.entities)),
             self.risk,
             SentimentAnalyser(self.registry),

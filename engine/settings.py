@@ -111,6 +111,11 @@ class Settings(BaseSettings):
         "so on two cores both hide behind the encoder's pass instead of following it. Off on a single core, where "
         "they would only take turns.",
     )
+    strip_email_noise: bool = Field(
+        default=True,
+        description="Take greetings, courtesies, sign-offs, signatures and legal footers out of the text the models "
+        "read (engine/normalise/email_noise.yaml): they weigh in every embedding without saying what is asked.",
+    )
     blas_threads: int = Field(
         default=1,
         ge=1,

@@ -1,7 +1,9 @@
 """Stage 1: the text the models should see.
 
 Quoted history and signatures repeat old content and names; left in, they pull
-the classifier towards the previous message and leak names into drafts.
+the classifier towards the previous message and leak names into drafts. Greetings,
+courtesies, sign-offs and legal footers (``email_noise``) say nothing about the request
+but weigh in every embedding. The agent always sees the ticket as written.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from engine.normalise.email_noise import strip_email_noise
 from engine.stage import TicketState
 from engine.types import NormalisedText, Ticket
 
@@ -47,16 +50,20 @@ class Normaliser:
     needs: tuple[str, ...] = ()
     required = False
 
+    def __init__(self, strip_noise: bool = True) -> None:
+        """``strip_noise``: take greetings, courtesies, sign-offs and legal footers out (``strip_email_noise``)."""
+        self._strip_noise = strip_noise
+
     def warm_up(self) -> None:
         """Nothing to load; present so every stage has the same life cycle."""
 
     def run(self, batch: Sequence[TicketState]) -> None:
-        texts = [self.normalise(s.ticket).text for s in batch]
+        texts = [self.normalise(s.ticket, self._strip_noise).text for s in batch]
         for state, text in zip(batch, texts, strict=True):
             state.text = text
 
     @staticmethod
-    def normalise(ticket: Ticket) -> NormalisedText:
+    def normalise(ticket: Ticket, strip_noise: bool = True) -> NormalisedText:
         body = ticket.text.replace("\r\n", "\n").replace("\r", "\n")
         removed_quote = removed_signature = False
         header = _QUOTE_HEADERS.search(body)
@@ -69,6 +76,8 @@ class Normaliser:
         signature = _SIGNATURE_MARKERS.search(body)
         if signature and signature.start() > 0:
             body, removed_signature = body[: signature.start()], True
+        if strip_noise:
+            body = strip_email_noise(body)
         body = re.sub(r"[ \t]+", " ", body)
         body = re.sub(r"\n{3,}", "\n\n", body).strip()
         if not body:

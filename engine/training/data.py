@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InvalidInput
+from engine.normalise import Normaliser
+from engine.types import Ticket
 
 
 @dataclass(frozen=True)
@@ -23,14 +25,17 @@ class LabelledTickets:
 
 
 def join_subject(subject: object, text: object) -> str:
-    """The training text of a ticket: its subject on the first line, then the body.
+    """The training text of a ticket: what the service's models read of it (``Normaliser.normalise``).
 
-    Every reader (CSV/JSONL, helpdesk exports, agent feedback) builds texts the
-    same way, so one head never sees two spellings of the same ticket.
+    Every reader (CSV/JSONL, helpdesk exports, agent feedback) builds texts the same way, so one head never
+    sees two spellings of the same ticket, and none learns from greetings or quoted replies the service
+    takes out before it asks the head.
     """
     body = str(text or "").strip()
-    head = str(subject or "").strip()
-    return f"{head}\n{body}".strip() if head else body
+    head = str(subject or "").strip() or None
+    if not body:
+        return head or ""
+    return Normaliser.normalise(Ticket(text=body, subject=head)).text
 
 
 def json_lines(path: Path, raw: str) -> list[Any]:

@@ -29,7 +29,7 @@ def test_latest_correction_per_ticket_and_head_wins(tmp_path: Path) -> None:
     store.record(Feedback(ticket_id=refund, urgency="urgent"))
     corrections = {c.ticket_id: c for c in latest_corrections(store.records())}
     assert set(corrections) == {hub, refund}
-    assert corrections[hub].text == "Hub\nHub offline again"
+    assert corrections[hub].text == "Hub offline again"  # as the service reads it: the subject repeats the text
     assert corrections[hub].labels == {"topic": "technical", "urgency": "low"}
     assert corrections[refund].labels == {"urgency": "urgent"}
 
