@@ -256,14 +256,19 @@ class Pipeline:
             route, handoff = decisions[i]
             results.append(
                 TriageResult(
-                    ticket_id=ids[i],
+                    id=ids[i],
                     language=languages[i],
                     sentiment=sentiments[i],
                     urgency=raised(urgencies[i], route.urgency, risks[i]),
-                    topic=topics[i],
+                    topic=topics[i] or Prediction(None, 0.0),
                     entities=found[i][0],
                     pii=pii[i],
                     articles=tuple(hits[i]),
+                    answer_confidence=None
+                    if "retrieve" in failed
+                    else 0.0
+                    if withheld[i] or not hits[i]
+                    else hits[i][0].answer_confidence,
                     draft=drafts[i],
                     route=route,
                     handoff=self.router.with_draft(handoff, drafts[i]),

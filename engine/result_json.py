@@ -52,13 +52,13 @@ def answer_confidence(articles: tuple[ArticleHit, ...] | list[ArticleHit]) -> fl
 
 def result_to_json(r: TriageResult) -> dict[str, Any]:
     return {
-        "id": r.ticket_id,
+        "id": r.id,
         "kb": r.kb,
         "language": {
             "code": r.language.code,
             "confidence": r.language.confidence,
             "uncertain": r.language.uncertain,
-            "alternatives": [{"code": c, "confidence": p} for c, p in r.language.alternatives],
+            "alternatives": [{"code": a.code, "confidence": a.confidence} for a in r.language.alternatives],
         },
         "sentiment": None
         if r.sentiment is None
@@ -70,15 +70,11 @@ def result_to_json(r: TriageResult) -> dict[str, Any]:
             "history": list(r.sentiment.history),
         },
         "urgency": _prediction(r.urgency),
-        "topic": _prediction(r.topic) or {"label": None, "confidence": 0.0, "alternatives": [], "model_version": None},
+        "topic": _prediction(r.topic),
         "entities": _spans(r.entities),
         "pii": _spans(r.pii, with_field=True),
         "articles": [article_json(a) for a in r.articles],
-        "answer_confidence": None
-        if "retrieve" in r.failed_stages
-        else 0.0
-        if r.answer_withheld
-        else answer_confidence(r.articles),
+        "answer_confidence": r.answer_confidence,
         "draft": None
         if r.draft is None
         else {
