@@ -17,7 +17,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "types", "result_shape", "settings", "user_files", "input_text", "__init__"),
     ("models", "privacy", "normalise", "kb", "store", "translate"),
     ("language", "sentiment", "classify", "retrieve", "entities", "draft", "route", "risk"),
-    ("pipeline", "batching", "training", "bootstrap", "report", "result_json"),
+    ("pipeline", "batching", "training", "bootstrap", "report"),
     ("service",),
     ("api", "cli"),
 )
