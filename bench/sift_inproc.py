@@ -41,13 +41,17 @@ def run_sift_batch(
     Start-up (loading models, opening the index, one small warm-up batch) is timed apart from the run.
     """
     from engine.cli import _service  # the CLI's own constructor: the same service `sift triage-file` builds
+    from engine.types import Ticket
+
+    def batch(chunk: list[BenchTicket]) -> list[Ticket]:
+        return [Ticket(text=t.text, subject=t.subject or None) for t in chunk]
 
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1; got {batch_size}")
     start = time.perf_counter()
     with _service() as service:
         if warmup_tickets:
-            service.triage([t.payload() for t in tickets[:warmup_tickets]])
+            service.triage(batch(tickets[:warmup_tickets]))
         startup_s = time.perf_counter() - start
 
         failed: Counter[str] = Counter()
@@ -57,13 +61,13 @@ def run_sift_batch(
         for offset in range(0, len(tickets), batch_size):
             chunk = tickets[offset : offset + batch_size]
             t0 = time.perf_counter()
-            results = service.triage([t.payload() for t in chunk])
+            results = service.triage(batch(chunk))
             batch_s.append(time.perf_counter() - t0)
             # Every ticket of one pipeline pass carries that pass's timings: count each pass once.
-            for timings in {json.dumps(r.get("timings_ms") or {}, sort_keys=True) for r in results}:
+            for timings in {json.dumps(r.timings_ms, sort_keys=True) for r in results}:
                 stage_ms.update(json.loads(timings))
             for r in results:
-                failed.update(r.get("failed_stages") or [])
+                failed.update(r.failed_stages)
             if progress:
                 progress(offset + len(chunk), len(tickets))
         elapsed = time.perf_counter() - wall

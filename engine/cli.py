@@ -362,23 +362,26 @@ def triage_one(
 ) -> None:
     """Triage one ticket offline and print the result as JSON (the API's response shape)."""
     from engine.errors import InvalidInput
-    from engine.types import CHANNELS
+    from engine.result_shape import to_jsonable
+    from engine.types import BLANK_TEXT, CHANNELS, Ticket
 
+    if not text.strip():
+        raise InvalidInput("text", BLANK_TEXT)
     if channel is not None and channel not in CHANNELS:
         raise SiftError(f"--channel must be one of {', '.join(CHANNELS)}; got {channel!r}")
     if customer_id is not None and not customer_id.strip():
         raise InvalidInput("--customer-id", "must not be blank")
-    payload = {
-        "text": text,
-        "subject": subject,
-        "channel": channel,
-        "customer_name": customer_name,
-        "customer_id": customer_id,
-        "kb": _knowledge_base(knowledge_base).name,
-    }
+    ticket = Ticket(
+        text=text,
+        subject=subject,
+        channel=channel,  # type: ignore[arg-type]  # checked against CHANNELS above
+        customer_name=customer_name,
+        customer_id=customer_id,
+        kb=_knowledge_base(knowledge_base).name,
+    )
     with _service() as service:
-        result = service.triage([payload])[0]
-    sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        [result] = service.triage([ticket])
+    sys.stdout.write(json.dumps(to_jsonable(result), ensure_ascii=False, indent=2) + "\n")
 
 
 @app.command("triage-file")
@@ -400,7 +403,9 @@ def triage_file(
     """
     from engine.errors import InvalidInput
     from engine.privacy.owner_only import open_private
+    from engine.result_shape import to_jsonable
     from engine.training.data import read_rows
+    from engine.types import Ticket
 
     if not data.is_file():
         raise InvalidInput("DATA", f"{data} does not exist or is not a file")
@@ -417,7 +422,7 @@ def triage_file(
         task = bar.add_task("triaging", total=len(rows))
         for start in range(0, len(rows), batch_size):
             chunk = rows[start : start + batch_size]
-            payloads: list[dict[str, Any]] = []
+            tickets: list[Ticket] = []
             positions: list[int] = []
             results: dict[int, dict[str, Any]] = {}
             for offset, row in enumerate(chunk):
@@ -428,13 +433,12 @@ def triage_file(
                     continue
                 subject = row.get(subject_column) if subject_column else None
                 customer = str(row.get(customer_id_column) or "").strip() if customer_id_column else ""
-                payloads.append(
-                    {"text": text, "subject": str(subject) if subject else None, "kb": kb_name}
-                    | ({"customer_id": customer} if customer else {})
+                tickets.append(
+                    Ticket(text=text, subject=str(subject) if subject else None, kb=kb_name, customer_id=customer or None)
                 )
                 positions.append(offset)
-            for offset, result in zip(positions, service.triage(payloads) if payloads else [], strict=True):
-                results[offset] = {"row": start + offset, **result}
+            for offset, result in zip(positions, service.triage(tickets) if tickets else [], strict=True):
+                results[offset] = {"row": start + offset, **to_jsonable(result)}
             for offset in range(len(chunk)):
                 fh.write(json.dumps(results[offset], ensure_ascii=False) + "\n")
             bar.advance(task, len(chunk))

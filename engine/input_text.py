@@ -11,6 +11,7 @@ no text, break terminals and logs, and are removed; what remains is what is stor
 from __future__ import annotations
 
 import re
+from dataclasses import fields, is_dataclass, replace
 from typing import Any
 
 from engine.errors import InvalidInput
@@ -37,10 +38,22 @@ def clean_string(value: str, field: str) -> str:
     return _STRIPPED_CONTROLS.sub("", value)
 
 
+def clean_fields(value: Any, field: str) -> dict[str, Any]:
+    """Each field of the dataclass instance ``value`` cleaned by :func:`clean_strings`, by name.
+
+    A dict, so the caller can check the cleaned values (a text that was only control characters is now blank)
+    and name the field before the instance is built and its ``__post_init__`` refuses without naming one.
+    """
+    return {f.name: clean_strings(getattr(value, f.name), f"{field}.{f.name}" if field else f.name) for f in fields(value)}
+
+
 def clean_strings(value: Any, field: str) -> Any:
-    """``value`` with every string inside it (dict keys too) checked by :func:`clean_string`; the field names the path."""
+    """``value`` with every string inside it (dict keys, dataclass fields too) checked by :func:`clean_string`;
+    the field names the path."""
     if isinstance(value, str):
         return clean_string(value, field)
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(value, **clean_fields(value, field))
     if isinstance(value, list):
         return [clean_strings(v, f"{field}.{i}") for i, v in enumerate(value)]
     if isinstance(value, tuple):

@@ -33,7 +33,7 @@ from engine.sentiment import SentimentAnalyser
 from engine.settings import KnowledgeBase, Settings
 from engine.stage import Stage, TicketState
 from engine.translate import get_translator
-from engine.types import Message, Ticket, TriageResult
+from engine.types import Message, Prediction, Ticket, TriageResult
 
 log = logging.getLogger(__name__)
 
@@ -137,20 +137,26 @@ class Pipeline:
         assert s.route is not None and s.handoff is not None, "the route stage is required"
         log.debug("triaged %s -> %s", s.id, s.route.queue)
         return TriageResult(
-            ticket_id=s.id,
+            id=s.id,
+            kb=s.kb.name,
             language=s.language,
             sentiment=s.sentiment,
             urgency=reported_urgency(s.urgency, s.route.urgency, s.risk),
-            topic=s.topic,
+            topic=s.topic or Prediction(None, 0.0),
             entities=s.entities,
             pii=s.pii,
             articles=s.articles,
+            # Nothing known when retrieval failed; nothing to quote when the policy withholds the answer.
+            answer_confidence=None
+            if "retrieve" in s.failed
+            else 0.0
+            if s.answer_withheld or not s.articles
+            else s.articles[0].answer_confidence,
             draft=s.draft,
             route=s.route,
             handoff=Router.with_draft(s.handoff, s.draft),
-            kb=s.kb.name,
+            risk=s.risk,
             answer_withheld=s.answer_withheld,
             failed_stages=tuple(s.failed),
             timings_ms=dict(timings),
-            risk=s.risk,
         )

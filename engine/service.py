@@ -8,51 +8,14 @@ from typing import Any
 
 from engine.batching import BatchObserver, MicroBatcher
 from engine.errors import InvalidInput
-from engine.input_text import clean_strings
+from engine.input_text import clean_fields
 from engine.pipeline import Pipeline
 from engine.privacy.keys import customer_key, data_key
 from engine.privacy.redact import mask_spans, redact_text, stored_payload, stored_result
-from engine.result_json import answer_confidence, article_json, result_to_json
-from engine.retrieve import KnowledgeBases
 from engine.retrieve.retriever import SearchFilter
 from engine.settings import Settings
 from engine.store import Feedback, FeedbackStore, TicketStore
-from engine.types import ArticleHit, Message, Ticket, TriageResult
-
-
-def clean_payload(payload: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """The payload with every string checked (lone surrogates, NUL refused) and stray controls removed."""
-    return clean_strings(payload, prefix.rstrip("."))
-
-
-def ticket_from_payload(
-    payload: dict[str, Any], max_chars: int, knowledge_bases: KnowledgeBases, prefix: str = ""
-) -> Ticket:
-    """Build a Ticket from an already schema-checked dict, naming the field on refusal."""
-    text = payload.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidInput(f"{prefix}text", "must contain non-whitespace characters")
-    if len(text) > max_chars:
-        raise InvalidInput(f"{prefix}text", f"is {len(text)} characters long; the limit is {max_chars}")
-    customer_id = payload.get("customer_id")
-    if customer_id is not None and (not isinstance(customer_id, str) or not customer_id.strip()):
-        raise InvalidInput(f"{prefix}customer_id", "must contain non-whitespace characters when given")
-    messages = tuple(
-        Message(text=str(m.get("text", "")), author=m.get("author", "customer"))
-        for m in payload.get("messages") or []
-    )
-    return Ticket(
-        text=text,
-        subject=payload.get("subject"),
-        channel=payload.get("channel"),
-        customer_name=payload.get("customer_name"),
-        customer_tier=payload.get("customer_tier"),
-        locale=payload.get("locale"),
-        messages=messages,
-        metadata=dict(payload.get("metadata") or {}),
-        kb=knowledge_bases.resolve(payload.get("kb"), f"{prefix}kb").name,
-        customer_id=payload.get("customer_id"),
-    )
+from engine.types import BLANK_TEXT, ArticleHit, Suggestion, Ticket, TriageResult
 
 
 def _freeze_heap() -> None:
@@ -103,32 +66,39 @@ class TriageService:
         self.batcher.call(self.pipeline.warm_up)
         _freeze_heap()
 
-    def triage(self, payloads: list[dict[str, Any]], field_prefix: str = "") -> list[dict[str, Any]]:
-        """Validate all, store all (masked), then process; a refused ticket refuses the whole batch before storage.
+    def triage(self, tickets: list[Ticket], field_prefix: str = "") -> list[TriageResult]:
+        """Check all, store all (masked), then process; a refused ticket refuses the whole batch before storage.
 
-        The response's ``pii[].text`` is masked like the stored result: the caller has the text and the
+        The returned ``pii[].text`` is masked like the stored result: the caller has the text and the
         offsets, and a response copied into another system's logs should not carry a card number there.
         """
-        many = len(payloads) > 1 or field_prefix
-        prefixes = [f"{field_prefix}{i}." if many else field_prefix for i in range(len(payloads))]
-        payloads = [clean_payload(p, prefix) for p, prefix in zip(payloads, prefixes, strict=True)]
-        tickets = [
-            ticket_from_payload(p, self.settings.max_text_chars, self.pipeline.knowledge_bases, prefix)
-            for p, prefix in zip(payloads, prefixes, strict=True)
-        ]
+        many = len(tickets) > 1 or field_prefix
+        prefixes = [f"{field_prefix}{i}." if many else field_prefix for i in range(len(tickets))]
+        cleaned = [clean_fields(t, prefix.rstrip(".")) for t, prefix in zip(tickets, prefixes, strict=True)]
+        tickets = [self._checked(values, prefix) for values, prefix in zip(cleaned, prefixes, strict=True)]
         keep = self.settings.pii_keep_last_digits
-        customer_keys = [self._customer_key(p.get("customer_id")) for p in payloads]
-        ids = self.store.accept([stored_payload(p, keep) for p in payloads], customer_keys)
+        customer_keys = [self._customer_key(t.customer_id) for t in tickets]
+        ids = self.store.accept([stored_payload(t, keep) for t in tickets], customer_keys)
         try:
             results = self.batcher.submit(list(zip(tickets, ids, strict=True)))
         except Exception as exc:
             self.store.fail(ids, f"{type(exc).__name__}: {exc}")
             raise
-        out = [mask_spans(result_to_json(r), keep) for r in results]
-        self.store.complete(
-            [(id_, stored_result(r, p, keep)) for id_, r, p in zip(ids, out, payloads, strict=True)]
-        )
+        out = [mask_spans(r, keep) for r in results]
+        self.store.complete([(id_, stored_result(r, t, keep)) for id_, r, t in zip(ids, out, tickets, strict=True)])
         return out
+
+    def _checked(self, values: dict[str, Any], prefix: str) -> Ticket:
+        """The cleaned ticket, refused naming the field where the settings or the configured KBs forbid it."""
+        text, customer_id = values["text"], values["customer_id"]
+        if not text.strip():
+            raise InvalidInput(f"{prefix}text", BLANK_TEXT)
+        if len(text) > self.settings.max_text_chars:
+            raise InvalidInput(f"{prefix}text", f"is {len(text)} characters long; the limit is {self.settings.max_text_chars}")
+        if customer_id is not None and not customer_id.strip():
+            raise InvalidInput(f"{prefix}customer_id", "must contain non-whitespace characters when given")
+        self.pipeline.knowledge_bases.resolve(values["kb"], f"{prefix}kb")
+        return Ticket(**values)
 
     def _customer_key(self, customer_id: str | None) -> str | None:
         """The stored form of a customer id (keyed hash); the key is read once, on the first id."""
@@ -151,7 +121,7 @@ class TriageService:
         kb: str | None = None,
         tags: list[str] | None = None,
         article_languages: list[str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> Suggestion:
         """Public articles of one knowledge base for a customer's question, in their language where it has it.
 
         ``products``, ``tags`` and ``article_languages`` narrow the articles (any of each list, all lists).
@@ -178,13 +148,7 @@ class TriageService:
             )[0]
 
         hits = self.batcher.call(search)
-        return {
-            "query": query,
-            "kb": knowledge_base.name,
-            "language": code,
-            "articles": [article_json(h) for h in hits],
-            "answer_confidence": answer_confidence(hits),
-        }
+        return Suggestion(query, knowledge_base.name, code, tuple(hits), hits[0].answer_confidence if hits else 0.0)
 
     def record_feedback(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Store an agent's correction of a triaged ticket; no model is involved, so not on the worker."""

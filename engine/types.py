@@ -1,13 +1,21 @@
-"""Values passed between pipeline stages.
+"""Values passed between pipeline stages, and the one source of the API's request and result shapes.
 
 Frozen dataclasses, checked on construction, so a stage can trust what it is
-handed; pydantic is used only at the API boundary (``engine/api/schemas.py``).
+handed. The API validates a request into a ``Ticket`` and serialises a
+``TriageResult`` or ``Suggestion`` with pydantic (``engine/result_shape.py``),
+reading the ``Field`` annotations here: limits and descriptions for the OpenAPI
+document, and ``exclude=True`` on what stays internal. Nothing in a stage
+validates through pydantic.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
+
+from pydantic import AfterValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 # Each vocabulary is written once, as the type; the tuples checks and messages use are read from it.
 Channel = Literal["email", "chat", "social", "messaging", "phone", "web"]
@@ -19,34 +27,89 @@ RiskKind = Literal[
     "security_incident", "safety_hazard", "threat", "legal_request", "fraud", "distress", "human_requested"
 ]
 RISK_KINDS: tuple[str, ...] = get_args(RiskKind)
+Trend = Literal["improving", "worsening", "stable"]
+
+# Every field of a result is in its JSON, defaults too, so the OpenAPI document marks them all required. Each
+# result dataclass with defaults carries it: pydantic passes a container's config only to a dataclass it meets once.
+RESULT_CONFIG = ConfigDict(json_schema_serialization_defaults_required=True)
+
+BLANK_TEXT = "must contain non-whitespace characters"
+# A BCP 47 language tag (RFC 5646 "langtag", case-insensitive): language, script, region, variants, extensions,
+# private use. Only its shape is checked, not the registry of subtags.
+BCP47 = re.compile(
+    r"(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})(?:-[a-z]{4})?(?:-(?:[a-z]{2}|[0-9]{3}))?"
+    r"(?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*(?:-[0-9a-wy-z](?:-[a-z0-9]{2,8})+)*(?:-x(?:-[a-z0-9]{1,8})+)?",
+    re.IGNORECASE,
+)
+
+
+def _non_blank(text: str) -> str:
+    """Refuses a blank text while the request is validated, so the error names the field (``__post_init__``'s cannot)."""
+    if not text.strip():
+        raise PydanticCustomError("value_error", BLANK_TEXT)  # its message without pydantic's "Value error, "
+    return text
+
+
+def _bcp47(tag: str) -> str:
+    if not BCP47.fullmatch(tag):
+        raise ValueError("must be a BCP 47 language tag such as 'en-GB', 'hr' or 'zh-Hant-TW'")
+    return tag
 
 
 @dataclass(frozen=True)
 class Message:
     """An earlier message of the same conversation."""
 
-    text: str
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    text: Annotated[str, Field(max_length=50_000)]
     author: Literal["customer", "agent"] = "customer"
 
 
 @dataclass(frozen=True)
 class Ticket:
-    text: str
-    subject: str | None = None
+    """A customer's ticket: what the API accepts (the limits apply to requests) and what the pipeline reads."""
+
+    __pydantic_config__ = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "Moja narudžba 12345 još nije stigla, a platio sam prije dva tjedna!",
+                    "channel": "email",
+                    "customer_name": "Ivan",
+                }
+            ]
+        },
+    )
+
+    text: Annotated[str, AfterValidator(_non_blank), Field(description="The customer's message (required, non-blank).")]
+    subject: Annotated[str | None, Field(max_length=1_000)] = None
     channel: Channel | None = None
-    customer_name: str | None = None
-    customer_tier: str | None = None
-    locale: str | None = None
-    messages: tuple[Message, ...] = ()
+    customer_name: Annotated[str | None, Field(max_length=200)] = None
+    customer_tier: Annotated[str | None, Field(max_length=50)] = None
+    locale: Annotated[
+        Annotated[str, AfterValidator(_bcp47)] | None,
+        Field(max_length=35, description="Channel or account locale as a BCP 47 tag, e.g. 'hr-HR'."),
+    ] = None
+    messages: Annotated[tuple[Message, ...], Field(max_length=100, description="Earlier messages, oldest first.")] = ()
     metadata: dict[str, object] = field(default_factory=dict)
-    kb: str | None = None
-    """The knowledge base (brand, tenant) whose articles may answer it; None: the default one."""
-    customer_id: str | None = None
-    """The helpdesk's id of the customer: stored only as a keyed hash, so `sift forget --customer` finds them."""
+    kb: Annotated[
+        str | None,
+        Field(max_length=64, description="Which knowledge base answers it (brand, tenant); default: default_kb."),
+    ] = None
+    customer_id: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=200,
+            description="Your helpdesk's id of the customer; stored only as a keyed hash, for `sift forget --customer`.",
+        ),
+    ] = None
 
     def __post_init__(self) -> None:
         if not self.text or not self.text.strip():
-            raise ValueError("text must contain non-whitespace characters")
+            raise ValueError(f"text {BLANK_TEXT}")
         if self.channel is not None and self.channel not in CHANNELS:
             raise ValueError(f"channel must be one of {', '.join(CHANNELS)}; got {self.channel!r}")
 
@@ -55,13 +118,18 @@ class Ticket:
 class Span:
     """A labelled character span of the normalised text."""
 
+    __pydantic_config__ = RESULT_CONFIG
+
     label: str
-    text: str
+    text: Annotated[
+        str, Field(description="The span's text; for PII its placeholder, e.g. '[EMAIL]' or '[CARD_NUMBER ****1234]'.")
+    ]
     start: int
     end: int
     source: str = "rules"
-    field: str | None = None
-    """For PII: the ticket field the offsets are into (``text``, ``subject``, ``messages.0.text``, ...)."""
+    field: Annotated[
+        str | None, Field(description="PII only: the field the offsets are into (text, subject, messages.0.text).")
+    ] = None
 
 
 @dataclass(frozen=True)
@@ -72,11 +140,21 @@ class NormalisedText:
 
 
 @dataclass(frozen=True)
+class LanguageScore:
+    """A language the text may also be in, with its share of the detectors' votes."""
+
+    code: str
+    confidence: float
+
+
+@dataclass(frozen=True)
 class LanguageResult:
+    __pydantic_config__ = RESULT_CONFIG
+
     code: str
     confidence: float
     uncertain: bool = False
-    alternatives: tuple[tuple[str, float], ...] = ()
+    alternatives: tuple[LanguageScore, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +167,8 @@ class LabelScore:
 class Prediction:
     """A calibrated classifier output; ``label`` is None when the head declines to choose."""
 
+    __pydantic_config__ = RESULT_CONFIG
+
     label: str | None
     confidence: float
     alternatives: tuple[LabelScore, ...] = ()
@@ -97,10 +177,12 @@ class Prediction:
 
 @dataclass(frozen=True)
 class SentimentResult:
+    __pydantic_config__ = RESULT_CONFIG
+
     label: SentimentLabel
-    score: float
+    score: Annotated[float, Field(ge=-1, le=1)]
     confidence: float
-    trend: str | None = None
+    trend: Trend | None = None
     history: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
@@ -112,10 +194,14 @@ class SentimentResult:
 class RiskSignal:
     """One kind of risk a ticket shows; its kind is also the handoff reason code."""
 
-    kind: RiskKind
-    confidence: float
-    evidence: tuple[str, ...] = ()
-    """What fired: lexicon pattern ids (``lexicon:<kind>:<lang>:<id>``) or the head (``head:<p>``), never the text."""
+    __pydantic_config__ = RESULT_CONFIG
+
+    kind: Annotated[RiskKind, Field(description="The kind of risk; also the handoff reason code it adds.")]
+    confidence: Annotated[float, Field(ge=0, le=1)]
+    evidence: Annotated[
+        tuple[str, ...], Field(description="Which lexicon patterns (by id) or the risk head fired; never the text.")
+    ] = ()
+    """Lexicon pattern ids (``lexicon:<kind>:<lang>:<id>``) or the head (``head:<p>``)."""
 
     def __post_init__(self) -> None:
         if self.kind not in RISK_KINDS:
@@ -126,25 +212,59 @@ class RiskSignal:
 
 @dataclass(frozen=True)
 class ArticleHit:
+    __pydantic_config__ = RESULT_CONFIG
+
     id: str
     title: str
     language: str
     section: str
     anchor: str
     snippet: str
-    body: str
-    score: float
-    similarity: float
+    body: Annotated[str, Field(exclude=True)]
+    score: Annotated[
+        float,
+        Field(
+            description="Ranking score: in dense mode similarity plus the topic prior; in hybrid mode the fused score "
+            "(`fusion`), in lexical mode BM25's."
+        ),
+    ]
+    similarity: Annotated[
+        float,
+        Field(
+            description="Dense similarity of the best section (its cosine mixed with its best sentence window's); "
+            "one input of answer_confidence."
+        ),
+    ]
     topic: str | None = None
     product: str | None = None
-    translation_of: str | None = None
-    sources: tuple[str, ...] = ()
-    answer_confidence: float = 0.0
-    """Calibrated probability that this hit answers the query (``engine/retrieve/confidence.py``)."""
-    highlights: tuple[tuple[int, int], ...] = ()
-    """``[start, end)`` offsets into ``snippet`` of the words that matched the query."""
-    rerank_score: float | None = None
-    """The cross-encoder's relevance probability when it re-ranked the hits (``engine/models/cross_encoder.py``)."""
+    translation_of: Annotated[str | None, Field(exclude=True)] = None
+    sources: Annotated[tuple[str, ...], Field(description="Which stages ranked it: dense, lexical, rerank.")] = ()
+    answer_confidence: Annotated[
+        float,
+        Field(
+            ge=0,
+            le=1,
+            description="Calibrated probability that this article answers the query (answer_confidence_threshold).",
+        ),
+    ] = 0.0
+    """Calibrated by ``engine/retrieve/confidence.py``."""
+    highlights: Annotated[
+        tuple[tuple[int, int], ...],
+        Field(
+            description="[start, end) character offsets into `snippet` of the words that matched the query; "
+            "empty when none did (e.g. a query in another language than the article)."
+        ),
+    ] = ()
+    rerank_score: Annotated[
+        float | None,
+        Field(
+            ge=0,
+            le=1,
+            description="The cross-encoder's relevance probability when `rerank` is on and re-read this query "
+            "(English queries); the articles are then in its order.",
+        ),
+    ] = None
+    """From ``engine/models/cross_encoder.py``."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.answer_confidence <= 1.0:
@@ -155,6 +275,8 @@ class ArticleHit:
 
 @dataclass(frozen=True)
 class Draft:
+    __pydantic_config__ = RESULT_CONFIG
+
     text: str
     language: str
     citations: tuple[str, ...]
@@ -164,17 +286,23 @@ class Draft:
 
 @dataclass(frozen=True)
 class Route:
+    __pydantic_config__ = RESULT_CONFIG
+
     queue: str
     language: str
     priority: str
     skills: tuple[str, ...] = ()
-    reasons: tuple[str, ...] = ()
-    urgency: str | None = None
+    reasons: Annotated[
+        tuple[str, ...], Field(description="Why this queue, priority and agent language were chosen.")
+    ] = ()
+    urgency: Annotated[str | None, Field(exclude=True)] = None
     """The urgency the priority follows: the urgency head's, or the minimum a risk raises it to (routing policy)."""
 
 
 @dataclass(frozen=True)
 class Handoff:
+    __pydantic_config__ = RESULT_CONFIG
+
     required: bool
     reasons: tuple[str, ...] = ()
     details: tuple[str, ...] = ()
@@ -182,22 +310,51 @@ class Handoff:
 
 @dataclass(frozen=True)
 class TriageResult:
-    ticket_id: str
+    """The triage of one ticket: the API's response, `sift triage`'s output and (masked) the ticket log's record."""
+
+    __pydantic_config__ = RESULT_CONFIG
+
+    id: str
+    kb: Annotated[str, Field(description="The knowledge base its articles and draft come from.")]
     language: LanguageResult
     sentiment: SentimentResult | None
     urgency: Prediction | None
-    topic: Prediction | None
+    topic: Prediction
+    """``Prediction(None, 0.0)`` when the classifier failed: the JSON's topic is never null."""
     entities: tuple[Span, ...]
     pii: tuple[Span, ...]
     articles: tuple[ArticleHit, ...]
+    answer_confidence: Annotated[
+        float | None,
+        Field(ge=0, le=1, description="The top article's answer confidence (0 without articles, null if retrieval failed)."),
+    ]
+    """0 too when the answer is withheld: no article is quoted then."""
     draft: Draft | None
     route: Route
     handoff: Handoff
-    kb: str
-    """The knowledge base its articles come from."""
-    answer_withheld: bool = False
-    """The routing policy forbade answering from the KB (out of scope, a risk): no article is quoted."""
+    risk: Annotated[
+        tuple[RiskSignal, ...],
+        Field(description="Risks in the ticket or its earlier customer messages; each hands it off."),
+    ] = ()
     failed_stages: tuple[str, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
-    risk: tuple[RiskSignal, ...] = ()
-    """Risks found in the ticket or its earlier customer messages (``engine/risk``); each forces a handoff."""
+    answer_withheld: Annotated[bool, Field(exclude=True)] = False
+    """The routing policy forbade answering from the KB (out of scope, a risk): no article is quoted."""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Public articles for a customer's question (`/v1/articles/suggest`)."""
+
+    query: str
+    kb: str
+    language: str
+    articles: tuple[ArticleHit, ...]
+    answer_confidence: Annotated[
+        float,
+        Field(
+            ge=0,
+            le=1,
+            description="The top article's answer confidence: below the threshold, suggest contacting support.",
+        ),
+    ]

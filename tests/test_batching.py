@@ -16,6 +16,7 @@ from engine.pipeline import Pipeline
 from engine.service import TriageService
 from engine.settings import Settings
 from engine.store import FeedbackStore, TicketStore
+from engine.types import Ticket
 
 
 class FakePipeline:
@@ -169,12 +170,12 @@ def test_concurrent_requests_through_the_real_service(settings: Settings, pipeli
         "en": "I was charged twice for order 884211, please refund one of the payments.",
     }
     try:
-        alone = {code: service.triage([{"text": text}])[0] for code, text in texts.items()}
+        alone = {code: service.triage([Ticket(text=text)])[0] for code, text in texts.items()}
         sizes.clear()
         gate = threading.Event()
         with ThreadPoolExecutor(len(texts) + 1) as pool:
             busy = pool.submit(service.batcher.call, gate.wait)  # hold the worker until every request queued
-            futures = {code: pool.submit(service.triage, [{"text": text}]) for code, text in texts.items()}
+            futures = {code: pool.submit(service.triage, [Ticket(text=text)]) for code, text in texts.items()}
             wait_until_queued(service.batcher, len(texts))
             gate.set()
             busy.result(10)
@@ -183,8 +184,8 @@ def test_concurrent_requests_through_the_real_service(settings: Settings, pipeli
         service.close()
     assert sizes == [len(texts)], "the four requests ran as one pipeline pass"
     for code, result in together.items():
-        assert result["language"]["code"] == code
-        assert result["topic"]["label"] == alone[code]["topic"]["label"]
+        assert result.language.code == code
+        assert result.topic.label == alone[code].topic.label
         # int8 activations are scaled per encoder batch, so near-tied lower ranks may swap; the answer may not.
-        assert result["articles"][0]["id"] == alone[code]["articles"][0]["id"]
-    assert len({r["id"] for r in together.values()}) == len(texts)
+        assert result.articles[0].id == alone[code].articles[0].id
+    assert len({r.id for r in together.values()}) == len(texts)

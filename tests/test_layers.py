@@ -14,10 +14,10 @@ import pytest
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
 # Bottom to top; a module may import from its own layer and the ones below it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "types", "settings", "user_files", "input_text", "stage", "__init__"),
+    ("errors", "types", "result_shape", "settings", "user_files", "input_text", "stage", "__init__"),
     ("models", "privacy", "normalise", "kb", "store", "translate"),
     ("language", "sentiment", "classify", "retrieve", "entities", "draft", "route", "risk"),
-    ("pipeline", "batching", "training", "bootstrap", "report", "result_json"),
+    ("pipeline", "batching", "training", "bootstrap", "report"),
     ("service",),
     ("api", "cli"),
 )

@@ -30,7 +30,7 @@ def test_one_encoder_call_per_batch(pipeline: Pipeline, monkeypatch: pytest.Monk
     ]
     results = pipeline.run(tickets, ["a", "b"])
     assert calls == [3]
-    assert [r.ticket_id for r in results] == ["a", "b"]
+    assert [r.id for r in results] == ["a", "b"]
     assert all(r.sentiment and r.topic and r.urgency for r in results)
 
 

@@ -29,7 +29,7 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
     if kind == "json_invalid":
         return error_response(400, "invalid_json", "the request body is not valid JSON", "body")
     field = _field_of(tuple(first.get("loc", ())))
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):  # the latter: a dataclass body (a Ticket)
         return error_response(422, "unknown_field", f"{field}: unknown field", field)
     if kind == "missing":
         return error_response(422, "missing_field", f"{field}: field required", field)

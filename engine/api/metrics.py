@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from engine.types import TriageResult
 
 
 class Metrics:
@@ -51,11 +51,11 @@ class Metrics:
         for wait in waits:
             self.queue_wait.observe(wait)
 
-    def observe(self, results: list[dict[str, Any]]) -> None:
+    def observe(self, results: list[TriageResult]) -> None:
         for r in results:
-            self.tickets.labels(r["route"]["queue"], str(r["handoff"]["required"]).lower()).inc()
-            for reason in r["handoff"]["reasons"]:
+            self.tickets.labels(r.route.queue, str(r.handoff.required).lower()).inc()
+            for reason in r.handoff.reasons:
                 self.handoff_reasons.labels(reason.split(":")[0]).inc()
         if results:
-            for stage, ms in results[0]["timings_ms"].items():
+            for stage, ms in results[0].timings_ms.items():
                 self.stage.labels(stage).observe(ms / 1000)

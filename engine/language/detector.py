@@ -44,7 +44,7 @@ from langdetect.lang_detect_exception import LangDetectException
 from engine.models.registry import ModelRegistry
 from engine.settings import Settings
 from engine.stage import TicketState
-from engine.types import LanguageResult
+from engine.types import LanguageResult, LanguageScore
 
 CLOSE_GROUPS = ({"hr", "bs", "sr"}, {"da", "no", "sv"}, {"cs", "sk"}, {"es", "pt", "gl"})
 UNCERTAIN_BELOW = 0.6
@@ -305,7 +305,7 @@ class LanguageDetector:
             code=best,
             confidence=round(confidence, 4),
             uncertain=confidence < UNCERTAIN_BELOW or close_call,
-            alternatives=tuple((code, round(p, 4)) for code, p in ranked[1:4] if p > 0),
+            alternatives=tuple(LanguageScore(code, round(p, 4)) for code, p in ranked[1:4] if p > 0),
         )
 
     def _latin_serbian(self, text: str, scores: dict[str, float], hinted: str | None, earlier: str | None) -> None:

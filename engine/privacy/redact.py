@@ -9,12 +9,13 @@ because agents ask "the card ending 1234?"; everything else keeps only its kind.
 
 from __future__ import annotations
 
-import copy
 import re
+from dataclasses import replace
 from typing import Any
 
 from engine.privacy.pii import find_pii, redact
-from engine.types import Span
+from engine.result_shape import to_jsonable
+from engine.types import Span, Ticket, TriageResult
 
 LAST_DIGITS_LABELS = frozenset({"CARD_NUMBER", "IBAN"})
 CUSTOMER_NAME = "[CUSTOMER_NAME]"
@@ -36,9 +37,9 @@ def redact_text(text: str, keep_last_digits: int, names: tuple[str, ...] = ()) -
     return cleaned
 
 
-def _names(payload: dict[str, Any]) -> tuple[str, ...]:
+def _names(customer_name: str | None) -> tuple[str, ...]:
     """The customer's name and its parts (3+ letters), longest first, to take out of the free text too."""
-    name = str(payload.get("customer_name") or "").strip()
+    name = (customer_name or "").strip()
     if not name:
         return ()
     parts = {name, *(p for p in name.split() if len(p) >= 3)}
@@ -57,45 +58,38 @@ def _walk(value: Any, keep: int, names: tuple[str, ...]) -> Any:
     return value
 
 
-def stored_payload(payload: dict[str, Any], keep_last_digits: int) -> dict[str, Any]:
+def stored_payload(ticket: Ticket, keep_last_digits: int) -> dict[str, Any]:
     """The ticket as the log keeps it: free text and metadata masked, no name, no customer id in clear.
 
     ``customer_name`` serves the draft's greeting, which is made before storage; the log keeps only that one
     was given. ``customer_id`` is kept as a keyed hash in its own column (``TicketStore``), for forget.
     """
-    names = _names(payload)
-    out = {k: v for k, v in payload.items() if k not in ("customer_id",)}
-    for field in ("text", "subject"):
-        if isinstance(out.get(field), str):
-            out[field] = redact_text(out[field], keep_last_digits, names)
-    if out.get("messages"):
-        out["messages"] = [
-            {**m, "text": redact_text(str(m.get("text", "")), keep_last_digits, names)} for m in out["messages"]
-        ]
-    if out.get("metadata"):
-        out["metadata"] = _walk(out["metadata"], keep_last_digits, names)
-    if out.get("customer_name"):
-        out["customer_name"] = CUSTOMER_NAME
-    return out
+    names = _names(ticket.customer_name)
+
+    def mask(text: str) -> str:
+        return redact_text(text, keep_last_digits, names)
+
+    masked = replace(
+        ticket,
+        text=mask(ticket.text),
+        subject=None if ticket.subject is None else mask(ticket.subject),
+        customer_name=CUSTOMER_NAME if ticket.customer_name else ticket.customer_name,
+        messages=tuple(replace(m, text=mask(m.text)) for m in ticket.messages),
+        metadata=_walk(ticket.metadata, keep_last_digits, names),
+    )
+    return to_jsonable(masked, exclude={"customer_id"})
 
 
-def mask_spans(result: dict[str, Any], keep_last_digits: int) -> dict[str, Any]:
+def mask_spans(result: TriageResult, keep_last_digits: int) -> TriageResult:
     """The result with every ``pii[].text`` replaced by its placeholder (offsets still say where it was)."""
-    masked = dict(result)
-    masked["pii"] = [
-        {**p, "text": placeholder(Span(p["label"], p["text"], p["start"], p["end"]), keep_last_digits)}
-        for p in result.get("pii") or []
-    ]
-    return masked
+    return replace(result, pii=tuple(replace(p, text=placeholder(p, keep_last_digits)) for p in result.pii))
 
 
-def stored_result(result: dict[str, Any], payload: dict[str, Any], keep_last_digits: int) -> dict[str, Any]:
+def stored_result(result: TriageResult, ticket: Ticket, keep_last_digits: int) -> dict[str, Any]:
     """The result as the log keeps it: PII spans masked, the customer's name out of the drafted reply."""
-    stored = copy.deepcopy(mask_spans(result, keep_last_digits))
-    names = _names(payload)
-    if stored.get("draft") and names:
-        stored["draft"]["text"] = redact_text(stored["draft"]["text"], keep_last_digits, names)
-    stored["entities"] = [
-        {**e, "text": redact_text(e["text"], keep_last_digits, names)} for e in stored.get("entities") or []
-    ]
-    return stored
+    names = _names(ticket.customer_name)
+    draft = result.draft
+    if draft is not None and names:
+        draft = replace(draft, text=redact_text(draft.text, keep_last_digits, names))
+    entities = tuple(replace(e, text=redact_text(e.text, keep_last_digits, names)) for e in result.entities)
+    return to_jsonable(replace(mask_spans(result, keep_last_digits), draft=draft, entities=entities))

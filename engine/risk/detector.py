@@ -68,7 +68,7 @@ class RiskDetector:
     def _languages(self, language: LanguageResult) -> set[str]:
         """The detected language, a likely runner-up and English; every language when none of them has patterns."""
         known = set(self.lexicon.languages)
-        codes = {language.code} | {code for code, p in language.alternatives if p >= ALTERNATIVE_LANGUAGE_MIN}
+        codes = {language.code} | {a.code for a in language.alternatives if a.confidence >= ALTERNATIVE_LANGUAGE_MIN}
         if not codes & known:
             return known
         return (codes & known) | {"en"}

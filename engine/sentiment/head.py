@@ -13,7 +13,7 @@ import numpy as np
 
 from engine.models.registry import ModelRegistry
 from engine.stage import TicketState
-from engine.types import SentimentResult
+from engine.types import SentimentResult, Trend
 
 TREND_DELTA = 0.3
 # A helpdesk asks "is this customer unhappy?", not "which of three classes is likeliest?":
@@ -32,7 +32,7 @@ def valence_label(probs: np.ndarray, labels: tuple[str, ...], margin: float) -> 
     return label, round(score, 4), round(float(probs[idx[label]]), 4)
 
 
-def trend_of(history: list[float]) -> str | None:
+def trend_of(history: list[float]) -> Trend | None:
     """'worsening', 'improving' or 'stable' from the first to the latest customer message."""
     if len(history) < 2:
         return None

@@ -151,4 +151,4 @@ def test_the_customers_earlier_messages_count(detector: LanguageDetector) -> Non
 def test_close_calls_are_uncertain(detector: LanguageDetector) -> None:
     result = detector.detect("Poštovani, paket nije stigao na moju adresu.")
     assert result.uncertain
-    assert {result.code, *(code for code, _ in result.alternatives[:2])} == {"hr", "bs", "sr"}
+    assert {result.code, *(a.code for a in result.alternatives[:2])} == {"hr", "bs", "sr"}

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from engine.api.deps import ServiceDep
 from engine.api.routes.triage import ERRORS
-from engine.api.schemas import SuggestOut
+from engine.api.schemas import json_response
+from engine.types import Suggestion
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
 
-@router.get("/suggest", response_model=SuggestOut, responses=ERRORS)
+@router.get("/suggest", response_model=Suggestion, responses=ERRORS)
 async def suggest(
     service: ServiceDep,
     q: Annotated[str, Query(min_length=1, max_length=2000, description="The customer's question.")],
@@ -32,9 +33,9 @@ async def suggest(
     kb: Annotated[
         str | None, Query(max_length=64, description="Which knowledge base (brand, tenant); default: default_kb.")
     ] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Articles a customer can read before (or instead of) filing a ticket, in their language where one exists."""
-    return await run_in_threadpool(
+    suggestion = await run_in_threadpool(
         service.suggest,
         q,
         lang.lower() if lang else None,
@@ -44,3 +45,4 @@ async def suggest(
         tag or [],
         article_language or [],
     )
+    return json_response(suggestion)
