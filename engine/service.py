@@ -9,6 +9,7 @@ from typing import Any
 from engine.batching import BatchObserver, MicroBatcher
 from engine.errors import InvalidInput
 from engine.input_text import clean_fields
+from engine.normalise import encoder_text
 from engine.pipeline import Pipeline
 from engine.privacy.keys import customer_key, data_key
 from engine.privacy.redact import mask_spans, redact_text, stored_payload, stored_result
@@ -133,7 +134,7 @@ class TriageService:
         code = language or self.pipeline.language.detect(query).code
 
         def search() -> list[ArticleHit]:
-            vector = self.pipeline.registry.encoder.encode_queries([query])
+            vector = self.pipeline.registry.encoder.encode_queries([encoder_text(query)])
             return retriever.run(
                 vector,
                 [code],

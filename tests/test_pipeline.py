@@ -106,3 +106,20 @@ def test_a_failing_pii_pass_hands_off(pipeline: Pipeline, monkeypatch: pytest.Mo
     [result] = pipeline.run([Ticket(text="Where is my parcel? It has been two weeks.")], ["x"])
     assert "pii" in result.failed_stages
     assert result.handoff.required and "stage_failed:pii" in result.handoff.reasons
+
+
+def test_an_order_number_does_not_move_the_topic(pipeline: Pipeline) -> None:
+    # The heads and retrieval read the text without identifiers: the number stays an entity for the draft.
+    plain, numbered, postcode = pipeline.run(
+        [
+            Ticket(text="Where is my order? It has not arrived."),
+            Ticket(text="Where is my order 48213? It has not arrived."),
+            Ticket(text="Where is my order? It has not arrived. I live at Hauptstraße 5, 10115 Berlin."),
+        ],
+        ["a", "b", "c"],
+    )
+    assert numbered.topic.label == plain.topic.label == postcode.topic.label is not None
+    assert abs(numbered.topic.confidence - plain.topic.confidence) < 0.02
+    assert [a.id for a in numbered.articles[:1]] == [a.id for a in plain.articles[:1]]
+    assert ("ORDER_NUMBER", "48213") in {(e.label, e.text) for e in numbered.entities}
+    assert ("POSTCODE", "10115") in {(e.label, e.text) for e in postcode.entities}

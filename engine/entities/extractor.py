@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 PIPE_BATCH = 64
 KEPT_MODEL_LABELS = {"PERSON", "PER", "ORG", "GPE", "LOC", "DATE", "MONEY", "PRODUCT"}
-RULE_ONLY_LABELS = {"ORDER_NUMBER", "PRODUCT"}  # labels the statistical NER never produces
+RULE_ONLY_LABELS = {"ORDER_NUMBER", "POSTCODE", "PRODUCT"}  # labels the statistical NER never produces
 CURRENCY_WORDS = ["€", "$", "£", "eur", "euro", "euros", "eura", "usd", "gbp", "chf", "kn", "dollars", "pounds"]
 _NUMERIC_DATE = r"^(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}\.?|\d{4}-\d{2}-\d{2})$"
 _ORDER_NO = r"^#?(?:[A-Za-z]{2,4}-)?\d{5,10}$"
@@ -37,6 +37,9 @@ def rule_patterns(product_names: list[str]) -> list[dict[str, Any]]:
         for name in product_names
     ]
     patterns += [
+        # A number of four or five digits before a place name is a postcode ("10115 Berlin"), not an order: the
+        # longer match wins over the bare number below.
+        {"label": "POSTCODE", "pattern": [{"TEXT": {"REGEX": r"^\d{4,5}$"}}, {"IS_TITLE": True, "IS_ALPHA": True}]},
         {"label": "ORDER_NUMBER", "pattern": [{"TEXT": "#"}, {"TEXT": {"REGEX": _ORDER_NO}}]},
         {"label": "ORDER_NUMBER", "pattern": [{"TEXT": {"REGEX": _ORDER_NO}}]},
         {"label": "MONEY", "pattern": [{"LOWER": {"IN": CURRENCY_WORDS}}, {"LIKE_NUM": True}]},
@@ -105,11 +108,13 @@ class EntityExtractor:
     def _entities(doc: Doc, pii: list[Span], statistical: bool) -> list[Span]:
         entities = []
         for ent in doc.ents:
-            if ent.label_ not in KEPT_MODEL_LABELS | {"ORDER_NUMBER"}:
+            if ent.label_ not in KEPT_MODEL_LABELS | RULE_ONLY_LABELS:
                 continue
             if any(ent.start_char < p.end and p.start < ent.end_char for p in pii):
                 continue
             label = "PERSON" if ent.label_ == "PER" else ent.label_
             source = "model" if statistical and label not in RULE_ONLY_LABELS else "rules"
-            entities.append(Span(label, ent.text, ent.start_char, ent.end_char, source))
+            # A postcode is matched with the place after it; the entity is the code.
+            end = ent[0].idx + len(ent[0].text) if label == "POSTCODE" else ent.end_char
+            entities.append(Span(label, doc.text[ent.start_char : end], ent.start_char, end, source))
         return entities

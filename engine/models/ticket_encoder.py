@@ -1,7 +1,8 @@
 """The encoder stage: one batched pass over every text of a batch, whose rows every other model head reads.
 
 Tickets and their earlier customer messages go through the encoder together, once: sentiment, both
-classifier heads, risk detection and retrieval all read these rows instead of encoding again.
+classifier heads, risk detection and retrieval all read these rows instead of encoding again. The encoder reads
+each text without its identifiers (``encoder_text``), as the heads were trained.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine.models.registry import ModelRegistry
+from engine.normalise import encoder_text
 from engine.stage import TicketState
 
 
@@ -25,7 +27,8 @@ class TicketEncoder:
 
     def run(self, batch: Sequence[TicketState]) -> None:
         histories = [s.history for s in batch]
-        vectors = self._registry.encoder.encode_queries([s.text for s in batch] + [h for hs in histories for h in hs])
+        texts = [s.text for s in batch] + [h for hs in histories for h in hs]
+        vectors = self._registry.encoder.encode_queries([encoder_text(t) for t in texts])
         offset = len(batch)
         for i, (state, history) in enumerate(zip(batch, histories, strict=True)):
             state.embedding = vectors[i]

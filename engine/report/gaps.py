@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 
-from engine.normalise import Normaliser
+from engine.normalise import Normaliser, encoder_text
 from engine.privacy.owner_only import write_private_text
 from engine.privacy.pii import find_pii
 from engine.privacy.redact import redact_text
@@ -164,7 +164,7 @@ def find_gaps(
     gaps: list[Gap] = []
     if open_:
         texts = [_text(t) for t in open_]
-        vectors = encode(texts)
+        vectors = encode([encoder_text(t) for t in texts])
         labels = group(vectors, distance_threshold)
         words = [_words(text, _language(t.result)) for text, t in zip(texts, open_, strict=True)]
         for label in np.unique(labels):

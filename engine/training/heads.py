@@ -10,6 +10,7 @@ import numpy as np
 
 from engine.models.heads import activate
 from engine.models.registry import ModelRegistry
+from engine.normalise import encoder_text
 from engine.route import RoutingPolicy, load_policy
 from engine.training.data import LabelledTickets
 from engine.training.fit import fit_head
@@ -58,7 +59,7 @@ def train_heads(
     settings = registry.settings
     encoder = registry.encoder
     embed = encode or encoder.encode_queries
-    vectors = np.asarray(embed(data.texts))
+    vectors = np.asarray(embed([encoder_text(t) for t in data.texts]))  # as the service encodes them
     index = {text: i for i, text in enumerate(data.texts)}
     reports = []
     for name, column in heads.items():

@@ -41,3 +41,11 @@ def test_people_and_companies_by_rule_in_other_languages(extractor: EntityExtrac
     found = {(e.label, e.text) for e in entities}
     assert ("PERSON", "Frau Schneider") in found
     assert ("ORG", "Müller Technik GmbH") in found
+
+
+@pytest.mark.slow
+def test_a_postcode_is_no_order_number(registry: ModelRegistry) -> None:
+    extractor = EntityExtractor(registry, [])
+    [(entities, _)] = extractor.extract(["Please send it to Hauptstraße 5, 10115 Berlin. My order 48213 is late."], ["de"])
+    assert {(e.label, e.text) for e in entities} >= {("POSTCODE", "10115"), ("ORDER_NUMBER", "48213")}
+    assert not any(e.label == "ORDER_NUMBER" and e.text == "10115" for e in entities)

@@ -1,6 +1,6 @@
 import pytest
 
-from engine.normalise import Normaliser, answerable_text, has_words
+from engine.normalise import Normaliser, answerable_text, encoder_text, has_words
 from engine.types import Ticket
 
 
@@ -42,3 +42,17 @@ def test_a_message_that_is_only_a_quote_keeps_its_text() -> None:
 def test_links_addresses_and_numbers_are_no_question(text: str, left: str, words: bool) -> None:
     assert answerable_text(text) == left
     assert has_words(text) is words
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("Where is my order 48213?", "Where is my order?"),
+        ("My order #48213 hasn't arrived yet", "My order hasn't arrived yet"),
+        ("I was charged €49.99 twice on 03.11.2026", "I was charged twice on"),
+        ("Error 404 on Windows 10", "Error on Windows 10"),  # a small number may mean something
+        ("12345", "12345"),  # nothing else to read
+    ],
+)
+def test_the_encoder_reads_no_identifiers(text: str, read: str) -> None:
+    assert encoder_text(text) == read
