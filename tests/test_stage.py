@@ -69,7 +69,8 @@ def test_a_stage_whose_input_failed_is_skipped_and_counted(pipeline: Pipeline, m
     [result] = pipeline.run([Ticket(text="Mein Paket ist nicht angekommen, bitte helfen Sie mir.")], ["a"])
     assert result.failed_stages == ("encode", "sentiment", "classify", "retrieve")
     assert "sentiment" not in result.timings_ms  # skipped, never started
-    assert result.sentiment is None and result.topic is None and result.articles == ()
+    assert result.sentiment is None and result.topic.label is None and result.articles == ()
+    assert result.answer_confidence is None  # unknown, not 0
     assert result.language.code == "de" and result.handoff.required and result.answer_withheld is False
     assert {"stage_failed:encode", "stage_failed:retrieve"} <= set(result.handoff.reasons)
     assert result.draft is not None and not result.draft.citations
