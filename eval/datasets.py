@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -40,6 +41,24 @@ def banking77(split: str) -> tuple[list[str], list[str]]:
 def clinc150(split: str) -> list[tuple[str, str]]:
     data = json.loads((SHARED / "clinc150" / "data_full.json").read_text())
     return [(t, label) for t, label in data[split]]
+
+
+def bitext_rows() -> list[dict[str, str]]:
+    """Bitext's rows: ``instruction`` (the request), ``intent``, ``tags`` (its language-variation flags: W marks
+    offensive wording). The set has no splits (``in_half`` makes two)."""
+    path = SHARED / "bitext-customer-support" / "Bitext_Sample_Customer_Support_Training_Dataset.csv"
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def bitext() -> list[tuple[str, str]]:
+    """Bitext's customer-support requests as (text, intent)."""
+    return [(r["instruction"], r["intent"]) for r in bitext_rows()]
+
+
+def in_half(text: str, half: int) -> bool:
+    """A stable two-way split by the text's hash, for sets without splits: train on one half, test on the other."""
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest(), 16) % 2 == half
 
 
 XQUAD_LANGS = ("en", "de", "es", "ru", "zh", "ar", "hi")

@@ -19,7 +19,6 @@ Writes eval/results/quoting.json.
 
 from __future__ import annotations
 
-import csv
 import json
 import time
 from collections import Counter
@@ -36,7 +35,7 @@ from engine.pipeline import Pipeline
 from engine.route import load_policy
 from engine.settings import REPO_ROOT, Settings
 from engine.types import Ticket, TriageResult
-from eval.datasets import SHARED, clinc150, tickets_multilang
+from eval.datasets import bitext, clinc150, tickets_multilang
 
 RESULTS = Path(__file__).parent / "results" / "quoting.json"
 BATCH = 32
@@ -46,12 +45,6 @@ def demo_tickets() -> list[tuple[str, str]]:
     rows = [json.loads(line) for line in (REPO_ROOT / "data" / "demo_tickets.jsonl").read_text().splitlines() if line]
     # The out-of-scope examples in the file teach the topic head what the KB does not cover: not questions of it.
     return [((r.get("subject", "") + "\n" + r["text"]).strip(), r["language"]) for r in rows if r["topic"] != "out_of_scope"]
-
-
-def bitext() -> list[tuple[str, str]]:
-    path = SHARED / "bitext-customer-support" / "Bitext_Sample_Customer_Support_Training_Dataset.csv"
-    with path.open(encoding="utf-8") as fh:
-        return [(row["instruction"], "en") for row in csv.DictReader(fh)]
 
 
 def triage(pipeline: Pipeline, texts: list[str], label: str) -> list[TriageResult]:
@@ -89,7 +82,7 @@ def main(limit: int = typer.Option(0, help="Use only the first N tickets of each
         "clinc150_oos_test": [(t, "en") for t, _ in clinc150("oos_test")],
         "tickets_multilang": tickets_multilang(),
         "demo_kb_questions": demo_tickets(),
-        "bitext_requests": bitext(),
+        "bitext_requests": [(text, "en") for text, _ in bitext()],
     }
     report: dict[str, object] = {"encoder": registry.encoder.id, "answer_threshold": load_policy(settings.routing_file).thresholds.answer_confidence}
     table = Table("set", "tickets", "drafts quoting an article", "out of scope", "risk flagged", "handed off")

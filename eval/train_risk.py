@@ -17,7 +17,6 @@ The held-out measurement is eval/risk.py on eval/data/risk/test.jsonl, written a
 
 from __future__ import annotations
 
-import csv
 import json
 import random
 import shutil
@@ -32,7 +31,7 @@ from engine.settings import PACKAGE_DIR, Settings
 from engine.training.fit import fit_head
 from engine.types import RISK_KINDS
 from eval.cache import encode_cached
-from eval.datasets import SHARED, banking77, clinc150, xsid
+from eval.datasets import banking77, bitext, clinc150, xsid
 
 OUT = PACKAGE_DIR / "assets" / "risk-v1"
 DATA = Path(__file__).parent / "data" / "risk"
@@ -86,12 +85,6 @@ def wrapped(rows: list[dict[str, str]], rng: random.Random) -> list[tuple[str, s
         (f"{rng.choice(OPENINGS[r['language']])} {r['text']} {rng.choice(CLOSINGS[r['language']])}", r["kind"])
         for r in rows
     ]
-
-
-def bitext() -> list[tuple[str, str]]:
-    path = SHARED / "bitext-customer-support" / "Bitext_Sample_Customer_Support_Training_Dataset.csv"
-    with path.open(encoding="utf-8") as fh:
-        return [(r["instruction"], r["intent"]) for r in csv.DictReader(fh)]
 
 
 def sample(pairs: list[tuple[str, str]], per_label: int, rng: random.Random) -> list[tuple[str, str]]:

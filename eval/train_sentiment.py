@@ -3,8 +3,19 @@
 Run from the repo root:  .venv/bin/python -m eval.train_sentiment
 Writes engine/assets/sentiment-v1/ (head.joblib + meta.json) and
 eval/results/sentiment.json. Training data: UMSAB tweets (en, de, es, fr; train
-and validation splits). Tested on the UMSAB test splits, and on the SST-2 GLUE
-dev set (binary: only the negative and positive columns compared).
+and validation splits) and 999 calm customer-service requests as neutral examples
+(from the train splits of BANKING77 and CLINC150 and one half of Bitext; no
+exclamation marks, swearing or complaints: an angry request is not neutral). Tested on
+the UMSAB test splits, on the SST-2 GLUE dev set (binary: only the negative and
+positive columns compared), and on the requests it did not see (BANKING77 and
+CLINC150 test, Bitext's other half): the share read as negative.
+
+Why the requests: a head trained on tweets alone read 44% of BANKING77's test
+queries and 19% of Bitext's as negative ("How do I cancel my subscription?" got an
+apology in the draft), because in tweets a problem is a complaint. With the requests
+as neutral, 8% and 2% are, and UMSAB accuracy holds (eval/results/sentiment.json).
+Twice as many requests halve those shares again but read "This is the third time I
+write! Your service is a joke" as neutral.
 
 SST-2 is not mixed into training: in an experiment (4k or 12k SST-2 sentences
 added) it raised SST-2 accuracy by 3-4 points but tripled the UMSAB calibration
@@ -16,6 +27,8 @@ service uses (see engine/sentiment/head.py).
 from __future__ import annotations
 
 import json
+import random
+import re
 import shutil
 import time
 from pathlib import Path
@@ -29,10 +42,39 @@ from engine.sentiment.head import VALENCE_MARGIN, valence_label
 from engine.settings import PACKAGE_DIR, Settings
 from engine.training.fit import fit_head
 from eval.cache import encode_cached
-from eval.datasets import UMSAB_LANGS, sst2, umsab
+from eval.datasets import UMSAB_LANGS, banking77, bitext_rows, clinc150, in_half, sst2, umsab
 from eval.metrics import expected_calibration_error
 
 OUT = PACKAGE_DIR / "assets" / "sentiment-v1"
+NEUTRAL_REQUESTS = 999
+# Requests worded in anger are no neutral examples, whatever their intent.
+ANGRY = re.compile(
+    r"!|\b(?:damn|goddamn|fucking|shit|ridiculous|joke|angry|furious|terrible|worst|awful|unacceptable|"
+    r"disappointed|useless)\b",
+    re.IGNORECASE,
+)
+SEED = 0
+
+
+def requests(part: str) -> dict[str, list[str]]:
+    """Customer-service requests by source: ``train`` the ones to learn from, ``test`` the held-out ones."""
+    rows = bitext_rows()
+    if part == "train":
+        calm = {
+            "banking77": banking77("train")[0],
+            "clinc150": [t for t, _ in clinc150("train")],
+            "bitext": [
+                r["instruction"]
+                for r in rows
+                if in_half(r["instruction"], 0) and "W" not in r["tags"] and r["intent"] != "complaint"
+            ],
+        }
+        return {name: [t for t in texts if not ANGRY.search(t)] for name, texts in calm.items()}
+    return {
+        "banking77": banking77("test")[0],
+        "clinc150": [t for t, _ in clinc150("test")],
+        "bitext": [r["instruction"] for r in rows if in_half(r["instruction"], 1)],
+    }
 RESULTS = Path(__file__).parent / "results" / "sentiment.json"
 
 
@@ -46,6 +88,11 @@ def main() -> None:
             t, y = umsab(lang, split)
             texts += t
             labels += y
+    rng = random.Random(SEED)
+    for pool in requests("train").values():
+        chosen = rng.sample(pool, NEUTRAL_REQUESTS // 3)
+        texts += chosen
+        labels += ["neutral"] * len(chosen)
 
     start = time.perf_counter()
     x = encode_cached(encoder, texts)
@@ -77,12 +124,20 @@ def main() -> None:
         }
         console.print(name, results[name])
 
+    for name, held_out in requests("test").items():
+        probs = head.predict_proba(encode_cached(encoder, held_out))
+        read = [valence_label(row, head.labels, VALENCE_MARGIN)[0] for row in probs]
+        results[f"requests-{name}"] = {"n": len(read), "negative_rate": round(read.count("negative") / len(read), 4)}
+        console.print(f"requests-{name}", results[f"requests-{name}"])
+
     meta = dict(head.meta.__dict__)
     meta["metrics"] = {**head.meta.metrics, **{f"{k}_{m}": v for k, r in results.items() for m, v in r.items()}}
     meta["provenance"] = {
-        "train": [f"umsab-tweet-sentiment/{UMSAB_LANGS[lang]}/{{train,val}}" for lang in UMSAB_LANGS],
+        "train": [f"umsab-tweet-sentiment/{UMSAB_LANGS[lang]}/{{train,val}}" for lang in UMSAB_LANGS]
+        + [f"{NEUTRAL_REQUESTS // 3} calm requests (neutral) each of banking77/train.csv, clinc150 train, bitext (half 0)"],
         "test": [f"umsab-tweet-sentiment/{UMSAB_LANGS[lang]}/test" for lang in UMSAB_LANGS] + ["sst2/test.tsv"],
-        "sources": "cardiffnlp/xlm-t UMSAB (SemEval-17, SB-10K, InterTASS, DEFT), research terms; GLUE SST-2",
+        "sources": "cardiffnlp/xlm-t UMSAB (SemEval-17, SB-10K, InterTASS, DEFT), research terms; GLUE SST-2; "
+        "BANKING77 (CC BY 4.0), CLINC150 (CC BY 3.0), Bitext customer support (CDLA-Sharing-1.0)",
         "valence_margin": VALENCE_MARGIN,
         "script": "eval/train_sentiment.py",
     }

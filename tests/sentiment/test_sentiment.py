@@ -20,19 +20,25 @@ def analyser(registry: ModelRegistry) -> SentimentAnalyser:
         ("Užasna usluga, nitko mi ne odgovara već tjedan dana!", "negative"),
         ("Thank you so much, the new bulb works perfectly and your team was wonderful!", "positive"),
         ("¡Muchas gracias, todo funciona genial! Estoy encantada.", "positive"),
+        # A question about a problem is a request, not a complaint: no apology in the draft.
+        ("How do I cancel my Lumio Plus subscription?", "neutral"),
+        ("My card was declined at the shop.", "neutral"),
+        ("Wie ändere ich meine Lieferadresse?", "neutral"),
+        ("This is the third time I write! Your service is a joke, I want my money back NOW.", "negative"),
     ],
 )
 def test_clear_cases(analyser: SentimentAnalyser, registry: ModelRegistry, text: str, label: str) -> None:
     [(predicted, score, confidence)] = analyser.score(registry.encoder.encode_queries([text]))
     assert predicted == label
     assert -1 <= score <= 1 and 0 < confidence <= 1
-    assert (score < 0) == (label == "negative")
+    assert label == "neutral" or (score < 0) == (label == "negative")
 
 
 def test_shipped_head_records_its_provenance(registry: ModelRegistry) -> None:
     meta = registry.sentiment_head.meta
     assert vector_space(meta.encoder_id) == vector_space(registry.encoder.id)
     assert meta.metrics["umsab-en_accuracy"] > 0.55
+    assert meta.metrics["requests-banking77_negative_rate"] <= 0.10
 
 
 def test_trend() -> None:
