@@ -116,14 +116,20 @@ def unrouted(head: str, labels: list[str], policy: RoutingPolicy) -> list[str]:
     if head == SCOPED_HEAD:
         missing = [label for label in labels if label not in policy.queues]
         return (
-            [f"topics {missing} have no queue in the routing policy: their tickets go to {policy.default_queue!r}"]
+            [f"topics without a queue in the routing policy go to {policy.default_queue!r}: {_listed(missing)}"]
             if missing
             else []
         )
     warnings = []
     if unknown := [label for label in labels if label not in policy.priorities]:
-        warnings.append(f"urgencies {unknown} have no priority in the routing policy: their tickets get normal's")
+        warnings.append(f"urgencies without a priority in the routing policy get normal's: {_listed(unknown)}")
     if unreachable := sorted(set(policy.urgency_queues) - set(labels)):
         queues = ", ".join(f"{u} -> {policy.urgency_queues[u]}" for u in unreachable)
         warnings.append(f"the urgency head never predicts {unreachable}: the queues {queues} are reached only by a risk")
     return warnings
+
+
+def _listed(labels: list[str], shown: int = 8) -> str:
+    """A list a terminal can show: the first few labels and how many more (an export may have hundreds)."""
+    more = f" and {len(labels) - shown} more" if len(labels) > shown else ""
+    return ", ".join(map(repr, labels[:shown])) + more
