@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import os
 import sys
@@ -33,6 +34,8 @@ feedback_app = typer.Typer(help="Agents' corrections of triage results.", no_arg
 app.add_typer(feedback_app, name="feedback")
 kb_app = typer.Typer(help="Knowledge base: import articles from other tools.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
+keys_app = typer.Typer(help="API keys: who may call which endpoints.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
 F = TypeVar("F", bound=Callable[..., Any])
@@ -85,13 +88,46 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind (default from settings: 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings: 8000).")] = None,
 ) -> None:
-    """Start the HTTP API; builds the index and default heads first if the data directory has none."""
+    """Start the HTTP API; builds the index and default heads first if the data directory has none.
+
+    The port answers at once (503 with Retry-After while models load). Without API keys it binds only to a
+    loopback address: an open API must not be reachable from other machines.
+    """
     import uvicorn
 
     from engine.api.app import create_app
+    from engine.store.keys import KeyStore
 
     settings = _settings(host=host, port=port)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    keys = KeyStore(settings.database_path)
+    try:
+        open_api = not keys.exist()
+    finally:
+        keys.close()
+    loopback = settings.host == "localhost" or _is_loopback(settings.host)
+    if open_api and not loopback:
+        raise SiftError(
+            f"no API keys exist, so the API would answer anyone who reaches {settings.host}: create one with "
+            "`sift keys create --name NAME --scope triage` first, or bind to 127.0.0.1"
+        )
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, on_start_failure=lambda: _stop(server)),
+                                           host=settings.host, port=settings.port, log_level="info"))
+    server.run()
+    if getattr(server, "start_failed", False):
+        raise typer.Exit(3)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return bool(ipaddress.ip_address(host).is_loopback)
+    except ValueError:
+        return False
+
+
+def _stop(server: Any) -> None:
+    """Loading failed: stop serving (exit code 3), so a supervisor restarts or reports the replica."""
+    server.start_failed = True
+    server.should_exit = True
 
 
 KnowledgeBaseOption = Annotated[
@@ -655,3 +691,57 @@ def forget(
 
 if __name__ == "__main__":  # `python -m engine.cli`: the checkout's code, whichever one `sift` was installed from
     app()
+
+
+@keys_app.command("create")
+@fails_cleanly
+def keys_create(
+    name: Annotated[str, typer.Option(help="Who or what uses it, e.g. 'zendesk-prod' or 'shop-widget'.")],
+    scope: Annotated[
+        list[str],
+        typer.Option(help="What it may call: triage, suggest, feedback, admin (repeat the option for several)."),
+    ],
+) -> None:
+    """Create a key and print it once: only its hash is kept. With the first key, every call needs one."""
+    from engine.store.keys import KeyStore
+
+    store = KeyStore(get_settings().database_path)
+    try:
+        key, secret = store.create(name, scope)
+    finally:
+        store.close()
+    out.print(f"created key {key.id} ({key.name}) with scopes {', '.join(key.scopes)}; it is shown only now:")
+    sys.stdout.write(secret + "\n")
+
+
+@keys_app.command("list")
+@fails_cleanly
+def keys_list() -> None:
+    """Every key with its scopes and whether it is revoked; never the key itself."""
+    from engine.store.keys import KeyStore
+
+    store = KeyStore(get_settings().database_path)
+    try:
+        keys = store.list()
+    finally:
+        store.close()
+    table = Table(title="API keys")
+    for column in ("id", "name", "starts with", "scopes", "created", "revoked"):
+        table.add_column(column)
+    for key in keys:
+        table.add_row(key.id, key.name, key.prefix + "…", ", ".join(key.scopes), key.created_at, key.revoked_at or "")
+    out.print(table if keys else "no API keys: the API is open, so `sift serve` binds to loopback only")
+
+
+@keys_app.command("revoke")
+@fails_cleanly
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (`sift keys list`).")]) -> None:
+    """Revoke a key; running servers refuse it within seconds."""
+    from engine.store.keys import KeyStore
+
+    store = KeyStore(get_settings().database_path)
+    try:
+        key = store.revoke(key_id)
+    finally:
+        store.close()
+    out.print(f"revoked key {key.id} ({key.name}) at {key.revoked_at}")

@@ -17,7 +17,27 @@ class InvalidInput(SiftError):
 
 
 class NotReady(SiftError):
-    """A resource the request needs (index, heads) has not been built yet."""
+    """A resource the request needs (index, heads) has not been built yet; ``retry_after`` seconds is a fair wait."""
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unauthorized(SiftError):
+    """The request carries no key, or one that is unknown or revoked."""
+
+
+class Forbidden(SiftError):
+    """The request's key exists but lacks the scope the endpoint needs."""
+
+
+class RateLimited(SiftError):
+    """The key has used its requests for now; ``retry_after`` seconds until the next is allowed."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ModelError(SiftError):

@@ -290,6 +290,12 @@ class Settings(BaseSettings):
 
     max_text_chars: int = Field(default=20_000, ge=100)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
+    rate_limit_per_minute: int = Field(
+        default=1200,
+        ge=0,
+        description="Requests a minute each API key may make (in bursts of as many); beyond it 429 with "
+        "Retry-After. 0: no limit. Applies once keys exist (`sift keys create`).",
+    )
     max_batch_size: int = Field(default=256, ge=1)
 
     @field_validator("languages", "language_also_named")

@@ -8,6 +8,7 @@ shipped KB and demo tickets, so no test touches ./var or the network.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,8 +75,18 @@ def pipeline(settings: Settings, ready_registry: ModelRegistry) -> Pipeline:
     return pipe
 
 
+def ready_client(client: TestClient, timeout_s: float = 600) -> TestClient:
+    """``client`` once its service has loaded: the app answers 503 while it starts (tests/api/test_startup.py)."""
+    deadline = time.monotonic() + timeout_s
+    while client.get("/readyz").status_code != 200:
+        if time.monotonic() > deadline:
+            pytest.fail(f"the service was not ready after {timeout_s:.0f} s: {client.get('/readyz').text}")
+        time.sleep(0.1)
+    return client
+
+
 @pytest.fixture(scope="module")
 def client(settings: Settings, ready_registry: ModelRegistry) -> Iterator[TestClient]:
-    """The API through TestClient, its lifespan run (models loaded, warm), one per test module."""
+    """The API through TestClient, its lifespan run and its models loaded and warm, one per test module."""
     with TestClient(create_app(settings)) as c:
-        yield c
+        yield ready_client(c)

@@ -76,3 +76,24 @@ def test_unknown_channel_exits_2() -> None:
 def test_activate_unknown_version_exits_2() -> None:
     result = runner.invoke(app, ["models", "activate", "topic", "nope"])
     assert result.exit_code == 2
+
+
+def test_keys_are_created_listed_and_revoked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIFT_DATA_DIR", str(tmp_path))
+    created = runner.invoke(app, ["keys", "create", "--name", "zendesk", "--scope", "triage", "--scope", "feedback"])
+    assert created.exit_code == 0, created.output
+    secret = created.stdout.strip().splitlines()[-1]
+    assert secret.startswith("sift_")
+    listed = runner.invoke(app, ["keys", "list"])
+    assert "zendesk" in listed.stdout and "triage" in listed.stdout and secret not in listed.stdout
+    key_id = created.stdout.split()[2]
+    assert runner.invoke(app, ["keys", "revoke", key_id]).exit_code == 0
+    again = runner.invoke(app, ["keys", "revoke", key_id])
+    assert again.exit_code == 2 and "no active key" in again.output
+    assert runner.invoke(app, ["keys", "create", "--name", "x", "--scope", "root"]).exit_code == 2
+
+
+def test_serve_without_keys_refuses_a_public_address(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIFT_DATA_DIR", str(tmp_path))
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "no API keys exist" in result.output

@@ -1,49 +1,94 @@
-"""Builds the FastAPI app; models load in the lifespan, never at import."""
+"""Builds the FastAPI app; models load on a thread its lifespan starts, never at import."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.concurrency import run_in_threadpool
 
 from engine import __version__
 from engine.api import errors
+from engine.api.auth import Authenticator
 from engine.api.limits import BodyLimitMiddleware
 from engine.api.log_redaction import install_redaction
 from engine.api.metrics import Metrics
 from engine.api.routes import articles, feedback, health, triage
 from engine.bootstrap import ensure_ready
+from engine.errors import NotReady
 from engine.service import TriageService
 from engine.settings import Settings, get_settings
+from engine.store.keys import KeyStore
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+RETRY_AFTER_SECONDS = 5
+
+
+class Starting:
+    """What a starting service is doing, for the 503s it answers meanwhile; ``failed`` once start-up gave up."""
+
+    def __init__(self) -> None:
+        self.step = "starting"
+        self.failed: str | None = None
+
+    def not_ready(self) -> NotReady:
+        if self.failed is not None:
+            return NotReady(f"the service failed to start: {self.failed}")
+        return NotReady(f"the service is starting: {self.step}", RETRY_AFTER_SECONDS)
+
+
+def create_app(settings: Settings | None = None, on_start_failure: Callable[[], None] | None = None) -> FastAPI:
+    """The app; its port answers at once while models load on a thread (``/healthz`` 200, the rest 503 with
+    Retry-After and what is being done), so load balancers and users see a starting service, not a dead port.
+
+    ``on_start_failure`` is called when loading fails (``sift serve`` stops the server: a replica that cannot
+    start should be restarted, not left answering 503).
+    """
     settings = settings or get_settings()
     install_redaction()
+    starting = Starting()
+
+    def start(app: FastAPI) -> None:
+        service: TriageService | None = None
+        try:
+            starting.step = "opening the ticket log and the models"
+            service = TriageService.create(settings, on_batch=app.state.metrics.observe_batch)
+            starting.step = "preparing the data directory (KB index, default heads)"
+            ensure_ready(service.pipeline.registry)
+            starting.step = "loading and warming up the models"
+            service.warm_up()
+        except Exception as exc:  # noqa: BLE001 - reported to every caller and the log, then the hook decides
+            log.exception("sift failed to start")
+            starting.failed = f"{type(exc).__name__}: {exc}"
+            if service is not None:
+                service.close()
+            if on_start_failure is not None:
+                on_start_failure()
+            return
+        app.state.service = service
+        log.info("sift ready on data dir %s", settings.data_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        def start() -> TriageService:
-            service = TriageService.create(settings, on_batch=app.state.metrics.observe_batch)
-            try:
-                ensure_ready(service.pipeline.registry)
-                service.warm_up()
-            except BaseException:
+        if app.state.auth.open:
+            log.warning(
+                "no API keys exist: the API answers anyone who reaches %s:%s (create one with `sift keys create`)",
+                settings.host, settings.port,
+            )
+        loader = threading.Thread(target=start, args=(app,), name="sift-start", daemon=True)
+        loader.start()
+        try:
+            yield
+        finally:
+            loader.join()
+            service, app.state.service = app.state.service, None
+            if service is not None:
                 service.close()
-                raise
-            return service
-
-        service = await run_in_threadpool(start)
-        app.state.service = service
-        log.info("sift ready on data dir %s", settings.data_dir)
-        yield
-        app.state.service = None
-        service.close()
+            app.state.auth.close()
 
     app = FastAPI(
         title="Sift",
@@ -53,7 +98,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.service = None
+    app.state.starting = starting
     app.state.metrics = Metrics()
+    app.state.auth = Authenticator(KeyStore(settings.database_path), settings.rate_limit_per_minute)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     errors.install(app)
     app.include_router(triage.router)

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from engine.api.metrics import Metrics
-from engine.errors import NotReady
 from engine.service import TriageService
 
 
@@ -16,7 +15,7 @@ from engine.service import TriageService
 async def get_service(request: Request) -> TriageService:
     service: TriageService | None = getattr(request.app.state, "service", None)
     if service is None:
-        raise NotReady("the service is still starting")
+        raise request.app.state.starting.not_ready()
     return service
 
 

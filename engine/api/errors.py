@@ -9,13 +9,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.errors import InvalidInput, ModelError, NotReady, SiftError
+from engine.errors import Forbidden, InvalidInput, ModelError, NotReady, RateLimited, SiftError, Unauthorized
 
 log = logging.getLogger(__name__)
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "field": field, "message": message}})
+def error_response(
+    status: int, code: str, message: str, field: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        status_code=status, content={"error": {"code": code, "field": field, "message": message}}, headers=headers
+    )
 
 
 def _field_of(loc: tuple[object, ...]) -> str:
@@ -41,7 +45,20 @@ async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
 
 
 async def _not_ready(_: Request, exc: NotReady) -> JSONResponse:
-    return error_response(503, "not_ready", str(exc))
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return error_response(503, "not_ready", str(exc), headers=headers)
+
+
+async def _unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:
+    return error_response(401, "unauthorized", str(exc), headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+    return error_response(403, "forbidden", str(exc))
+
+
+async def _rate_limited(_: Request, exc: RateLimited) -> JSONResponse:
+    return error_response(429, "rate_limited", str(exc), headers={"Retry-After": str(exc.retry_after)})
 
 
 async def _model(_: Request, exc: ModelError) -> JSONResponse:
@@ -67,6 +84,9 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(InvalidInput, _invalid)  # type: ignore[arg-type]
     app.add_exception_handler(NotReady, _not_ready)  # type: ignore[arg-type]
+    app.add_exception_handler(Unauthorized, _unauthorized)  # type: ignore[arg-type]
+    app.add_exception_handler(Forbidden, _forbidden)  # type: ignore[arg-type]
+    app.add_exception_handler(RateLimited, _rate_limited)  # type: ignore[arg-type]
     app.add_exception_handler(ModelError, _model)  # type: ignore[arg-type]
     app.add_exception_handler(SiftError, _sift)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ from engine.models.registry import ModelRegistry
 from engine.pipeline import Pipeline
 from engine.settings import KnowledgeBaseSettings, Settings
 from engine.types import Ticket
+from tests.conftest import ready_client
 
 ACME_ARTICLES = {
     "acme-skates-returns": (
@@ -120,7 +121,7 @@ def test_unknown_kb_is_refused_naming_the_field(pipeline_two: Pipeline) -> None:
 @pytest.fixture(scope="module")
 def client(two_kbs: Settings, ready_registry: ModelRegistry) -> Iterator[TestClient]:
     with TestClient(create_app(two_kbs)) as c:
-        yield c
+        yield ready_client(c)
 
 
 @pytest.mark.slow

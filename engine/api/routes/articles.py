@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
+from engine.api.auth import require
 from engine.api.deps import ServiceDep
 from engine.api.routes.triage import ERRORS
 from engine.api.schemas import json_response
 from engine.types import Suggestion
 
-router = APIRouter(prefix="/v1/articles", tags=["articles"])
+router = APIRouter(prefix="/v1/articles", tags=["articles"], dependencies=[Depends(require("suggest"))])
 
 
 @router.get("/suggest", response_model=Suggestion, responses=ERRORS)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from engine.api.auth import require
 from engine.api.deps import MetricsDep, ServiceDep
 from engine.api.errors import error_response
 from engine.classify import HEAD_NAMES
@@ -30,7 +31,9 @@ async def readyz(request: Request) -> dict[str, Any] | Response:
     """
     service = getattr(request.app.state, "service", None)
     if service is None:
-        return error_response(503, "not_ready", "models are still loading")
+        not_ready = request.app.state.starting.not_ready()
+        headers = {"Retry-After": str(not_ready.retry_after)} if not_ready.retry_after else None
+        return error_response(503, "not_ready", str(not_ready), headers=headers)
     problem = await run_in_threadpool(service.write_problem)
     if problem is not None:
         return error_response(503, "store_unavailable", problem)
@@ -52,7 +55,7 @@ async def metrics(m: MetricsDep) -> Response:
     return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.post("/v1/admin/reload")
+@router.post("/v1/admin/reload", dependencies=[Depends(require("admin"))])
 async def reload(service: ServiceDep) -> dict[str, Any]:
     """Swap in every KB's latest index build and the active head versions without a restart."""
     return await run_in_threadpool(service.reload)

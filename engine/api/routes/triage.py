@@ -5,15 +5,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
 
+from engine.api.auth import require
 from engine.api.deps import MetricsDep, ServiceDep
 from engine.api.schemas import BatchIn, BatchOut, ErrorOut, json_response
 from engine.errors import InvalidInput
 from engine.types import Ticket, TriageResult
 
-router = APIRouter(prefix="/v1", tags=["triage"])
+router = APIRouter(prefix="/v1", tags=["triage"], dependencies=[Depends(require("triage"))])
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}
 }

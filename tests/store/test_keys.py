@@ -1,0 +1,37 @@
+"""API keys at rest: only hashes, scopes checked, revocation kept for the audit trail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.errors import InvalidInput
+from engine.store.keys import KeyStore, key_hash
+
+
+def test_a_key_is_stored_only_as_its_hash(tmp_path: Path) -> None:
+    store = KeyStore(tmp_path / "sift.db")
+    key, secret = store.create("zendesk-prod", ["triage", "feedback"])
+    assert secret.startswith("sift_") and len(secret) > 40 and key.prefix == secret[:12]
+    assert set(store.active()) == {key_hash(secret)} and store.active()[key_hash(secret)].scopes == ("feedback", "triage")
+    store.close()
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("sift.db*"))
+    assert secret.encode() not in stored and key_hash(secret).encode() in stored
+
+
+def test_revoked_keys_stay_listed_but_inactive(tmp_path: Path) -> None:
+    store = KeyStore(tmp_path / "sift.db")
+    key, _ = store.create("widget", ["suggest"])
+    revoked = store.revoke(key.id)
+    assert revoked.revoked_at is not None and store.active() == {}
+    assert [k.id for k in store.list()] == [key.id]
+    with pytest.raises(InvalidInput, match="no active key"):
+        store.revoke(key.id)
+
+
+@pytest.mark.parametrize(("name", "scopes", "field"), [("x", ["everything"], "--scope"), ("x", [], "--scope"), (" ", ["triage"], "--name")])
+def test_bad_keys_are_refused_naming_the_option(tmp_path: Path, name: str, scopes: list[str], field: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        KeyStore(tmp_path / "sift.db").create(name, scopes)
+    assert caught.value.field == field
