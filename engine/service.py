@@ -152,7 +152,19 @@ class TriageService:
         return Suggestion(query, knowledge_base.name, code, tuple(hits), hits[0].answer_confidence if hits else 0.0)
 
     def record_feedback(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Store an agent's correction of a triaged ticket; no model is involved, so not on the worker."""
+        """Store an agent's correction of a triaged ticket; no model is involved, so not on the worker.
+
+        A topic must be one the topic head knows (or the out-of-scope label): a typo stored today would become a
+        class of one example in the next `sift train --include-feedback`.
+        """
+        topic = payload.get("topic")
+        if topic is not None:
+            known = set(self.pipeline.registry.require_head("topic").labels)
+            marker = self.settings.out_of_scope_label
+            if topic not in known and not (marker and topic == marker):
+                shown = ", ".join(sorted(known)[:20]) + (" ..." if len(known) > 20 else "")
+                also = f" or {marker!r} (outside every topic)" if marker else ""
+                raise InvalidInput("topic", f"unknown topic {topic!r}; the topic head knows {shown}{also}")
         comment = payload.get("comment")
         if isinstance(comment, str):  # an agent may quote the customer: masked like the ticket
             payload = {**payload, "comment": redact_text(comment, self.settings.pii_keep_last_digits)}

@@ -76,3 +76,12 @@ def test_refused_feedback_names_the_field(
 def test_feedback_is_in_the_openapi_document(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"]["/v1/feedback"]["post"]
     assert "201" in operation["responses"] and "422" in operation["responses"]
+
+
+def test_a_topic_the_head_does_not_know_is_refused(client: TestClient, triaged: dict[str, Any]) -> None:
+    # A typo stored today would be a class of one example in the next `sift train --include-feedback`.
+    r = client.post("/v1/feedback", json={"ticket_id": triaged["id"], "agent_id": "a-1", "topic": "biling"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "topic"
+    assert "unknown topic 'biling'" in r.json()["error"]["message"] and "billing" in r.json()["error"]["message"]
+    marker = client.post("/v1/feedback", json={"ticket_id": triaged["id"], "agent_id": "a-1", "topic": "out_of_scope"})
+    assert marker.status_code == 201, marker.text
