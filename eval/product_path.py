@@ -160,11 +160,22 @@ def sample(n_rows: int, keep: int, seed: int = SEED) -> list[int]:
     return sorted(random.Random(seed).sample(range(n_rows), keep))
 
 
-def field_scores(results: Sequence[dict[str, Any]], truth: Sequence[str], field: str) -> dict[str, float | int]:
+def below_floor(results: Sequence[dict[str, Any]], floor: float) -> float:
+    """Share of tickets whose topic is null because its confidence is under the policy's out-of-scope threshold
+    (the rest of the nulls come from the head's out-of-scope rule, or are refused rows)."""
+    low = [r for r in results if label_of(r, "topic") is None and "topic" in r and r["topic"]["confidence"] < floor]
+    return len(low) / len(results) if results else float("nan")
+
+
+def field_scores(
+    results: Sequence[dict[str, Any]], truth: Sequence[str], field: str, floor: float | None = None
+) -> dict[str, float | int]:
     predicted = [label_of(r, field) for r in results]
     scores: dict[str, float | int] = {"n": len(truth), "accuracy": round(accuracy(predicted, truth), 4)}
     if field == "topic":
         scores["rejected"] = round(rejection_rate(predicted), 4)
+        if floor is not None:
+            scores["rejected_below_confidence_floor"] = round(below_floor(results, floor), 4)
         scores["top_alternative_accuracy"] = round(accuracy([top_alternative(r) for r in results], truth), 4)
     return scores
 
@@ -265,6 +276,10 @@ def describe_outputs(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     n = max(len(results), 1)
     return {
         "handoff_rate": round(handoff_rate(results), 4),
+        # The shipped demo KB answers none of these sets: every other reason is the heads', risks' or policy's.
+        "handoff_rate_besides_no_confident_article": round(
+            sum(bool(set(r.get("handoff", {}).get("reasons", [])) - {"no_confident_article"}) for r in results) / n, 4
+        ),
         "handoff_reasons": {k: round(v / n, 4) for k, v in reasons.most_common(8)},
         "route_queues": {str(k): round(v / n, 4) for k, v in queues.most_common(5)},
         "refused_rows": sum("error" in r for r in results),
@@ -277,10 +292,12 @@ def describe_outputs(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
 class Baseline:
     def __init__(self) -> None:
         from engine.models.registry import ModelRegistry
+        from engine.route import load_policy
         from engine.settings import Settings
 
         self.settings = Settings()
         self.encoder = ModelRegistry(self.settings).encoder
+        self.floor = load_policy(self.settings.routing_file).thresholds.out_of_scope
         self.seconds = 0.0
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -305,7 +322,7 @@ class Baseline:
 
 
 def robustness(
-    workspace_outputs: dict[str, list[dict[str, Any]]], clean: str, kinds: list[str], truth: list[str]
+    workspace_outputs: dict[str, list[dict[str, Any]]], clean: str, kinds: list[str], truth: list[str], floor: float
 ) -> dict[str, Any]:
     """Accuracy with an inserted number against without, overall and per kind of insertion, in points."""
     before = [label_of(r, "topic") for r in workspace_outputs[clean]]
@@ -316,6 +333,10 @@ def robustness(
         "change_points": round(100 * (accuracy(after, truth) - accuracy(before, truth)), 2),
         "rejected_clean": round(rejection_rate(before), 4),
         "rejected_perturbed": round(rejection_rate(after), 4),
+        "rejected_perturbed_below_confidence_floor": round(below_floor(workspace_outputs["perturbed"], floor), 4),
+        "top_alternative_accuracy_perturbed": round(
+            accuracy([top_alternative(r) for r in workspace_outputs["perturbed"]], truth), 4
+        ),
         "changed_label_share": round(sum(a != b for a, b in zip(after, before, strict=True)) / len(truth), 4),
         "by_kind": {},
     }
@@ -358,9 +379,9 @@ def run_banking77(ws: Workspace, base: Baseline, limit: int) -> dict[str, Any]:
     return {
         **info,
         "baseline_seconds": round(time.perf_counter() - start, 1),
-        "topic": field_scores(outputs["test"], test_y, "topic") | {"baseline_accuracy": round(baseline, 4)},
+        "topic": field_scores(outputs["test"], test_y, "topic", base.floor) | {"baseline_accuracy": round(baseline, 4)},
         **describe_outputs(outputs["test"]),
-        "robustness": robustness(outputs, "test", kinds, test_y),
+        "robustness": robustness(outputs, "test", kinds, test_y, base.floor),
     }
 
 
@@ -401,7 +422,7 @@ def run_clinc150(ws: Workspace, base: Baseline, limit: int) -> dict[str, Any]:
             in_scope = base.predict(x["train"], [y for _, y in splits["train"]], x["test"])
             baseline = {"baseline_accuracy": round(accuracy(in_scope, test_y), 4), "baseline_in_scope_rejected": 0.0,
                         "baseline_oos_recall": 0.0}
-        scores = field_scores(outputs["test"], test_y, "topic")
+        scores = field_scores(outputs["test"], test_y, "topic", base.floor)
         result[variant] = {
             **info,
             "oos_train_rows": len(oos_train) if variant == "with_oos_examples" else 0,
@@ -415,7 +436,7 @@ def run_clinc150(ws: Workspace, base: Baseline, limit: int) -> dict[str, Any]:
             **describe_outputs(outputs["test"]),
         }
         if "perturbed" in outputs:
-            result[variant]["robustness"] = robustness(outputs, "test", kinds, test_y)
+            result[variant]["robustness"] = robustness(outputs, "test", kinds, test_y, base.floor)
     return result
 
 
@@ -442,7 +463,7 @@ def ticket_protocol(
         out[head] = {}
         for group, members in groups.items():
             t = [truth[j] for j in members]
-            out[head][group] = field_scores([results[j] for j in members], t, head) | {
+            out[head][group] = field_scores([results[j] for j in members], t, head, base.floor) | {
                 "baseline_accuracy": round(accuracy([baseline[j] for j in members], t), 4)
             }
     if languages:

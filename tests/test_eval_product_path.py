@@ -9,6 +9,7 @@ import pytest
 
 from eval.product_path import (
     accuracy,
+    below_floor,
     field_scores,
     handoff_rate,
     oos_recall,
@@ -19,10 +20,10 @@ from eval.product_path import (
 )
 
 
-def row(label: str | None, alternatives: list[str], handoff: bool = False) -> dict[str, object]:
+def row(label: str | None, alternatives: list[str], handoff: bool = False, confidence: float = 0.5) -> dict[str, object]:
     """One triage-file output row as the product writes it (only the fields the eval reads)."""
     return {
-        "topic": {"label": label, "confidence": 0.5,
+        "topic": {"label": label, "confidence": confidence,
                   "alternatives": [{"label": a, "probability": 0.5} for a in alternatives]},
         "handoff": {"required": handoff, "reasons": ["out_of_scope"] if label is None else []},
     }
@@ -58,6 +59,13 @@ def test_field_scores_read_labels_rejections_and_the_top_alternative() -> None:
     assert scores == {"n": 4, "accuracy": 0.25, "rejected": 0.75, "top_alternative_accuracy": 0.5}
     assert top_alternative(results[3]) is None
     assert handoff_rate(results) == 0.5
+    assert field_scores(results, truth, "topic", floor=0.3)["rejected_below_confidence_floor"] == 0.0
+
+
+def test_rejections_under_the_confidence_floor_are_told_apart_from_the_scope_rules() -> None:
+    results = [row(None, ["a"], confidence=0.2), row(None, ["a"], confidence=0.9), row("a", ["a"], confidence=0.25),
+               {"row": 3, "error": {"field": "text", "message": "empty text"}}]
+    assert below_floor(results, 0.3) == 0.25
 
 
 def test_stratified_split_holds_out_a_fifth_of_each_class_and_never_a_lone_example() -> None:
