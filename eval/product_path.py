@@ -1,6 +1,6 @@
 """Sift measured the way a helpdesk runs it: `sift train` on an export, `sift triage-file` on new tickets (#24).
 
-Run from the repo root (full data, not part of CI; 1-1.5 hours on 2 shared cores):
+Run from the repo root (full data, not part of CI; about 26 minutes on 2 shared cores):
 
     .venv/bin/python -m eval.product_path [--limit N] [--sets banking77,clinc150,tickets,endava]
 
