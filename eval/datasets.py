@@ -93,3 +93,39 @@ def tickets_multilang() -> list[tuple[str, str]]:
     from bench.tickets import multilang_tickets  # the benchmark's reader: literal "\\n" line breaks, deduplication
 
     return [(t.plain_text(), t.language) for t in multilang_tickets(SHARED)]
+
+
+def tickets_multilang_labelled() -> list[dict[str, str]]:
+    """Every distinct ticket of tickets-multilang v4 (dataset-tickets-multi-lang-4-20k) with its labels.
+
+    Rows are ``subject``, ``body`` (literal ``\\n`` sequences turned into line breaks, as the benchmark's reader
+    does), ``queue``, ``priority`` and ``language``; a body seen before is skipped.
+    """
+    from bench.tickets import MULTILANG, read_csv
+
+    seen: set[str] = set()
+    out = []
+    for row in read_csv(SHARED / MULTILANG[0]):
+        body = (row.get("body") or "").replace("\\n", "\n").strip()
+        if not body or body in seen:
+            continue
+        seen.add(body)
+        out.append({
+            "subject": (row.get("subject") or "").replace("\\n", " ").strip(),
+            "body": body,
+            "queue": row["queue"].strip(),
+            "priority": row["priority"].strip(),
+            "language": (row.get("language") or "und").strip(),
+        })
+    return out
+
+
+def endava() -> list[dict[str, str]]:
+    """The Endava support tickets (stop words removed): ``title``, ``body``, ``category`` and ``urgency`` codes."""
+    from bench.tickets import read_csv
+
+    return [
+        {"title": r["title"].strip(), "body": r["body"].strip(), "category": r["category"].strip(),
+         "urgency": r["urgency"].strip()}
+        for r in read_csv(SHARED / "endava-support-tickets" / "all_tickets.subset.csv")
+    ]
