@@ -27,7 +27,7 @@ from rich.console import Console
 from sklearn.metrics import accuracy_score, f1_score
 
 from engine.classify.classifier import predictions
-from engine.models.heads import Head, scope_scores
+from engine.models.heads import FALSE_REJECTION, FALSE_REJECTION_WITH_EXAMPLES, Head, scope_scores
 from engine.models.registry import ModelRegistry
 from engine.route import load_policy
 from engine.settings import Settings
@@ -51,6 +51,14 @@ RESULTS_DIR = Path(__file__).parent / "results"
 # in-scope query counts as an error) stays at or above this.
 IN_SCOPE_ACCURACY = 0.93
 
+
+
+def budget(with_examples: bool) -> float:
+    """The out-of-scope rule's in-scope budget as `sift train` sets it."""
+    configured = Settings().out_of_scope_false_rejection
+    if configured is not None:
+        return configured
+    return FALSE_REJECTION_WITH_EXAMPLES if with_examples else FALSE_REJECTION
 
 def evaluate(head_probs: np.ndarray, labels: tuple[str, ...], truth: list[str]) -> dict[str, float]:
     pred = np.asarray(labels)[head_probs.argmax(axis=1)]
@@ -151,8 +159,7 @@ def run_clinc150(encoder, kind: str, c: float, settings: Settings, console: Cons
     # As `sift train` does with a file whose out-of-scope rows carry the out-of-scope label.
     head = fit_head(
         "topic", x_train, train_y, train_t, encoder.id, kind=kind, c=c,
-        out_of_scope=x_oos_train, out_of_scope_texts=oos_train_t,
-        false_rejection=settings.out_of_scope_false_rejection,
+        out_of_scope=x_oos_train, out_of_scope_texts=oos_train_t, false_rejection=budget(with_examples=True),
     )
     fit_s, fit_cpu = time.perf_counter() - start, time.process_time() - cpu
     val_t, val_y, x_val = split("val")
@@ -173,7 +180,7 @@ def run_clinc150(encoder, kind: str, c: float, settings: Settings, console: Cons
             "logit_weight": meta.scope_logit_weight,
             "threshold": meta.scope_threshold,
             "chosen_on": f"5-fold cross-validation of train + {len(oos_train_t)} oos_train examples",
-            "false_rejection_budget": settings.out_of_scope_false_rejection,
+            "false_rejection_budget": budget(with_examples=True),
             "cv_in_scope_rejected": meta.metrics.get("scope_rejected_in_scope"),
             "cv_oos_recall": meta.metrics.get("scope_oos_recall"),
         },
@@ -190,11 +197,9 @@ def run_clinc150(encoder, kind: str, c: float, settings: Settings, console: Cons
     # A helpdesk without out-of-scope examples: the same held-out predictions, default weight, no oos term.
     held = head.held_out
     assert held is not None
-    y = np.asarray(train_y)
-    held_correct = np.asarray(head.labels)[held.probs.argmax(axis=1)] == y
     plain = choose_scope_rule(
-        held.near, held.probs.max(axis=1), held_correct,
-        np.zeros(0), np.zeros(0), false_rejection=settings.out_of_scope_false_rejection, logit=held.logit,
+        held.near, held.probs.max(axis=1),
+        np.zeros(0), np.zeros(0), false_rejection=budget(with_examples=False), logit=held.logit,
     )
     without_examples = {
         "rule": {"confidence_weight": plain.confidence_weight, "oos_weight": 0.0, "logit_weight": plain.logit_weight,
@@ -219,7 +224,7 @@ def run_clinc150(encoder, kind: str, c: float, settings: Settings, console: Cons
                       test.correct),
         }
 
-    scale = logit_scale(held.near[held_correct], held.logit[held_correct]) if held.logit is not None else 0.0
+    scale = logit_scale(held.near, held.logit) if held.logit is not None else 0.0
     variants = [
         on_validation(w, lam, mu, mu * scale)
         for w in SCOPE_CONFIDENCE_WEIGHTS

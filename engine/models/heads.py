@@ -41,7 +41,12 @@ ACTIVE_FILE = "ACTIVE"
 SUPPORT_FILE = "support.npy"
 OOS_SUPPORT_FILE = "oos_support.npy"
 SCOPE_NEIGHBOURS = 5
-FALSE_REJECTION = 0.02
+FALSE_REJECTION = 0.01
+"""The share of held-out in-scope training tickets the out-of-scope rule rejects when it has no out-of-scope
+examples: on the product path 0.7% of BANKING77's and 1.6% of CLINC150's in-scope test tickets."""
+FALSE_REJECTION_WITH_EXAMPLES = 0.02
+"""With out-of-scope examples the helpdesk has said what to refuse, and the rule's weights are chosen to catch
+them: a larger budget buys recall where it was asked for."""
 PREDICT_CHUNK = 1024
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.models.heads import activate
+from engine.models.heads import FALSE_REJECTION, FALSE_REJECTION_WITH_EXAMPLES, activate
 from engine.models.registry import ModelRegistry
 from engine.normalise import encoder_text
 from engine.route import RoutingPolicy, load_policy
@@ -99,7 +99,11 @@ def train_heads(
             c=settings.head_c,
             out_of_scope=vectors[[index[t] for t in outside]] if outside else None,
             out_of_scope_texts=outside,
-            false_rejection=settings.out_of_scope_false_rejection,
+            false_rejection=settings.out_of_scope_false_rejection
+            if settings.out_of_scope_false_rejection is not None
+            else FALSE_REJECTION_WITH_EXAMPLES
+            if outside
+            else FALSE_REJECTION,
         )
         head.save(settings.heads_dir / name / head.meta.version)
         activate(settings.heads_dir, name, head.meta.version)

@@ -62,9 +62,10 @@ def test_out_of_scope_examples_only_the_logit_separates_are_caught_through_it() 
     near, oos_near = rng.normal(0.9, 0.02, 2000), rng.normal(0.9, 0.02, 50)
     confidence, oos_confidence = np.full(2000, 0.9), np.full(50, 0.9)
     logit, oos_logit = rng.normal(10.0, 1.0, 2000), rng.normal(4.0, 1.0, 50)
-    correct = np.ones(2000, dtype=bool)
-    blind = choose_scope_rule(near, confidence, correct, oos_near, oos_confidence)
-    seeing = choose_scope_rule(near, confidence, correct, oos_near, oos_confidence, logit=logit, oos_logit=oos_logit)
+    blind = choose_scope_rule(near, confidence, oos_near, oos_confidence, false_rejection=0.02)
+    seeing = choose_scope_rule(
+        near, confidence, oos_near, oos_confidence, false_rejection=0.02, logit=logit, oos_logit=oos_logit
+    )
     assert blind.logit_weight == 0.0 and (blind.oos_recall or 0.0) < 0.2
     assert seeing.logit_weight > 0.0 and (seeing.oos_recall or 0.0) > 0.9
     assert abs(seeing.rejected_in_scope - 0.02) < 0.005  # the in-scope budget holds with the new term
