@@ -36,7 +36,11 @@ class Thresholds(BaseModel):
         default=0.55, ge=0.0, le=1.0, description="Topic confidence below it hands off (low_topic_confidence)."
     )
     out_of_scope: float = Field(
-        default=0.30, ge=0.0, le=1.0, description="Topic confidence below it reports no topic (out_of_scope)."
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Topic confidence below it reports no topic (out_of_scope); 0: only the head's own "
+        "out-of-scope rule does.",
     )
     answer_confidence: float = Field(
         default=0.5,
