@@ -27,7 +27,7 @@ from rich.console import Console
 from sklearn.metrics import accuracy_score, f1_score
 
 from engine.classify.classifier import predictions
-from engine.models.heads import FALSE_REJECTION, FALSE_REJECTION_WITH_EXAMPLES, Head, scope_scores
+from engine.models.heads import Head, scope_scores
 from engine.models.registry import ModelRegistry
 from engine.route import load_policy
 from engine.settings import Settings
@@ -42,6 +42,7 @@ from engine.training.fit import (
     fit_head,
     logit_scale,
 )
+from engine.training.heads import scope_budget
 from eval.cache import encode_cached
 from eval.datasets import banking77, clinc150
 from eval.metrics import expected_calibration_error, fewest_successes
@@ -52,13 +53,6 @@ RESULTS_DIR = Path(__file__).parent / "results"
 IN_SCOPE_ACCURACY = 0.93
 
 
-
-def budget(with_examples: bool) -> float:
-    """The out-of-scope rule's in-scope budget as `sift train` sets it."""
-    configured = Settings().out_of_scope_false_rejection
-    if configured is not None:
-        return configured
-    return FALSE_REJECTION_WITH_EXAMPLES if with_examples else FALSE_REJECTION
 
 def evaluate(head_probs: np.ndarray, labels: tuple[str, ...], truth: list[str]) -> dict[str, float]:
     pred = np.asarray(labels)[head_probs.argmax(axis=1)]
@@ -159,7 +153,8 @@ def run_clinc150(encoder, kind: str, c: float, settings: Settings, console: Cons
     # As `sift train` does with a file whose out-of-scope rows carry the out-of-scope label.
     head = fit_head(
         "topic", x_train, train_y, train_t, encoder.id, kind=kind, c=c,
-        out_of_scope=x_oos_train, out_of_scope_texts=oos_train_t, false_rejection=budget(with_examples=True),
+        out_of_scope=x_oos_train, out_of_scope_texts=oos_train_t,
+        false_rejection=scope_budget(settings, with_examples=True),
     )
     fit_s, fit_cpu = time.perf_counter() - start, time.process_time() - cpu
     val_t, val_y, x_val = split("val")
@@ -180,7 +175,7 @@ def run_clinc150(encoder, kind: str, c: float, settings: Settings, console: Cons
             "logit_weight": meta.scope_logit_weight,
             "threshold": meta.scope_threshold,
             "chosen_on": f"5-fold cross-validation of train + {len(oos_train_t)} oos_train examples",
-            "false_rejection_budget": budget(with_examples=True),
+            "false_rejection_budget": scope_budget(settings, with_examples=True),
             "cv_in_scope_rejected": meta.metrics.get("scope_rejected_in_scope"),
             "cv_oos_recall": meta.metrics.get("scope_oos_recall"),
         },
@@ -199,7 +194,7 @@ def run_clinc150(encoder, kind: str, c: float, settings: Settings, console: Cons
     assert held is not None
     plain = choose_scope_rule(
         held.near, held.probs.max(axis=1),
-        np.zeros(0), np.zeros(0), false_rejection=budget(with_examples=False), logit=held.logit,
+        np.zeros(0), np.zeros(0), false_rejection=scope_budget(settings, with_examples=False), logit=held.logit,
     )
     without_examples = {
         "rule": {"confidence_weight": plain.confidence_weight, "oos_weight": 0.0, "logit_weight": plain.logit_weight,

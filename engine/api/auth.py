@@ -70,14 +70,14 @@ class Authenticator:
     @property
     def open(self) -> bool:
         """No key was ever created: every caller is let in (the server is bound to loopback then)."""
-        self.keys()
+        self.keys()  # refreshes _required with the keys
         return not self._required
 
     def check(self, secret: str | None, scope: Scope) -> ApiKey | None:
         """The caller's key if it may use ``scope`` now; None in open mode."""
-        if self.open:
-            return None
         keys = self.keys()
+        if not self._required:
+            return None
         if not secret:
             raise Unauthorized("an API key is required: send it as 'Authorization: Bearer <key>' or 'X-API-Key'")
         key = keys.get(key_hash(secret))

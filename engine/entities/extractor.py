@@ -84,24 +84,23 @@ class EntityExtractor:
 
     def run(self, batch: Sequence[TicketState]) -> None:
         found = self.extract([s.text for s in batch], [s.language.code for s in batch])
-        for state, (entities, _) in zip(batch, found, strict=True):
+        for state, entities in zip(batch, found, strict=True):
             state.entities = entities
 
-    def extract(self, texts: list[str], languages: list[str]) -> list[tuple[tuple[Span, ...], tuple[Span, ...]]]:
-        """Per text: (entities, pii spans). PII spans are never reported as entities too.
+    def extract(self, texts: list[str], languages: list[str]) -> list[tuple[Span, ...]]:
+        """The entities of each text; PII spans (the PII stage reports them) are never reported as entities too.
 
         Texts go through spaCy's ``pipe`` one language at a time: batched, NER is about twice as fast.
         """
         by_language: dict[str, list[int]] = {}
         for i, language in enumerate(languages):
             by_language.setdefault(language if language != "und" else "xx", []).append(i)
-        out: list[tuple[tuple[Span, ...], tuple[Span, ...]]] = [((), ())] * len(texts)
+        out: list[tuple[Span, ...]] = [()] * len(texts)
         for language, rows in by_language.items():
             nlp = self._pipeline(language)
             statistical = "ner" in nlp.pipe_names
             for i, doc in zip(rows, nlp.pipe([texts[i] for i in rows], batch_size=PIPE_BATCH), strict=True):
-                pii = find_pii(texts[i])
-                out[i] = (tuple(self._entities(doc, pii, statistical)), tuple(pii))
+                out[i] = tuple(self._entities(doc, find_pii(texts[i]), statistical))
         return out
 
     @staticmethod

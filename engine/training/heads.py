@@ -12,6 +12,7 @@ from engine.models.heads import FALSE_REJECTION, FALSE_REJECTION_WITH_EXAMPLES, 
 from engine.models.registry import ModelRegistry
 from engine.normalise import encoder_text
 from engine.route import RoutingPolicy, load_policy
+from engine.settings import Settings
 from engine.training.data import LabelledTickets
 from engine.training.fit import fit_head
 
@@ -29,6 +30,14 @@ class HeadReport:
     counts: dict[str, int]
     metrics: dict[str, float]
     warnings: list[str]
+
+
+def scope_budget(settings: Settings, with_examples: bool) -> float:
+    """The share of held-out in-scope tickets the out-of-scope rule may reject: the setting, else the default
+    for training data with or without out-of-scope examples."""
+    if settings.out_of_scope_false_rejection is not None:
+        return settings.out_of_scope_false_rejection
+    return FALSE_REJECTION_WITH_EXAMPLES if with_examples else FALSE_REJECTION
 
 
 def split_out_of_scope(
@@ -99,11 +108,7 @@ def train_heads(
             c=settings.head_c,
             out_of_scope=vectors[[index[t] for t in outside]] if outside else None,
             out_of_scope_texts=outside,
-            false_rejection=settings.out_of_scope_false_rejection
-            if settings.out_of_scope_false_rejection is not None
-            else FALSE_REJECTION_WITH_EXAMPLES
-            if outside
-            else FALSE_REJECTION,
+            false_rejection=scope_budget(settings, with_examples=bool(outside)),
         )
         head.save(settings.heads_dir / name / head.meta.version)
         activate(settings.heads_dir, name, head.meta.version)

@@ -4,6 +4,7 @@ clear 503 (and the stop hook) when loading fails."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,6 +30,9 @@ def test_a_starting_service_says_so_then_serves(
     monkeypatch.setattr("engine.api.app.ensure_ready", slow_ready)
     with TestClient(create_app(settings)) as client:
         assert client.get("/healthz").status_code == 200
+        deadline = time.monotonic() + 60  # the loader opens the stores first, then blocks in slow_ready
+        while "preparing" not in client.get("/readyz").text and time.monotonic() < deadline:
+            time.sleep(0.05)
         for response in (client.post("/v1/triage", json={"text": "Where is my parcel?"}), client.get("/readyz")):
             assert response.status_code == 503 and response.headers["retry-after"] == "5"
             assert "preparing the data directory" in response.json()["error"]["message"]

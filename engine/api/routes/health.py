@@ -31,9 +31,7 @@ async def readyz(request: Request) -> dict[str, Any] | Response:
     """
     service = getattr(request.app.state, "service", None)
     if service is None:
-        not_ready = request.app.state.starting.not_ready()
-        headers = {"Retry-After": str(not_ready.retry_after)} if not_ready.retry_after else None
-        return error_response(503, "not_ready", str(not_ready), headers=headers)
+        raise request.app.state.starting.not_ready()
     problem = await run_in_threadpool(service.write_problem)
     if problem is not None:
         return error_response(503, "store_unavailable", problem)
