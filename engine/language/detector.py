@@ -15,7 +15,15 @@ langdetect's distribution is averaged in, as before. Latin-script text never pay
 What is read. Links, e-mail addresses, @mentions, short lines or clauses with a number and the capitalised-only
 ones beside them (an address: "Max Mustermann, Hauptstraße 12, 10115 Berlin") are left out when enough prose
 remains: they carry the language of a
-place, and an English ticket with a German address was read as German.
+place, and an English ticket with a German address was read as German. So are quoted passages and runs of
+capitalised words inside a sentence (titles, product and place names: "Gib 4 Sterne an The Broken Window",
+an English error message quoted in a German e-mail), as long as 30% of the letters remain.
+
+Second opinion on Latin script. lingua's scores are multiplied by py3langid's, restricted to the same
+languages, to the power 0.2, each summed over its close group (da/no/sv, hr/bs/sr/sl, cs/sk): py3langid
+breaks lingua's near-ties on short requests ("set reminder to go to the store at 8am" was Danish), while
+inside those groups, where it is weak, lingua decides alone. On the validation splits this took the mean
+accuracy from 0.957 to 0.978; eval/language.py measures the test splits.
 
 Priors. A served language's score is multiplied by ``language_prior`` (a close call between Danish and
 Norwegian goes to the one the helpdesk serves), the channel locale's language by ``language_locale_prior`` and
@@ -47,6 +55,11 @@ from engine.stage import TicketState
 from engine.types import LanguageResult, LanguageScore
 
 CLOSE_GROUPS = ({"hr", "bs", "sr"}, {"da", "no", "sv"}, {"cs", "sk"}, {"es", "pt", "gl"})
+# Where py3langid's second opinion is summed: groups it tells apart worse than lingua does.
+_SECOND_OPINION_GROUPS = ({"da", "no", "sv"}, {"hr", "bs", "sr", "sl"}, {"cs", "sk"})
+SECOND_OPINION_WEIGHT = 0.2  # chosen on the validation splits (0.15-0.25 within 0.002 of each other)
+# Quoted passages and names are left out only when this share of the letters remains.
+OWN_WORDS_SHARE = 0.3
 UNCERTAIN_BELOW = 0.6
 # The runner-up in the winner's close group makes the result uncertain above this share.
 CLOSE_RUNNER_UP = 0.2
@@ -131,6 +144,21 @@ def prose(text: str) -> str:
     return " ".join(s for i, s in enumerate(segments) if i not in numbered | named)
 
 
+_QUOTED = re.compile(r'"[^"\n]{3,}"|“[^”\n]{3,}”|„[^“”\n]{3,}[“”]|«[^»\n]{3,}»')
+# Two or more capitalised words after a word inside a sentence, possibly joined by a particle ("The Broken
+# Window", "Borussia Mönchengladbach", "Journal of the"); a sentence's first word is never taken.
+_UPPER = "A-ZÀ-ÖØ-Þ"
+_NAME_RUN = re.compile(
+    rf"(?<=[\w,;:] )[{_UPPER}][\w'’-]*(?: (?:of|the|de|del|la|le|van|von|and|&)?\s?[{_UPPER}][\w'’-]*)+"
+)
+
+
+def own_words(text: str) -> str:
+    """The text without quoted passages and runs of capitalised words: what the customer wrote in their own
+    language rather than a title, a name or a message they copied."""
+    return _NAME_RUN.sub(" ", _QUOTED.sub(" ", text))
+
+
 def script_counts(text: str) -> dict[str, int]:
     """Letters per script ("LATIN", "CYRILLIC", "CJK", "ARABIC"...), a CJK character counting as three."""
     counts: dict[str, int] = {}
@@ -208,6 +236,7 @@ class LanguageDetector:
         self._registry.langid.rank("warm up")
         self._registry.langdetect("warm up")
         self._registry.lingua.compute_language_confidence_values("warm up")
+        self._registry.langid_latin.rank("warm up")
 
     def run(self, batch: Sequence[TicketState]) -> None:
         """The ticket's language, with its locale and the customer's earlier messages as priors."""
@@ -234,7 +263,11 @@ class LanguageDetector:
         """Unweighted scores: lingua among its languages, or py3langid where the script rules lingua's out."""
         text = text[: 2 * MAX_CHARS]
         kept = prose(text)
-        text = (kept if self._letters(kept) >= self._min_chars else text)[:MAX_CHARS]
+        text = kept if self._letters(kept) >= self._min_chars else text
+        own = own_words(text)
+        if self._letters(own) >= max(self._min_chars, OWN_WORDS_SHARE * self._letters(text)):
+            text = own
+        text = text[:MAX_CHARS]
         counts = script_counts(text)
         if sum(n for script, n in counts.items() if script != "LATIN") >= NON_LATIN_SHARE * sum(counts.values()):
             # e.g. Russian, Arabic, Japanese, often with Latin names in them: py3langid is reliable once the
@@ -251,6 +284,11 @@ class LanguageDetector:
             code = value.language.iso_code_639_1.name.lower()
             code = ALIASES.get(code, code)
             scores[code] = scores.get(code, 0.0) + value.value
+        if len(scores) > 1:
+            second = {ALIASES.get(str(c), str(c)): float(p) for c, p in self._registry.langid_latin.rank(text)}
+            for code in scores:
+                group = next((g for g in _SECOND_OPINION_GROUPS if code in g), {code})
+                scores[code] *= (sum(second.get(c, 0.0) for c in group) + 1e-3) ** SECOND_OPINION_WEIGHT
         return scores
 
     def _with_second_opinion(self, text: str) -> dict[str, float]:

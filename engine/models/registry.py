@@ -165,6 +165,18 @@ class ModelRegistry:
             log.warning("py3langid does not know %s from settings.languages", unknown)
         return identifier
 
+    @cached_property
+    def langid_latin(self) -> LanguageIdentifier:
+        """py3langid restricted to the languages lingua holds: the second opinion on Latin-script text.
+
+        A separate instance, since restricting one mutates it and ``langid`` must keep all 97 languages.
+        """
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        identifier = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+        identifier.set_languages(sorted(self.lingua_codes & set(identifier.nb_classes)))
+        return identifier
+
     def spacy(self, language: str) -> Language:
         """A trained NER pipeline where one ships, otherwise a blank tokenizer for that language."""
         with self._lock:

@@ -43,8 +43,28 @@ def answerable_text(text: str) -> str:
 # Identifiers: amounts, dates, times and any token with three or more digits (order, ticket and invoice numbers,
 # postcodes, years). Their digits say nothing a head or an article could match, yet "Where is my order 48213?"
 # lands far from "Where is my order?" in the encoder's space (out of scope instead of delivery).
+# Month names and their short forms in the languages tickets arrive in, for dates written out ("12 March 2024",
+# "March 12th", "12. März", "12 de marzo de 2024"): a day and month left behind moved a topic as much as a number.
+_MONTHS = (
+    "january february march april may june july august september october november december"
+    " jan feb mar apr jun jul aug sep sept oct nov dec"
+    " januar februar märz mai juni juli oktober dezember jänner mär okt dez"
+    " janvier février mars avril juin juillet août septembre octobre novembre décembre janv févr avr juil déc"
+    " enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre"
+    " gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre"
+    " janeiro fevereiro março maio junho julho setembro outubro dezembro"
+    " januari februari maart mei augustus"
+    " siječanj siječnja veljača veljače ožujak ožujka travanj travnja svibanj svibnja lipanj lipnja srpanj srpnja"
+    " kolovoz kolovoza rujan rujna listopad listopada studeni studenoga prosinac prosinca"
+).split()
+_MONTH = "(?:" + "|".join(sorted(map(re.escape, _MONTHS), key=len, reverse=True)) + r")\.?"
+_WRITTEN_DATE = (
+    rf"\b\d{{1,2}}(?:st|nd|rd|th|\.)?\s+(?:(?:of|de)\s+)?{_MONTH}(?:,?\s+(?:de\s+)?\d{{4}})?(?!\w)"
+    rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"
+)
 _IDENTIFIERS = re.compile(
     r"(?:[€$£¥]\s?\d[\d.,]*|\b\d[\d.,]*\s?(?:[€$£¥]|(?i:eur|usd|gbp|chf|kn|euros?|dollars?|pounds?)\b))"
+    rf"|(?i:{_WRITTEN_DATE})"
     r"|\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b\d{1,2}:\d{2}\b|#?\b[\w-]*\d{3,}[\w-]*\b"
 )
 

@@ -51,6 +51,11 @@ def test_links_addresses_and_numbers_are_no_question(text: str, left: str, words
         ("My order #48213 hasn't arrived yet", "My order hasn't arrived yet"),
         ("I was charged €49.99 twice on 03.11.2026", "I was charged twice on"),
         ("Error 404 on Windows 10", "Error on Windows 10"),  # a small number may mean something
+        ("I lost my card on 12 March 2024, help", "I lost my card on, help"),
+        ("how do I top March 3rd, 2025 up my card", "how do I top up my card"),
+        ("Die Karte kam am 12. März nicht an", "Die Karte kam am nicht an"),
+        ("pagué dos veces el 12 de marzo de 2024", "pagué dos veces el"),
+        ("May I get a refund for 2 items?", "May I get a refund for 2 items?"),  # "May" without a day is a word
         ("12345", "12345"),  # nothing else to read
     ],
 )
