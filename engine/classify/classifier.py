@@ -25,7 +25,11 @@ ALTERNATIVES = 3
 
 
 def predictions(
-    head: Head, embeddings: np.ndarray, decline_below: float = 0.0, check_scope: bool = False
+    head: Head,
+    embeddings: np.ndarray,
+    decline_below: float = 0.0,
+    check_scope: bool = False,
+    alternatives: int = ALTERNATIVES,
 ) -> list[Prediction]:
     probs = head.predict_proba(embeddings)
     scoped = head.in_scope(embeddings, probs) if check_scope else np.ones(len(embeddings), dtype=bool)
@@ -39,7 +43,7 @@ def predictions(
                 label=head.labels[best] if in_scope and confidence >= decline_below else None,
                 confidence=round(confidence, 4),
                 alternatives=tuple(
-                    LabelScore(head.labels[int(i)], round(float(row[int(i)]), 4)) for i in order[:ALTERNATIVES]
+                    LabelScore(head.labels[int(i)], round(float(row[int(i)]), 4)) for i in order[:alternatives]
                 ),
                 model_version=head.meta.version,
             )
@@ -68,5 +72,7 @@ class TicketClassifier:
     def predict(self, embeddings: np.ndarray) -> tuple[list[Prediction], list[Prediction]]:
         """(topics, urgencies), one each per embedding row."""
         topic = predictions(self._registry.require_head("topic"), embeddings, self._oos, check_scope=True)
-        urgency = predictions(self._registry.require_head("urgency"), embeddings)
+        # Every urgency level, so routing knows the helpdesk's scale when a risk raises the urgency.
+        urgency_head = self._registry.require_head("urgency")
+        urgency = predictions(urgency_head, embeddings, alternatives=len(urgency_head.labels))
         return topic, urgency

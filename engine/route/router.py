@@ -44,10 +44,14 @@ def reported_urgency(urgency: Prediction | None, routed: str | None, risks: tupl
     """The urgency to report: the head's, or the level a risk raised it to in routing.
 
     A raised label carries the confidence of the most confident risk and keeps the head's
-    probabilities as its alternatives, so the model's own reading stays visible.
+    probabilities as its alternatives, so the model's own reading stays visible. A level the head was not
+    trained on (a helpdesk whose scale is low/medium/high has no ``urgent``) is not reported: the field stays
+    on the helpdesk's own scale, and the raise shows in the route's priority and reasons.
     """
     head_label = urgency.label if urgency is not None and urgency.label else "normal"  # as the router reads it
     if not risks or routed is None or routed == head_label:
+        return urgency
+    if urgency is not None and urgency.alternatives and routed not in {a.label for a in urgency.alternatives}:
         return urgency
     version = urgency.model_version if urgency is not None else None
     return Prediction(

@@ -67,3 +67,19 @@ def test_a_risk_withholds_the_answer_even_when_the_policy_forgets_it(tmp_path) -
     router = Router(load_policy(old))
     assert router.withholds_answer(Handoff(True, ("fraud",), ("charges the customer did not make",)))
     assert not router.withholds_answer(Handoff(True, ("pii_present",), ("card number",)))
+
+
+def test_a_raised_urgency_stays_on_the_helpdesks_own_scale() -> None:
+    """A head trained on low/medium/high has no "urgent": its label is kept, the raise shows in the priority."""
+    from engine.route import reported_urgency
+    from engine.types import LabelScore, Prediction
+
+    own_scale = Prediction(
+        "medium", 0.6, (LabelScore("medium", 0.6), LabelScore("high", 0.3), LabelScore("low", 0.1))
+    )
+    signal = (RiskSignal("security_incident", 0.9),)
+    assert reported_urgency(own_scale, "urgent", signal) is own_scale
+    raised = reported_urgency(own_scale, "high", signal)
+    assert raised is not None and raised.label == "high" and raised.alternatives == own_scale.alternatives
+    sifts_scale = Prediction("normal", 0.7, tuple(LabelScore(x, 0.25) for x in ("normal", "low", "high", "urgent")))
+    assert reported_urgency(sifts_scale, "urgent", signal).label == "urgent"  # type: ignore[union-attr]
