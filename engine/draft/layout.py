@@ -14,6 +14,7 @@ from typing import Any
 from engine.draft.catalog import pick
 from engine.types import ArticleHit, Span
 
+
 @dataclass(frozen=True)
 class Quote:
     hit: ArticleHit
@@ -21,6 +22,7 @@ class Quote:
     """Units of the section's plain text, in its order (``excerpt.py``)."""
     ref: str
     """The article's link in the knowledge base's help centre."""
+
 
 @dataclass(frozen=True)
 class Voice:
@@ -32,6 +34,7 @@ class Voice:
     greeting: str
     team: str
 
+
 def about(c: dict[str, Any], entities: Sequence[Span], topic: str | None) -> str:
     """What the acknowledgement names: the order number, else the product, else the account it is about."""
     order = next((e.text for e in entities if e.label == "ORDER_NUMBER"), None)
@@ -42,12 +45,14 @@ def about(c: dict[str, Any], entities: Sequence[Span], topic: str | None) -> str
         return str(c["about"]["product"]).format(product=product)
     return str(c["about"]["account"]) if topic == "account" else ""
 
+
 def acknowledgement(c: dict[str, Any], v: Voice, about_text: str, with_empathy: bool) -> str:
     """Thanks or an apology by sentiment; when the customer is upset, a line on what their kind of trouble is like."""
     line = pick(c["acknowledge"][v.tone], v.seed, "acknowledge").format(about=about_text)
     if with_empathy and v.tone == "negative" and v.topic in c["empathy"]:
         line += " " + pick(c["empathy"][v.topic], v.seed, "empathy")
     return line
+
 
 def letter(c: dict[str, Any], v: Voice, ack: str, quotes: Sequence[Quote]) -> str:
     parts = [v.greeting, ack]
@@ -57,8 +62,12 @@ def letter(c: dict[str, Any], v: Voice, ack: str, quotes: Sequence[Quote]) -> st
         parts += [intro, q.text, citation]
     if not quotes:
         parts.append(pick(c["no_answer"], v.seed, "no_answer"))
-    parts += [pick(c["closing"][v.tone], v.seed, "closing"), pick(c["sign_off"], v.seed, "sign_off").format(team=v.team)]
+    parts += [
+        pick(c["closing"][v.tone], v.seed, "closing"),
+        pick(c["sign_off"], v.seed, "sign_off").format(team=v.team),
+    ]
     return "\n\n".join(parts)
+
 
 def short(c: dict[str, Any], v: Voice, ack: str, quotes: Sequence[Quote]) -> str:
     parts = [f"{v.greeting}\n{ack}"]

@@ -29,7 +29,9 @@ def greeting(c: dict[str, Any], name: PersonName | None, form: FormOfAddress | N
         return rules["chat"].format(first=name.first) if name and name.first else rules["chat_anonymous"]
     form = form or (name.form if name else None)
     if name is not None and name.last and form is not None:
-        return rules["formal"][form].format(title=f"{name.title} " if name.title else "", last=name.last, full=name.full)
+        return rules["formal"][form].format(
+            title=f"{name.title} " if name.title else "", last=name.last, full=name.full
+        )
     if name is not None and name.first:
         return rules["informal"].format(first=name.first)
     return rules["anonymous"]
