@@ -82,15 +82,17 @@ def choose(section: Sequence[Unit], scores: np.ndarray | None, limit: int) -> li
 
 
 def render(section: Sequence[Unit], chosen: Sequence[int]) -> str:
-    """The chosen units as text: consecutive units of one paragraph on one line, of one list on one line each."""
+    """The chosen units as text: consecutive sentences of one paragraph on one line, a list's items one a line."""
     out = ""
     previous: int | None = None
     for i in chosen:
         unit = section[i]
         if previous is None:
             out = unit.text
+        elif unit.kind == "bullet" and section[previous].block == unit.block:
+            out += "\n" + unit.text  # items of one list stay one list, even with items left out between them
         elif previous == i - 1 and section[previous].block == unit.block:
-            out += ("\n" if unit.kind == "bullet" else " ") + unit.text
+            out += " " + unit.text
         else:
             out += "\n\n" + unit.text
         previous = i
