@@ -155,3 +155,11 @@ def test_a_withheld_answer_is_never_quoted(composer: DraftComposer) -> None:
     draft = compose(composer, articles=(hit(confidence=0.99),), may_quote=False)
     assert draft.citations == ()
     assert "Track" not in draft.text and "help.example" not in draft.text
+
+
+def test_form_of_address_is_validated() -> None:
+    from engine.types import Ticket
+
+    with pytest.raises(ValueError, match="customer_salutation"):
+        Ticket(text="Hallo", customer_salutation="frau")  # type: ignore[arg-type]
+    assert Ticket(text="Hallo", customer_salutation="ms").customer_salutation == "ms"
