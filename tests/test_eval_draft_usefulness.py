@@ -19,4 +19,4 @@ def test_figures_come_out_per_language_and_in_range(pipeline: Pipeline) -> None:
     for row in report.values():
         assert isinstance(row, dict)
         assert -1 <= row["draft_similarity"] <= 1 and -1 <= row["baseline_similarity"] <= 1
-        assert 0 <= row["in_customer_language_share"] <= 1
+        assert 0 <= row["in_customer_language_share"] <= 1 and 0 <= row["in_detected_language_share"] <= 1
