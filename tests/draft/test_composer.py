@@ -127,7 +127,7 @@ def test_signature_is_in_the_drafts_language(composer: DraftComposer) -> None:
 
 def test_draft_in_customers_language_when_the_article_exists(composer: DraftComposer) -> None:
     draft = compose(composer, language="hr", articles=(hit("hr"),))
-    assert draft.language == "hr" and draft.text.startswith("Dobar dan, Ana,") and not draft.needs_translation
+    assert draft.language == "hr" and draft.text.startswith("Poštovani/a Ana,") and not draft.needs_translation
 
 
 def test_english_article_for_a_croatian_customer_needs_translation(composer: DraftComposer) -> None:
