@@ -13,8 +13,8 @@ MAX_PARTS = 3
 MIN_PART_CHARS = 12
 """Shorter fragments ("Why?", "Thanks!") ask nothing a section could answer on its own."""
 CONNECTIVES = re.compile(
-    r"\b(?:and also|also,|another question|one more thing|besides|außerdem|ausserdem|zudem|noch eine frage|"
-    r"además|también quería|otra pregunta|aussi,|également|par ailleurs|autre question|također|osim toga|"
+    r"\b(?:and also|also(?=,)|another question|one more thing|besides|außerdem|ausserdem|zudem|noch eine frage|"
+    r"además|también quería|otra pregunta|aussi(?=,)|également|par ailleurs|autre question|također|osim toga|"
     r"još jedno pitanje)\b",
     re.IGNORECASE,
 )

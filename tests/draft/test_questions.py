@@ -11,6 +11,8 @@ def test_two_questions_are_two_parts() -> None:
 def test_a_connective_splits_a_request_without_question_marks() -> None:
     parts = question_parts("Ich möchte mein Passwort ändern. Außerdem ist meine Rechnung falsch.")
     assert parts == ["Ich möchte mein Passwort ändern.", "ist meine Rechnung falsch."]
+    also = question_parts("I need to change my email address. Also, my invoice shows the wrong amount.")
+    assert also == ["I need to change my email address.", "my invoice shows the wrong amount."]
 
 
 def test_one_question_is_no_parts() -> None:
