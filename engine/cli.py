@@ -391,6 +391,9 @@ def triage_one(
     subject: Annotated[str | None, typer.Option(help="Subject line.")] = None,
     channel: Annotated[str | None, typer.Option(help="email, chat, social, messaging, phone or web.")] = None,
     customer_name: Annotated[str | None, typer.Option(help="Customer name for the draft's greeting.")] = None,
+    customer_salutation: Annotated[
+        str | None, typer.Option(help="ms, mr or mx: the form of address for a formal greeting.")
+    ] = None,
     customer_id: Annotated[
         str | None, typer.Option(help="Your helpdesk's customer id (stored as a keyed hash, for `sift forget`).")
     ] = None,
@@ -399,12 +402,14 @@ def triage_one(
     """Triage one ticket offline and print the result as JSON (the API's response shape)."""
     from engine.errors import InvalidInput
     from engine.result_shape import to_jsonable
-    from engine.types import BLANK_TEXT, CHANNELS, Ticket
+    from engine.types import BLANK_TEXT, CHANNELS, FORMS_OF_ADDRESS, Ticket
 
     if not text.strip():
         raise InvalidInput("text", BLANK_TEXT)
     if channel is not None and channel not in CHANNELS:
         raise SiftError(f"--channel must be one of {', '.join(CHANNELS)}; got {channel!r}")
+    if customer_salutation is not None and customer_salutation not in FORMS_OF_ADDRESS:
+        raise SiftError(f"--customer-salutation must be one of {', '.join(FORMS_OF_ADDRESS)}; got {customer_salutation!r}")
     if customer_id is not None and not customer_id.strip():
         raise InvalidInput("--customer-id", "must not be blank")
     ticket = Ticket(
@@ -412,6 +417,7 @@ def triage_one(
         subject=subject,
         channel=channel,  # type: ignore[arg-type]  # checked against CHANNELS above
         customer_name=customer_name,
+        customer_salutation=customer_salutation,  # type: ignore[arg-type]  # checked against FORMS_OF_ADDRESS above
         customer_id=customer_id,
         kb=_knowledge_base(knowledge_base).name,
     )

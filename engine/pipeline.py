@@ -70,7 +70,7 @@ class Pipeline:
             self.knowledge_bases,
             PiiFinder(),
             Router(self.policy),
-            DraftComposer(get_translator(settings.translator), thresholds.answer_confidence),
+            DraftComposer(self.registry, get_translator(settings.translator), thresholds.answer_confidence),
         )
         # The thread lives as long as the pipeline (a service may share its pipeline, so none closes it).
         self._beside = (

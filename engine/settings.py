@@ -60,6 +60,25 @@ class KnowledgeBaseSettings(BaseModel):
         default=None, description="How its drafts cite an article ({id}, {anchor}); default: the global one."
     )
     agent_name: str | None = Field(default=None, description="Its drafts' signature; default: the global one.")
+    brand: str | None = Field(
+        default=None, description="Its brand, which signs its drafts in each language's words ('Ihr {brand}-Support-Team')."
+    )
+    agent_names: dict[str, str] = Field(
+        default_factory=dict, description="Its signature per language code, over the brand's, e.g. {de = 'Ihr Acme-Support'}."
+    )
+
+    @field_validator("agent_names")
+    @classmethod
+    def _agent_names(cls, v: dict[str, str]) -> dict[str, str]:
+        return _signature_names(v)
+
+
+def _signature_names(names: dict[str, str]) -> dict[str, str]:
+    """Language codes as drafts name them (lower case); a blank signature is refused, not sent."""
+    out = {code.strip().lower(): name.strip() for code, name in names.items()}
+    if any(not name for name in out.values()):
+        raise ValueError("agent_names: a signature must not be blank")
+    return out
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,11 @@ class KnowledgeBase:
     index_dir: Path
     article_url_template: str
     agent_name: str
+    """The signature where neither ``agent_names`` nor ``brand`` gives one in the draft's language."""
+    brand: str | None = None
+    """Signs drafts as the catalog's team name of each language ("El equipo de soporte de Lumio")."""
+    agent_names: tuple[tuple[str, str], ...] = ()
+    """(language, signature) pairs that override the brand's team name."""
 
 
 class Settings(BaseSettings):
@@ -264,7 +288,18 @@ class Settings(BaseSettings):
     )
 
     translator: Literal["none"] = Field(default="none", description="Machine translation backend for drafts.")
-    agent_name: str = Field(default="The Lumio Support Team", description="Signature of drafted replies.")
+    agent_name: str = Field(
+        default="The Lumio Support Team",
+        description="Signature of drafted replies where no localised one applies: in every language when it is set "
+        "and `brand` is not.",
+    )
+    brand: str = Field(
+        default="Lumio", description="Brand whose support team signs drafts, in each catalog language's words."
+    )
+    agent_names: dict[str, str] = Field(
+        default_factory=dict,
+        description="Signature per language code, over the brand's team name, e.g. {de = 'Ihr Lumio-Support'}.",
+    )
     article_url_template: str = Field(
         default="https://help.lumio.example/articles/{id}#{anchor}",
         description="How drafts cite an article; {id} and {anchor} are filled in.",
@@ -306,6 +341,11 @@ class Settings(BaseSettings):
         if not codes and info.field_name == "languages":
             raise ValueError("languages must name at least one ISO 639-1 code")
         return codes
+
+    @field_validator("agent_names")
+    @classmethod
+    def _agent_names(cls, v: dict[str, str]) -> dict[str, str]:
+        return _signature_names(v)
 
     @field_validator("knowledge_bases")
     @classmethod
@@ -377,9 +417,21 @@ class Settings(BaseSettings):
                 index_dir=self.index_dir if name == DEFAULT_KB else self.data_dir / "kb-index" / name,
                 article_url_template=kb.article_url_template or self.article_url_template,
                 agent_name=kb.agent_name or self.agent_name,
+                **self._signature(kb),
             )
             for name, kb in configured.items()
         }
+
+    def _signature(self, kb: KnowledgeBaseSettings) -> dict[str, Any]:
+        """How a KB's drafts sign: its own brand and names when it sets any signature, else the global ones.
+
+        An ``agent_name`` set without a ``brand`` signs every language as it is (it names a brand the catalogs
+        cannot know); a KB with its own ``agent_name`` never inherits the global brand.
+        """
+        if kb.agent_name or kb.brand or kb.agent_names:
+            return {"brand": kb.brand, "agent_names": tuple(sorted(kb.agent_names.items()))}
+        own_name = "agent_name" in self.model_fields_set and "brand" not in self.model_fields_set
+        return {"brand": None if own_name else self.brand, "agent_names": tuple(sorted(self.agent_names.items()))}
 
     @property
     def heads_dir(self) -> Path:

@@ -21,6 +21,8 @@ from pydantic_core import PydanticCustomError
 Channel = Literal["email", "chat", "social", "messaging", "phone", "web"]
 CHANNELS: tuple[str, ...] = get_args(Channel)
 SentimentLabel = Literal["negative", "neutral", "positive"]
+FormOfAddress = Literal["ms", "mr", "mx"]
+FORMS_OF_ADDRESS: tuple[str, ...] = get_args(FormOfAddress)
 Urgency = Literal["low", "normal", "high", "urgent"]
 URGENCY_LEVELS: tuple[str, ...] = get_args(Urgency)
 RiskKind = Literal[
@@ -87,6 +89,13 @@ class Ticket:
     subject: Annotated[str | None, Field(max_length=1_000)] = None
     channel: Channel | None = None
     customer_name: Annotated[str | None, Field(max_length=200)] = None
+    customer_salutation: Annotated[
+        FormOfAddress | None,
+        Field(
+            description="How the customer is addressed, for a formal greeting in letters: 'ms', 'mr', or 'mx' "
+            "(no gendered form: the full name). Left out: the form the name carries ('Frau ...'), else first name."
+        ),
+    ] = None
     customer_tier: Annotated[str | None, Field(max_length=50)] = None
     locale: Annotated[
         Annotated[str, AfterValidator(_bcp47)] | None,
@@ -112,6 +121,10 @@ class Ticket:
             raise ValueError(f"text {BLANK_TEXT}")
         if self.channel is not None and self.channel not in CHANNELS:
             raise ValueError(f"channel must be one of {', '.join(CHANNELS)}; got {self.channel!r}")
+        if self.customer_salutation is not None and self.customer_salutation not in FORMS_OF_ADDRESS:
+            raise ValueError(
+                f"customer_salutation must be one of {', '.join(FORMS_OF_ADDRESS)}; got {self.customer_salutation!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -282,6 +295,10 @@ class Draft:
     citations: tuple[str, ...]
     needs_translation: bool = False
     tone: str = "neutral"
+    register: Annotated[
+        Literal["letter", "short"],
+        Field(description="letter: greeting, answer and sign-off (e-mail, web); short: a chat or social message."),
+    ] = "letter"
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,8 @@ def tickets_multilang_labelled() -> list[dict[str, str]]:
     """Every distinct ticket of tickets-multilang v4 (dataset-tickets-multi-lang-4-20k) with its labels.
 
     Rows are ``subject``, ``body`` (literal ``\\n`` sequences turned into line breaks, as the benchmark's reader
-    does), ``queue``, ``priority`` and ``language``; a body seen before is skipped.
+    does), ``answer`` (the agent's real reply, line breaks likewise), ``queue``, ``priority`` and ``language``; a
+    body seen before is skipped.
     """
     from bench.tickets import MULTILANG, read_csv
 
@@ -113,6 +114,7 @@ def tickets_multilang_labelled() -> list[dict[str, str]]:
         out.append({
             "subject": (row.get("subject") or "").replace("\\n", " ").strip(),
             "body": body,
+            "answer": (row.get("answer") or "").replace("\\n", "\n").strip(),
             "queue": row["queue"].strip(),
             "priority": row["priority"].strip(),
             "language": (row.get("language") or "und").strip(),

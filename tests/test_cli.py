@@ -73,6 +73,12 @@ def test_unknown_channel_exits_2() -> None:
     assert "--channel" in result.output
 
 
+def test_unknown_form_of_address_exits_2() -> None:
+    result = runner.invoke(app, ["triage", "hello there", "--customer-salutation", "frau"])
+    assert result.exit_code == 2
+    assert "--customer-salutation" in result.output
+
+
 def test_activate_unknown_version_exits_2() -> None:
     result = runner.invoke(app, ["models", "activate", "topic", "nope"])
     assert result.exit_code == 2

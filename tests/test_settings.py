@@ -36,3 +36,24 @@ def test_a_threshold_moved_to_the_policy_is_refused_not_dropped(
     monkeypatch.setenv(f"SIFT_{key.upper()}", "0.7")
     with pytest.raises(ValueError, match="thresholds"):
         Settings()
+
+
+def test_drafts_sign_with_the_brand_unless_a_signature_names_another(tmp_path: Path) -> None:
+    default = Settings(data_dir=tmp_path).kbs()["default"]
+    assert default.brand == "Lumio" and default.agent_names == ()
+    # An agent_name without a brand names a brand the catalogs cannot know: it signs every language.
+    assert Settings(data_dir=tmp_path, agent_name="Acme Care").kbs()["default"].brand is None
+    both = Settings(data_dir=tmp_path, agent_name="Acme Care", brand="Acme", agent_names={"DE": " Ihr Acme-Support "})
+    assert both.kbs()["default"].brand == "Acme" and both.kbs()["default"].agent_names == (("de", "Ihr Acme-Support"),)
+    with pytest.raises(ValueError, match="blank"):
+        Settings(data_dir=tmp_path, agent_names={"de": " "})
+
+
+def test_a_kb_with_its_own_signature_inherits_no_global_brand(tmp_path: Path) -> None:
+    kbs = Settings(
+        data_dir=tmp_path,
+        agent_names={"de": "Ihr Lumio-Support"},
+        knowledge_bases={"acme": {"dir": tmp_path, "agent_name": "Acme Care"}, "plain": {"dir": tmp_path}},
+    ).kbs()
+    assert kbs["acme"].brand is None and kbs["acme"].agent_names == () and kbs["acme"].agent_name == "Acme Care"
+    assert kbs["plain"].brand == "Lumio" and kbs["plain"].agent_names == (("de", "Ihr Lumio-Support"),)

@@ -1,56 +1,40 @@
 """Drafts from KB sections, message catalogs and what the customer told us.
 
-No generative model ships offline (see shared/MODELS.md), so a draft is
-assembled: a greeting by name, an acknowledgement whose tone follows the
-sentiment and names the order or product the ticket mentions, the answer
-quoted from the best article section, a citation, and a sign-off. Every
-sentence is either from a reviewed catalog or from a reviewed article, which
-is what lets an agent trust it.
+No generative model ships offline (see shared/MODELS.md), so a draft is assembled: a greeting by the rules of
+its language and channel (``salutation.py``), an acknowledgement whose tone follows the sentiment and the topic
+and names the order, product or account, the sentences of the best section that answer the question (of up to
+three sections when the ticket asks several things), each cited, and a closing with a localised signature.
+Every sentence is either a reviewed catalog string or a quote from a reviewed article, which is what lets an
+agent trust it; reviewed variants picked by the ticket's hash keep two customers from getting the same words.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-from typing import Any
 
-import yaml
+import numpy as np
 
+from engine.draft.catalog import FALLBACK_LANGUAGE, available_languages, catalog, seed
+from engine.draft.excerpt import Unit, choose, render, units
+from engine.draft.layout import Quote, Voice, about, acknowledgement, letter, short
+from engine.draft.names import parse_name
+from engine.draft.questions import question_parts
+from engine.draft.salutation import greeting, is_short
+from engine.draft.signature import team_name
+from engine.draft.vectors import SentenceVectors
+from engine.models.registry import ModelRegistry
+from engine.settings import KnowledgeBase
 from engine.stage import TicketState
 from engine.translate import Translator
-from engine.types import ArticleHit, Draft, SentimentResult, Span
+from engine.types import ArticleHit, Channel, Draft, FormOfAddress, SentimentResult, Span
 
-CATALOG_DIR = Path(__file__).parent / "catalogs"
-FALLBACK_LANGUAGE = "en"
-ANSWER_CHARS = 900
-
-
-@cache
-def catalog(language: str) -> dict[str, Any]:
-    path = CATALOG_DIR / f"{language}.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-def available_languages() -> list[str]:
-    return sorted(p.stem for p in CATALOG_DIR.glob("*.yaml"))
-
-
-def answer_excerpt(body: str, limit: int = ANSWER_CHARS) -> str:
-    """Whole paragraphs and whole lists from the top of the section, up to ``limit`` characters."""
-    text = re.sub(r"\*\*(.+?)\*\*", r"\1", body)
-    text = re.sub(r"(?<!\w)\*(.+?)\*(?!\w)", r"\1", text)
-    blocks = [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip()]
-    kept: list[str] = []
-    used = 0
-    for block in blocks:
-        if kept and used + len(block) > limit:
-            break
-        kept.append(block)
-        used += len(block)
-    return "\n\n".join(kept)
+ANSWER_CHARS = 420
+"""Quoted characters per section in a letter: the sentences that answer, not the whole section."""
+SHORT_ANSWER_CHARS = 260
+MAX_SECTIONS = 3
+PART_MARGIN = 0.02
+"""How much better another section must fit a part of the question than the top one to be quoted for it."""
 
 
 @dataclass(frozen=True)
@@ -60,87 +44,141 @@ class DraftRequest:
     sentiment: SentimentResult | None
     entities: tuple[Span, ...]
     articles: tuple[ArticleHit, ...]
-    agent_name: str
-    """The signature: the knowledge base's brand."""
-    url_template: str
-    """How to cite an article of that knowledge base ({id}, {anchor})."""
+    kb: KnowledgeBase
+    """Cites its articles (``article_url_template``) and signs the draft."""
     may_quote: bool = True
     """False when the routing policy withholds answers for this ticket (out of scope, a risk)."""
+    channel: Channel | None = None
+    customer_salutation: FormOfAddress | None = None
+    topic: str | None = None
+    text: str = ""
+    """The ticket's text: split into the questions it asks, and hashed for the wording."""
+    ticket_id: str = ""
+    embedding: np.ndarray | None = None
+    """The ticket's vector from the encode stage; without it the section is quoted from its start."""
 
 
 class DraftComposer:
-    """The drafting stage: a reply in the customer's language, quoting an article only where routing allows."""
+    """The drafting stage: a reply in the customer's language, quoting articles only where routing allows."""
 
     name = "draft"
     needs: tuple[str, ...] = ()
     required = False
 
-    def __init__(self, translator: Translator, answer_threshold: float) -> None:
-        """``answer_threshold``: the answer confidence the top article needs to be quoted (routing policy)."""
+    def __init__(self, registry: ModelRegistry, translator: Translator, answer_threshold: float) -> None:
+        """``answer_threshold``: the answer confidence a section needs to be quoted (routing policy)."""
+        self._registry = registry
+        self._vectors = SentenceVectors(registry)
         self._translator = translator
         self._answer_threshold = answer_threshold
 
     def warm_up(self) -> None:
         for language in available_languages():
             catalog(language)
+        _ = self._registry.encoder
 
     def run(self, batch: Sequence[TicketState]) -> None:
-        drafts = [
-            self.compose(
-                DraftRequest(
-                    language=s.language.code,
-                    customer_name=s.ticket.customer_name,
-                    sentiment=s.sentiment,
-                    entities=s.entities,
-                    articles=s.articles,
-                    agent_name=s.kb.agent_name,
-                    url_template=s.kb.article_url_template,
-                    may_quote=not s.answer_withheld,
-                )
-            )
-            for s in batch
-        ]
+        drafts = [self.compose(request(s)) for s in batch]
         for state, draft in zip(batch, drafts, strict=True):
             state.draft = draft
 
     def compose(self, req: DraftRequest) -> Draft:
-        # Only the top hit: the confidence is calibrated for it, and a lower hit that clears the bar is rare
-        # and then less likely than the top one to be what the customer asked.
-        top = req.articles[0] if req.articles else None
-        answer = top if req.may_quote and top is not None and top.answer_confidence >= self._answer_threshold else None
+        hits = self._answerable(req)
         # Write in the customer's language when both the catalog and the quoted article exist in it.
         language = req.language if catalog(req.language) else FALLBACK_LANGUAGE
-        if answer is not None and answer.language != language:
-            language = answer.language if catalog(answer.language) else FALLBACK_LANGUAGE
+        if hits and hits[0].language != language:
+            language = hits[0].language if catalog(hits[0].language) else FALLBACK_LANGUAGE
         c = catalog(language)
+        brief = is_short(req.channel)
+        quotes = self._quotes(req, hits, SHORT_ANSWER_CHARS if brief else ANSWER_CHARS)
         tone = req.sentiment.label if req.sentiment else "neutral"
-        order = next((e.text for e in req.entities if e.label == "ORDER_NUMBER"), None)
-        product = next((e.text for e in req.entities if e.label == "PRODUCT"), None)
-        about = (
-            c["about_order"].format(order=order)
-            if order
-            else c["about_product"].format(product=product)
-            if product
-            else ""
+        voice = Voice(
+            seed=seed(req.ticket_id, req.text),
+            tone=tone,
+            topic=req.topic,
+            greeting=greeting(c, parse_name(req.customer_name), req.customer_salutation, req.channel),
+            team=team_name(req.kb, language, c),
         )
-        first_name = (req.customer_name or "").strip()
-        parts = [
-            c["greeting"].format(name=first_name) if first_name else c["greeting_anonymous"],
-            c["acknowledge"][tone].format(about=about),
-        ]
-        citations: tuple[str, ...] = ()
-        if answer is not None:
-            ref = req.url_template.format(id=answer.id, anchor=answer.anchor)
-            parts += [c["answer_intro"], answer_excerpt(answer.body), c["citation"].format(title=answer.title, ref=ref)]
-            citations = (f"{answer.id}#{answer.anchor}",)
-        else:
-            parts.append(c["no_answer"])
-        parts += [c["closing"][tone], c["sign_off"].format(agent=req.agent_name)]
-        text = "\n\n".join(parts)
+        ack = acknowledgement(c, voice, about(c, req.entities, req.topic), with_empathy=not brief)
+        text = (short if brief else letter)(c, voice, ack, quotes)
         needs_translation = language != req.language and req.language != "und"
         if needs_translation and self._translator.can_translate(language, req.language):
             text = self._translator.translate([text], language, req.language)[0]
             language, needs_translation = req.language, False
         return Draft(
-            text=text, language=language, citations=citations, needs_translation=needs_translation, tone=tone
+            text=text,
+            language=language,
+            citations=tuple(f"{q.hit.id}#{q.hit.anchor}" for q in quotes),
+            needs_translation=needs_translation,
+            tone=tone,
+            register="short" if brief else "letter",
         )
+
+    def _answerable(self, req: DraftRequest) -> list[ArticleHit]:
+        """The sections that may be quoted: none unless the top hit is confident (the confidence is calibrated
+        for it), then it and the other confident sections in its language, for the other parts of a question."""
+        if not req.may_quote or not req.articles or req.articles[0].answer_confidence < self._answer_threshold:
+            return []
+        top = req.articles[0]
+        more = [
+            h
+            for h in req.articles[1:]
+            if h.answer_confidence >= self._answer_threshold
+            and h.language == top.language
+            and (h.id, h.anchor) != (top.id, top.anchor)
+        ]
+        return [top, *more[: MAX_SECTIONS - 1]]
+
+    def _quotes(self, req: DraftRequest, hits: list[ArticleHit], limit: int) -> list[Quote]:
+        sections = [units(h.body) for h in hits]
+        hits, sections = [h for h, s in zip(hits, sections, strict=True) if s], [s for s in sections if s]
+        if not hits:
+            return []
+        if req.embedding is None:
+            return [self._quote(req, hits[0], sections[0], choose(sections[0], None, limit))]
+        flat = self._vectors.passages([u.text for s in sections for u in s])
+        bounds = np.cumsum([0, *(len(s) for s in sections)])
+        vectors = [flat[bounds[i] : bounds[i + 1]] for i in range(len(sections))]
+        asks = self._asks(req, vectors)
+        return [
+            self._quote(req, hits[i], sections[i], choose(sections[i], (vectors[i] @ np.stack(q).T).max(axis=1), limit))
+            for i, q in sorted(asks.items())
+        ]
+
+    def _asks(self, req: DraftRequest, vectors: list[np.ndarray]) -> dict[int, list[np.ndarray]]:
+        """Which section answers which part of the question (by the vectors of the parts), the top one by
+        default; a section answering no part is not quoted."""
+        assert req.embedding is not None
+        parts = question_parts(req.text) if len(vectors) > 1 else []
+        if not parts:
+            return {0: [req.embedding]}
+        asks: dict[int, list[np.ndarray]] = {}
+        for part in self._vectors.queries(parts):
+            fit = [float((v @ part).max()) for v in vectors]
+            best = int(np.argmax(fit))
+            asks.setdefault(best if fit[best] >= fit[0] + PART_MARGIN else 0, []).append(part)
+        asks.setdefault(0, [req.embedding])
+        return asks
+
+    @staticmethod
+    def _quote(req: DraftRequest, hit: ArticleHit, section: Sequence[Unit], chosen: list[int]) -> Quote:
+        return Quote(hit, render(section, chosen), req.kb.article_url_template.format(id=hit.id, anchor=hit.anchor))
+
+
+def request(s: TicketState) -> DraftRequest:
+    """What the composer reads of a ticket's state."""
+    return DraftRequest(
+        language=s.language.code,
+        customer_name=s.ticket.customer_name,
+        sentiment=s.sentiment,
+        entities=s.entities,
+        articles=s.articles,
+        kb=s.kb,
+        may_quote=not s.answer_withheld,
+        channel=s.ticket.channel,
+        customer_salutation=s.ticket.customer_salutation,
+        topic=s.topic.label if s.topic else None,
+        text=s.text,
+        ticket_id=s.id,
+        embedding=s.embedding,
+    )

@@ -42,7 +42,8 @@ def _names(customer_name: str | None) -> tuple[str, ...]:
     name = (customer_name or "").strip()
     if not name:
         return ()
-    parts = {name, *(p for p in name.split() if len(p) >= 3)}
+    # "Mustermann, Erika" is greeted as "Erika" or "Frau Mustermann": its parts without the comma.
+    parts = {name, *(p.strip(",.") for p in name.split() if len(p.strip(",.")) >= 3)}
     return tuple(sorted(parts, key=len, reverse=True))
 
 
@@ -62,7 +63,8 @@ def stored_payload(ticket: Ticket, keep_last_digits: int) -> dict[str, Any]:
     """The ticket as the log keeps it: free text and metadata masked, no name, no customer id in clear.
 
     ``customer_name`` serves the draft's greeting, which is made before storage; the log keeps only that one
-    was given. ``customer_id`` is kept as a keyed hash in its own column (``TicketStore``), for forget.
+    was given. ``customer_salutation`` (a form of address says a gender) serves only the greeting and is not kept.
+    ``customer_id`` is kept as a keyed hash in its own column (``TicketStore``), for forget.
     """
     names = _names(ticket.customer_name)
 
@@ -77,7 +79,7 @@ def stored_payload(ticket: Ticket, keep_last_digits: int) -> dict[str, Any]:
         messages=tuple(replace(m, text=mask(m.text)) for m in ticket.messages),
         metadata=_walk(ticket.metadata, keep_last_digits, names),
     )
-    return to_jsonable(masked, exclude={"customer_id"})
+    return to_jsonable(masked, exclude={"customer_id", "customer_salutation"})
 
 
 def mask_spans(result: TriageResult, keep_last_digits: int) -> TriageResult:

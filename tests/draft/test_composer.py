@@ -1,9 +1,24 @@
-from engine.draft.composer import DraftComposer, DraftRequest, answer_excerpt
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.draft.composer import DraftComposer, DraftRequest
+from engine.models.registry import ModelRegistry
+from engine.settings import KnowledgeBase, Settings
 from engine.translate import NoTranslator
-from engine.types import ArticleHit, SentimentResult, Span
+from engine.types import ArticleHit, Draft, SentimentResult, Span
+
+BODY = (
+    "Open **Orders** to see tracking. Tracking starts a day after dispatch.\n\n"
+    "1. Tap the order.\n2. Tap Track.\n\n"
+    "Parcels to islands take two days longer."
+)
+KB = KnowledgeBase("default", Path("kb"), Path("index"), "https://help.example/{id}#{anchor}", "The Team", "Lumio")
 
 
-def hit(language: str = "en", similarity: float = 0.9, confidence: float = 0.9) -> ArticleHit:
+def hit(language: str = "en", similarity: float = 0.9, confidence: float = 0.9, body: str = BODY) -> ArticleHit:
     return ArticleHit(
         id=f"delivery-where-is-my-order{'' if language == 'en' else '-' + language}",
         title="Where is my order?",
@@ -11,76 +26,140 @@ def hit(language: str = "en", similarity: float = 0.9, confidence: float = 0.9) 
         section="Track your parcel",
         anchor="track-your-parcel",
         snippet="...",
-        body="Open **Orders** to see tracking.\n\n1. Tap the order.\n2. Tap Track.",
+        body=body,
         score=similarity,
         similarity=similarity,
         answer_confidence=confidence,
     )
 
 
-def compose(**kw: object) -> object:
+@pytest.fixture(scope="module")
+def composer() -> DraftComposer:
+    # The registry loads nothing until asked: without a ticket vector no sentence is encoded.
+    return DraftComposer(ModelRegistry(Settings()), NoTranslator(), answer_threshold=0.5)
+
+
+def compose(composer: DraftComposer, **kw: object) -> Draft:
     base: dict[str, object] = {
         "language": "en",
         "customer_name": "Ana",
         "sentiment": SentimentResult("negative", -0.7, 0.9),
         "entities": (Span("ORDER_NUMBER", "12345", 0, 5),),
         "articles": (hit(),),
-        "agent_name": "The Team",
-        "url_template": "https://help.example/{id}#{anchor}",
+        "kb": KB,
+        "text": "Where is my order 12345?",
+        "ticket_id": "t1",
     }
     base.update(kw)
-    composer = DraftComposer(NoTranslator(), answer_threshold=0.5)
     return composer.compose(DraftRequest(**base))  # type: ignore[arg-type]
 
 
-def test_draft_is_personal_grounded_and_cited() -> None:
-    draft = compose()
-    assert draft.text.startswith("Hi Ana,")
+def test_draft_is_personal_grounded_and_cited(composer: DraftComposer) -> None:
+    draft = compose(composer)
+    assert draft.text.startswith("Hi Ana,\n\n")
     assert "sorry" in draft.text and "order 12345" in draft.text
     assert "Open Orders to see tracking." in draft.text and "**" not in draft.text
+    assert "1. Tap the order.\n2. Tap Track." in draft.text
     assert "https://help.example/delivery-where-is-my-order#track-your-parcel" in draft.text
-    assert draft.text.rstrip().endswith("The Team")
+    assert draft.text.rstrip().endswith("The Lumio Support Team")
     assert draft.citations == ("delivery-where-is-my-order#track-your-parcel",)
     assert draft.language == "en" and not draft.needs_translation and draft.tone == "negative"
+    assert draft.register == "letter"
 
 
-def test_tone_follows_sentiment() -> None:
-    assert "Thank you for your kind message" in compose(sentiment=SentimentResult("positive", 0.8, 0.9)).text
+def test_neutral_question_gets_no_apology(composer: DraftComposer) -> None:
+    text = compose(composer, sentiment=SentimentResult("neutral", 0.0, 0.9)).text.lower()
+    assert "sorry" not in text and "frustrat" not in text
 
 
-def test_draft_in_customers_language_when_the_article_exists() -> None:
-    draft = compose(language="hr", articles=(hit("hr"),))
+def test_upset_customer_hears_about_their_kind_of_trouble(composer: DraftComposer) -> None:
+    delivery = compose(composer, topic="delivery").text
+    billing = compose(composer, topic="billing").text
+    assert ("parcel" in delivery or "delivery" in delivery) and ("charges" in billing or "billing" in billing)
+
+
+@pytest.mark.parametrize(
+    ("name", "salutation", "language", "greeting"),
+    [
+        ("Erika Mustermann", None, "de", "Hallo Erika,"),
+        ("Mustermann, Erika", "ms", "de", "Sehr geehrte Frau Mustermann,"),
+        ("Dr. Erika Mustermann", "ms", "de", "Sehr geehrte Frau Dr. Mustermann,"),
+        ("Herr Hans Huber", None, "de", "Sehr geehrter Herr Huber,"),
+        ("Kim Weber", "mx", "de", "Guten Tag Kim Weber,"),
+        ("Erika Mustermann", None, "en", "Hi Erika,"),
+        ("Ana García López", "ms", "es", "Estimada Sra. García López:"),
+        ("Claire Martin", "ms", "fr", "Bonjour Madame Martin,"),
+        ("Ivan Horvat", "mr", "hr", "Poštovani gospodine Horvat,"),
+        ("Erika", "ms", "de", "Hallo Erika,"),
+        (None, None, "de", "Guten Tag,"),
+        ("ticket-4711@example.com", None, "en", "Hello,"),
+    ],
+)
+def test_salutation_follows_the_language_and_the_form_of_address(
+    composer: DraftComposer, name: str | None, salutation: str | None, language: str, greeting: str
+) -> None:
+    draft = compose(composer, language=language, customer_name=name, customer_salutation=salutation, articles=())
+    assert draft.text.split("\n")[0] == greeting
+
+
+def test_chat_is_short_without_letter_frame(composer: DraftComposer) -> None:
+    draft = compose(composer, channel="chat", customer_name="Dr. Erika Mustermann", customer_salutation="ms")
+    assert draft.register == "short" and draft.text.startswith("Hi Erika,\n")
+    assert "Lumio Support Team" not in draft.text and "regards" not in draft.text and "Dear" not in draft.text
+    assert "https://help.example/delivery-where-is-my-order#track-your-parcel" in draft.text
+    assert len(draft.text) < len(compose(composer).text)
+
+
+def test_two_customers_asking_the_same_get_different_wording(composer: DraftComposer) -> None:
+    drafts = {compose(composer, ticket_id=f"t{i}").text for i in range(8)}
+    assert len(drafts) > 1
+    assert compose(composer, ticket_id="t3").text == compose(composer, ticket_id="t3").text  # deterministic
+
+
+def test_signature_is_in_the_drafts_language(composer: DraftComposer) -> None:
+    draft = compose(composer, language="es", articles=(hit("es"),))
+    assert draft.text.rstrip().endswith("El equipo de soporte de Lumio")
+    named = KnowledgeBase("d", Path("kb"), Path("i"), "{id}", "The Team", "Lumio", (("es", "Soporte Lumio"),))
+    assert compose(composer, language="es", articles=(hit("es"),), kb=named).text.rstrip().endswith("Soporte Lumio")
+    unbranded = KnowledgeBase("d", Path("kb"), Path("i"), "{id}", "Acme Care")
+    assert compose(composer, language="es", articles=(hit("es"),), kb=unbranded).text.rstrip().endswith("Acme Care")
+
+
+def test_draft_in_customers_language_when_the_article_exists(composer: DraftComposer) -> None:
+    draft = compose(composer, language="hr", articles=(hit("hr"),))
     assert draft.language == "hr" and draft.text.startswith("Poštovani/a Ana,") and not draft.needs_translation
 
 
-def test_english_article_for_a_croatian_customer_needs_translation() -> None:
-    draft = compose(language="hr", articles=(hit("en"),))
+def test_english_article_for_a_croatian_customer_needs_translation(composer: DraftComposer) -> None:
+    draft = compose(composer, language="hr", articles=(hit("en"),))
     assert draft.language == "en" and draft.needs_translation
 
 
-def test_no_confident_article_gives_a_holding_reply_without_citations() -> None:
-    draft = compose(articles=(hit(similarity=0.95, confidence=0.2),))
-    assert draft.citations == () and "looking into this personally" in draft.text
-    assert "Open Orders" not in draft.text
+def test_no_confident_article_gives_a_holding_reply_without_citations(composer: DraftComposer) -> None:
+    draft = compose(composer, articles=(hit(similarity=0.95, confidence=0.2),))
+    assert draft.citations == () and "Open Orders" not in draft.text
 
 
-def test_a_confident_article_is_quoted_whatever_its_raw_similarity() -> None:
-    assert compose(articles=(hit(similarity=0.78, confidence=0.7),)).citations
+def test_a_confident_article_is_quoted_whatever_its_raw_similarity(composer: DraftComposer) -> None:
+    assert compose(composer, articles=(hit(similarity=0.78, confidence=0.7),)).citations
 
 
-def test_only_the_top_article_is_quoted() -> None:
+def test_nothing_is_quoted_when_the_top_article_is_not_confident(composer: DraftComposer) -> None:
     # The confidence is calibrated for the top hit; a lower hit is not quoted in its place.
-    draft = compose(articles=(hit(confidence=0.3), hit("hr", confidence=0.9)))
+    draft = compose(composer, articles=(hit(confidence=0.3), hit("hr", confidence=0.9)))
     assert draft.citations == ()
 
 
-def test_excerpt_keeps_whole_blocks() -> None:
-    body = "First paragraph.\n\n- a\n- b\n\n" + "x" * 2000
-    assert answer_excerpt(body, limit=100) == "First paragraph.\n\n- a\n- b"
-
-
-def test_a_withheld_answer_is_never_quoted() -> None:
+def test_a_withheld_answer_is_never_quoted(composer: DraftComposer) -> None:
     # The routing policy withholds answers for out-of-scope and risky tickets, however well an article matched.
-    draft = compose(articles=(hit(confidence=0.99),), may_quote=False)
+    draft = compose(composer, articles=(hit(confidence=0.99),), may_quote=False)
     assert draft.citations == ()
     assert "Track" not in draft.text and "help.example" not in draft.text
+
+
+def test_form_of_address_is_validated() -> None:
+    from engine.types import Ticket
+
+    with pytest.raises(ValueError, match="customer_salutation"):
+        Ticket(text="Hallo", customer_salutation="frau")  # type: ignore[arg-type]
+    assert Ticket(text="Hallo", customer_salutation="ms").customer_salutation == "ms"

@@ -1,0 +1,103 @@
+"""Every catalog string in every language renders with realistic values: no missing key, no stray placeholder."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import pytest
+
+from engine.draft.catalog import available_languages, catalog
+
+LANGUAGES = ["de", "en", "es", "fr", "hr"]
+TOPICS = {"delivery", "billing", "returns", "account", "technical", "privacy"}
+TONES = {"negative", "neutral", "positive"}
+# The placeholders each slot may use; the ones it must use are in REQUIRED.
+ALLOWED = {
+    "team": {"brand"},
+    "salutation.formal.ms": {"title", "last"},
+    "salutation.formal.mr": {"title", "last"},
+    "salutation.formal.mx": {"full"},
+    "salutation.informal": {"first"},
+    "salutation.chat": {"first"},
+    "about.order": {"order"},
+    "about.product": {"product"},
+    "acknowledge": {"about"},
+    "citation": {"title", "ref"},
+    "chat_citation": {"ref"},
+    "sign_off": {"team"},
+}
+REQUIRED = {
+    "team": {"brand"},
+    "salutation.formal.ms": {"last"},
+    "salutation.formal.mr": {"last"},
+    "salutation.formal.mx": {"full"},
+    "salutation.informal": {"first"},
+    "salutation.chat": {"first"},
+    "about.order": {"order"},
+    "about.product": {"product"},
+    "acknowledge": {"about"},
+    "citation": {"title", "ref"},
+    "chat_citation": {"ref"},
+    "sign_off": {"team"},
+}
+VALUES = {
+    "brand": "Lumio",
+    "title": "Dr. ",
+    "last": "Mustermann",
+    "first": "Erika",
+    "full": "Erika Mustermann",
+    "order": "A-10023",
+    "product": "Lumio Hub",
+    "about": " regarding your order A-10023",
+    "ref": "https://help.lumio.example/articles/delivery-where-is-my-order#track-your-parcel",
+    "team": "Ihr Lumio-Support",
+}
+
+
+def leaves(node: Any, path: str = "") -> dict[str, str]:
+    """Every string of a catalog by dotted path (a list's variants as path.0, path.1, ...)."""
+    if isinstance(node, str):
+        return {path: node}
+    if isinstance(node, list):
+        assert node, f"{path}: a slot needs at least one variant"
+        return {k: v for i, item in enumerate(node) for k, v in leaves(item, f"{path}.{i}").items()}
+    assert isinstance(node, dict), f"{path}: {node!r}"
+    return {k: v for key, item in node.items() for k, v in leaves(item, f"{path}.{key}" if path else key).items()}
+
+
+def slot(path: str) -> str:
+    """The ALLOWED key of a leaf: its path without variant numbers, tones or topics."""
+    parts = [p for p in path.split(".") if not p.isdigit() and p not in TONES]
+    return ".".join(parts[:1] if parts[0] in ("acknowledge", "closing") else parts)
+
+
+def structure(node: Any) -> Any:
+    """The shape of a catalog, variants counted as one: what must match across languages."""
+    if isinstance(node, dict):
+        return {k: structure(v) for k, v in node.items()}
+    return "slot"
+
+
+def test_every_language_ships_a_catalog() -> None:
+    assert available_languages() == LANGUAGES
+
+
+def test_catalogs_have_the_same_keys_in_every_language() -> None:
+    english = structure(catalog("en"))
+    for language in LANGUAGES:
+        assert structure(catalog(language)) == english, language
+    assert set(catalog("en")["empathy"]) == TOPICS
+    for key in ("acknowledge", "closing"):
+        assert set(catalog("en")[key]) == TONES
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_string_renders_with_realistic_values(language: str) -> None:
+    for path, text in leaves(catalog(language)).items():
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        allowed = ALLOWED.get(slot(path), set())
+        assert names <= allowed, f"{language} {path}: unknown placeholder(s) {names - allowed} in {text!r}"
+        assert REQUIRED.get(slot(path), set()) <= names, f"{language} {path}: a placeholder is missing in {text!r}"
+        rendered = text.format(**VALUES)
+        assert rendered.strip() and "{" not in rendered and "}" not in rendered, (language, path, rendered)
