@@ -126,15 +126,25 @@ class Database:
         self.engine.dispose()
 
 
+def connect(location: Location) -> Database:
+    """The database at ``location`` (a SQLite file or a ``postgresql://`` URL) as it is, not migrated."""
+    return Database(_postgresql(location) if isinstance(location, str) else _sqlite(location))
+
+
 def open_database(location: Location) -> Database:
-    """The database at ``location`` (a SQLite file or a ``postgresql://`` URL), its schema made current."""
-    database = Database(_postgresql(location) if isinstance(location, str) else _sqlite(location))
+    """The database at ``location``, its schema brought to this version's (what every store opens)."""
+    database = connect(location)
     try:
         upgrade(database)
     except BaseException:
         database.close()
         raise
     return database
+
+
+def describe(location: Location) -> str:
+    """``location`` for messages: a URL without its password."""
+    return make_url(location).render_as_string(hide_password=True) if isinstance(location, str) else str(location)
 
 
 def _sqlite(path: Path) -> Engine:

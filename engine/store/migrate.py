@@ -18,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, text
 
 from engine.errors import SiftError
@@ -50,6 +51,13 @@ def head() -> str:
     return revision
 
 
+def _known(revision: str) -> bool:
+    try:
+        return _scripts().get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def _revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
@@ -73,7 +81,7 @@ def upgrade(database: Database) -> str | None:
         if not database.is_sqlite:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
         before = _revision(conn)  # again, under the lock: another replica may have migrated meanwhile
-        if before is not None and _scripts().get_revision(before) is None:
+        if before is not None and not _known(before):
             raise SiftError(f"the ticket log is at schema revision {before!r}, newer than this Sift's {target!r}: "
                             "run the release that wrote it (or a newer one)")
         if before != target:
