@@ -75,7 +75,7 @@ class KeyStore:
         c = api_keys.c
         with self._db.read() as db:
             rows = db.execute(
-                select(c.id, c.name, c.prefix, c.scopes, c.created_at, c.revoked_at).order_by(c.created_at)
+                select(c.id, c.name, c.prefix, c.scopes, c.created_at, c.revoked_at).order_by(c.created_at, c.id)
             ).all()
         return [ApiKey(i, n, p, tuple(s.split()), c, r) for i, n, p, s, c, r in rows]
 
