@@ -10,12 +10,13 @@ import pytest
 
 from engine.errors import InvalidInput
 from engine.store import Feedback, FeedbackStore, TicketStore
+from engine.store.db import Location
 
 
-def test_a_failed_insert_does_not_wedge_the_ticket_log(tmp_path: Path) -> None:
-    store = TicketStore(tmp_path / "sift.db")
+def test_a_failed_insert_does_not_wedge_the_ticket_log(location: Location) -> None:
+    store = TicketStore(location)
     with pytest.raises(UnicodeEncodeError):
-        store.accept([{"text": "ok"}, {"text": "hello \ud800 order"}])  # SQLite cannot encode a lone surrogate
+        store.accept([{"text": "ok"}, {"text": "hello \ud800 order"}])  # no driver can encode a lone surrogate
     assert store.count() == 0  # the whole batch rolled back, not half of it
     assert store.write_problem() is None
     [ticket_id] = store.accept([{"text": "the next customer"}])
@@ -24,8 +25,8 @@ def test_a_failed_insert_does_not_wedge_the_ticket_log(tmp_path: Path) -> None:
     assert stored is not None and stored["status"] == "processed"
 
 
-def test_failed_complete_and_fail_roll_back_too(tmp_path: Path) -> None:
-    store = TicketStore(tmp_path / "sift.db")
+def test_failed_complete_and_fail_roll_back_too(location: Location) -> None:
+    store = TicketStore(location)
     [ticket_id] = store.accept([{"text": "a"}])
     with pytest.raises(UnicodeEncodeError):
         store.complete([(ticket_id, {"route": {"queue": "\udc00"}})])
@@ -34,11 +35,10 @@ def test_failed_complete_and_fail_roll_back_too(tmp_path: Path) -> None:
     assert stored is not None and stored["status"] == "failed" and stored["error"] == "boom"
 
 
-def test_a_refused_feedback_leaves_the_feedback_store_writable(tmp_path: Path) -> None:
-    db = tmp_path / "sift.db"
-    tickets = TicketStore(db)
+def test_a_refused_feedback_leaves_the_feedback_store_writable(location: Location) -> None:
+    tickets = TicketStore(location)
     [ticket_id] = tickets.accept([{"text": "where is my parcel"}])
-    store = FeedbackStore(db)
+    store = FeedbackStore(location)
     with pytest.raises(InvalidInput) as refused:
         Feedback(ticket_id=ticket_id, agent_id="a1", topic="delivery", comment="bad \ud800")
     assert refused.value.field == "comment"
