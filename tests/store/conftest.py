@@ -4,7 +4,8 @@ The server is started once per session from Debian's postgresql-15 binaries (``S
 another directory) in a temporary directory, listening only on a Unix socket there, with durability off
 (fsync) since it is thrown away. PostgreSQL refuses to run as root, so as root initdb and the server run as
 ``nobody``; the directory is made under /tmp rather than pytest's root-only temp dir so that user can reach it.
-The PostgreSQL cases are skipped, saying why, when the binaries or that user are missing.
+The PostgreSQL cases are marked slow (about half a second each, mostly the migrations on a new database)
+and skipped, saying why, when the binaries or that user are missing.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def location(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
     """Where a test's stores live: a fresh SQLite file, or a fresh database on the session's PostgreSQL."""
     if request.param == "sqlite":

@@ -10,7 +10,8 @@ import pytest
 
 from engine.errors import InvalidInput
 from engine.store import Feedback, FeedbackStore, TicketStore
-from engine.store.db import Location
+from engine.store.db import Location, connect
+from tests.store.conftest import PostgresServer, execute
 
 
 def test_a_failed_insert_does_not_wedge_the_ticket_log(location: Location) -> None:
@@ -86,3 +87,24 @@ def test_an_older_ticket_log_gains_the_customer_key_column(tmp_path: Path) -> No
     store = TicketStore(path)
     store.accept([{"text": "a"}], ["k1"])
     assert store.count() == 1
+
+
+@pytest.mark.slow
+def test_write_problem_reports_a_read_only_postgresql(postgres_server: PostgresServer) -> None:
+    url = postgres_server.create_database()
+    TicketStore(url).close()
+    name = url.split("/")[3].split("?")[0]
+    admin = postgres_server.url("postgres")
+    execute(admin, f"ALTER DATABASE {name} SET default_transaction_read_only = on")  # as a standby answers
+    store = TicketStore(url)
+    problem = store.write_problem()
+    assert problem is not None and "read-only" in problem
+    execute(admin, f"ALTER DATABASE {name} RESET default_transaction_read_only")
+    store.close()
+    assert TicketStore(url).write_problem() is None
+
+
+def test_write_problem_reports_an_unreachable_postgresql(tmp_path: Path) -> None:
+    database = connect(f"postgresql://sift@/sift?host={tmp_path}&port=5432")  # no server's socket there
+    problem = database.write_problem()
+    assert problem is not None and problem.startswith("the ticket log cannot be written")
