@@ -4,7 +4,7 @@ Every store writes through :meth:`Database.write`: one transaction that commits 
 back on any exception, on a pooled connection that goes back to the pool rolled back, so a write that fails
 half-way (a string the driver cannot encode, a full disk, a locked file) never leaves a transaction open
 for the next request. Readiness asks :meth:`Database.write_problem`. Opening a database brings its schema to
-the newest Alembic revision (``engine/store/migrations.py``).
+the newest Alembic revision (``engine/store/migrate.py``).
 
 SQLite keeps what the single-file log always had: WAL so readers run beside the writer, ``BEGIN IMMEDIATE``
 so a write waits for the file's write lock at its start instead of failing half-way, ``secure_delete`` so
@@ -116,8 +116,12 @@ class Database:
         operator's to expire).
         """
         if self.is_sqlite:
-            with self._lock, self.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            with self._lock:
+                raw = self.engine.raw_connection()  # outside any transaction, which would keep a WAL snapshot
+                try:
+                    raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                finally:
+                    raw.close()
             return
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM tickets, feedback")

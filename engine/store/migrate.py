@@ -47,7 +47,8 @@ def _scripts() -> ScriptDirectory:
 def head() -> str:
     """The newest revision this version of Sift knows."""
     revision = _scripts().get_current_head()
-    assert revision is not None, f"no migrations in {MIGRATIONS_DIR}"
+    if revision is None:
+        raise SiftError(f"no schema migrations in {MIGRATIONS_DIR}: the installation is incomplete")
     return revision
 
 
