@@ -36,6 +36,8 @@ kb_app = typer.Typer(help="Knowledge base: import articles from other tools.", n
 app.add_typer(kb_app, name="kb")
 keys_app = typer.Typer(help="API keys: who may call which endpoints.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+db_app = typer.Typer(help="The ticket log's database: schema revision and migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
 F = TypeVar("F", bound=Callable[..., Any])
@@ -99,7 +101,7 @@ def serve(
     from engine.store.keys import KeyStore
 
     settings = _settings(host=host, port=port)
-    keys = KeyStore(settings.database_path)
+    keys = KeyStore(settings.database)
     try:
         open_api = not keys.exist()
     finally:
@@ -346,7 +348,7 @@ def _with_feedback(labelled: Any, heads: list[str], settings: Settings, source: 
     from engine.store import FeedbackStore
     from engine.training.feedback import latest_corrections, merge_corrections
 
-    store = FeedbackStore(settings.database_path)
+    store = FeedbackStore(settings.database)
     try:
         merged = merge_corrections(labelled, latest_corrections(store.records()), {name: name for name in heads})
     finally:
@@ -522,7 +524,7 @@ def gaps(
             raise SiftError(f"--since must be a date as YYYY-MM-DD; got {since!r}") from None
     settings = get_settings()
     kb_name = _knowledge_base(knowledge_base).name
-    store = TicketStore(settings.database_path)
+    store = TicketStore(settings.database)
     try:
         tickets = [LoggedTicket(*row) for row in store.processed(since)]
     finally:
@@ -630,7 +632,7 @@ def feedback_export(
 
     settings = get_settings()
     keep = settings.pii_keep_last_digits
-    store = FeedbackStore(settings.database_path)
+    store = FeedbackStore(settings.database)
     try:
         records = store.records()
     finally:
@@ -659,7 +661,7 @@ def purge(
 
     settings = get_settings()
     days = older_than_days or settings.retention_days
-    erased = purge_log(settings.database_path, days)
+    erased = purge_log(settings.database, days)
     out.print(f"erased {erased.tickets} tickets and {erased.feedback} feedback rows older than {days} days")
 
 
@@ -684,15 +686,49 @@ def forget(
     if customer is not None:
         if not customer.strip():
             raise InvalidInput("--customer", "must not be blank")
-        erased = forget_customer(settings.database_path, customer_key(customer, data_key(settings.data_dir)))
+        erased = forget_customer(settings.database, customer_key(customer, data_key(settings.data_dir)))
         whose = "the customer's"
     else:
         ids = [t.strip() for t in ticket or []]
         if not all(ids):
             raise InvalidInput("--ticket", "must not be blank")
-        erased = forget_tickets(settings.database_path, ids)
+        erased = forget_tickets(settings.database, ids)
         whose = "the given"
     out.print(f"erased {erased.tickets} of {whose} tickets and {erased.feedback} feedback rows")
+
+
+@db_app.command("current")
+@fails_cleanly
+def db_current() -> None:
+    """The database's schema revision and this release's newest; changes nothing."""
+    from engine.store.db import connect, describe
+    from engine.store.migrate import current, head
+
+    location = get_settings().database
+    database = connect(location)
+    try:
+        revision = current(database)
+    finally:
+        database.close()
+    state = "up to date" if revision == head() else f"this release upgrades it to {head()} when it opens it"
+    out.print(f"{describe(location)}: schema revision {revision or 'none'} ({state})")
+
+
+@db_app.command("upgrade")
+@fails_cleanly
+def db_upgrade() -> None:
+    """Bring the database's schema to this release's (every command that opens the database does it too)."""
+    from engine.store.db import connect, describe
+    from engine.store.migrate import head, upgrade
+
+    location = get_settings().database
+    database = connect(location)
+    try:
+        before = upgrade(database)
+    finally:
+        database.close()
+    change = "already up to date" if before == head() else f"upgraded from {before or 'none'}"
+    out.print(f"{describe(location)}: schema revision {head()} ({change})")
 
 
 if __name__ == "__main__":  # `python -m engine.cli`: the checkout's code, whichever one `sift` was installed from
@@ -711,7 +747,7 @@ def keys_create(
     """Create a key and print it once: only its hash is kept. With the first key, every call needs one."""
     from engine.store.keys import KeyStore
 
-    store = KeyStore(get_settings().database_path)
+    store = KeyStore(get_settings().database)
     try:
         key, secret = store.create(name, scope)
     finally:
@@ -726,7 +762,7 @@ def keys_list() -> None:
     """Every key with its scopes and whether it is revoked; never the key itself."""
     from engine.store.keys import KeyStore
 
-    store = KeyStore(get_settings().database_path)
+    store = KeyStore(get_settings().database)
     try:
         keys = store.list()
     finally:
@@ -745,7 +781,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (`sift 
     """Revoke a key; running servers refuse it within seconds."""
     from engine.store.keys import KeyStore
 
-    store = KeyStore(get_settings().database_path)
+    store = KeyStore(get_settings().database)
     try:
         key = store.revoke(key_id)
     finally:

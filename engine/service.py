@@ -54,8 +54,8 @@ class TriageService:
         return cls(
             settings,
             Pipeline(settings),
-            TicketStore(settings.database_path),
-            FeedbackStore(settings.database_path),
+            TicketStore(settings.database),
+            FeedbackStore(settings.database),
             on_batch,
         )
 

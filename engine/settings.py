@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SIFT_", extra="ignore")
 
     data_dir: Path = Field(default=REPO_ROOT / "var", description="Ticket log, indexes and trained heads.")
+    database_url: str | None = Field(
+        default=None,
+        description="A postgresql:// URL for the ticket log, feedback and API keys, shared by several replicas; "
+        "default: SQLite in data_dir (sift.db).",
+    )
     kb_dir: Path = Field(
         default=REPO_ROOT / "kb_content", description="The default KB ('default'): Markdown with front matter."
     )
@@ -347,6 +352,15 @@ class Settings(BaseSettings):
     def _agent_names(cls, v: dict[str, str]) -> dict[str, str]:
         return _signature_names(v)
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("postgresql://", "postgresql+psycopg://")):
+            raise ValueError(
+                "database_url must be a postgresql:// URL; leave it unset for SQLite in data_dir"
+            )
+        return v
+
     @field_validator("knowledge_bases")
     @classmethod
     def _kb_names(cls, v: dict[str, KnowledgeBaseSettings]) -> dict[str, KnowledgeBaseSettings]:
@@ -439,7 +453,13 @@ class Settings(BaseSettings):
 
     @property
     def database_path(self) -> Path:
+        """The SQLite ticket log, used unless ``database_url`` names a PostgreSQL server."""
         return self.data_dir / "sift.db"
+
+    @property
+    def database(self) -> Path | str:
+        """Where the stores live: what ``TicketStore``, ``FeedbackStore`` and ``KeyStore`` open."""
+        return self.database_url or self.database_path
 
 
 @lru_cache

@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None, on_start_failure: Callable[[], 
     app.state.service = None
     app.state.starting = starting
     app.state.metrics = Metrics()
-    app.state.auth = Authenticator(KeyStore(settings.database_path), settings.rate_limit_per_minute)
+    app.state.auth = Authenticator(KeyStore(settings.database), settings.rate_limit_per_minute)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     errors.install(app)
     app.include_router(triage.router)

@@ -1,101 +1,184 @@
-"""The ticket log's SQLite file: opened owner-only, written only inside transactions that roll back.
+"""The ticket log's database: SQLite in the data directory by default, PostgreSQL for several replicas.
 
-A write that fails half-way (a string SQLite cannot encode, a full disk, a locked
-file) must leave the connection as it found it: before, one failed ``INSERT``
-left a ``BEGIN`` open and every later request failed with "cannot start a
-transaction within a transaction" until a restart. Every store writes through
-:func:`write` and readiness asks :func:`can_write`.
+Every store writes through :meth:`Database.write`: one transaction that commits before it returns and rolls
+back on any exception, on a pooled connection that goes back to the pool rolled back, so a write that fails
+half-way (a string the driver cannot encode, a full disk, a locked file) never leaves a transaction open
+for the next request. Readiness asks :meth:`Database.write_problem`. Opening a database brings its schema to
+the newest Alembic revision (``engine/store/migrate.py``).
+
+SQLite keeps what the single-file log always had: WAL so readers run beside the writer, ``BEGIN IMMEDIATE``
+so a write waits for the file's write lock at its start instead of failing half-way, ``secure_delete`` so
+erased rows do not linger in free pages, and an owner-only file in an owner-only directory.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine.privacy.owner_only import private_dir, private_file
+from engine.store.migrate import upgrade
 
 log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5_000
 PROBE_TIMEOUT_MS = 200
+PG_CONNECT_TIMEOUT_S = 5
 _SIDE_FILES = ("-wal", "-shm", "-journal")
+_WRITE = "sift_write"
 
-
-def connect(path: Path, schema: str) -> sqlite3.Connection:
-    """One connection per store, shared by its threads under the store's lock; WAL lets readers run beside a writer.
-
-    The data directory is made 0700 and the file (and SQLite's -wal/-shm beside it, which SQLite creates with
-    the database file's mode) 0600: the log holds customers' messages. ``secure_delete`` overwrites what is
-    deleted, so a purged or forgotten ticket does not linger in free pages.
-    """
-    private_dir(path.parent)
-    private_file(path)
-    for suffix in _SIDE_FILES:
-        side = path.with_name(path.name + suffix)
-        if side.exists():
-            private_file(side)
-    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA secure_delete=ON")
-    db.executescript(schema)
-    return db
+# A SQLite file (the default, in the data directory) or a PostgreSQL URL (``SIFT_DATABASE_URL``).
+Location = Path | str
 
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-@contextmanager
-def write(db: sqlite3.Connection, lock: threading.Lock) -> Iterator[sqlite3.Connection]:
-    """One write transaction (``BEGIN IMMEDIATE``) that commits on success and rolls back on any exception.
+class Database:
+    """One engine (a connection pool) for the stores that share a database."""
 
-    A transaction left open by anything else (it cannot be ours) is rolled back first, so the store heals
-    instead of refusing every later write.
-    """
-    with lock:
-        if db.in_transaction:
-            log.warning("a transaction was left open on the ticket log; rolling it back")
-            db.rollback()
-        db.execute("BEGIN IMMEDIATE")
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # SQLite: our own writers queue here rather than on the file lock, so a readiness probe can tell
+        # "busy with our write" from "locked by someone else". PostgreSQL writes run side by side.
+        self._lock = threading.Lock()
+        self._writer = engine.execution_options(**{_WRITE: True})
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction that commits on success and rolls back on any exception."""
+        with self._lock if self.is_sqlite else nullcontext(), self._writer.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads (SQLite: a deferred transaction, so it takes no write lock)."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    def write_problem(self) -> str | None:
+        """``None`` when a write transaction can start now, else why not (for ``/readyz``); writes nothing.
+
+        SQLite waits at most ``PROBE_TIMEOUT_MS`` for another writer, so a probe never queues behind a long
+        write; PostgreSQL must answer and must not be a read-only standby.
+        """
         try:
-            yield db
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.rollback()
-            raise
+            if not self.is_sqlite:
+                return self._postgresql_problem()
+            if not self._lock.acquire(timeout=PROBE_TIMEOUT_MS / 1000):
+                return None  # a write of ours is running: the store is busy, not broken
+            try:
+                return self._sqlite_problem()
+            finally:
+                self._lock.release()
+        except (SQLAlchemyError, OSError) as exc:
+            return f"the ticket log cannot be written: {exc}"
 
-
-def can_write(db: sqlite3.Connection, lock: threading.Lock) -> str | None:
-    """``None`` when a write transaction can start now, else why not (for ``/readyz``); writes nothing.
-
-    Waits at most ``PROBE_TIMEOUT_MS`` for another writer, so a readiness probe never queues behind a long write.
-    """
-    if not lock.acquire(timeout=PROBE_TIMEOUT_MS / 1000):
-        return None  # a write of ours is running: the store is busy, not broken
-    try:
-        if db.in_transaction:
-            return "a transaction was left open on the ticket log"
-        db.execute(f"PRAGMA busy_timeout={PROBE_TIMEOUT_MS}")
+    def _sqlite_problem(self) -> str | None:
+        raw = self.engine.raw_connection()
         try:
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("ROLLBACK")
+            raw.execute(f"PRAGMA busy_timeout={PROBE_TIMEOUT_MS}")
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                raw.execute("ROLLBACK")
+            finally:
+                raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            return f"the ticket log cannot be written: {exc}"
         finally:
-            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    except sqlite3.Error as exc:
-        return f"the ticket log cannot be written: {exc}"
-    finally:
-        lock.release()
-    return None
+            raw.close()
+        return None
+
+    def _postgresql_problem(self) -> str | None:
+        with self.engine.connect() as conn:
+            conn.execute(text(f"SET LOCAL statement_timeout = {PROBE_TIMEOUT_MS * 5}"))
+            if conn.execute(text("SHOW transaction_read_only")).scalar() == "on":
+                return "the ticket log's PostgreSQL server is read-only (a standby?)"
+        return None
+
+    def reclaim(self) -> None:
+        """After an erasure: leave no readable copy of deleted rows where the backend lets us.
+
+        SQLite copies the WAL into the file and truncates it (``secure_delete`` already overwrote the rows);
+        PostgreSQL's VACUUM makes the dead rows' space reusable (the server's WAL and backups are the
+        operator's to expire).
+        """
+        if self.is_sqlite:
+            with self._lock:
+                raw = self.engine.raw_connection()  # outside any transaction, which would keep a WAL snapshot
+                try:
+                    raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                finally:
+                    raw.close()
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM tickets, feedback")
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
-def checkpoint(db: sqlite3.Connection, lock: threading.Lock) -> None:
-    """Copy the WAL into the database file and truncate it, so deleted rows leave no copy in the -wal file."""
-    with lock:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+def connect(location: Location) -> Database:
+    """The database at ``location`` (a SQLite file or a ``postgresql://`` URL) as it is, not migrated."""
+    return Database(_postgresql(location) if isinstance(location, str) else _sqlite(location))
+
+
+def open_database(location: Location) -> Database:
+    """The database at ``location``, its schema brought to this version's (what every store opens)."""
+    database = connect(location)
+    try:
+        upgrade(database)
+    except BaseException:
+        database.close()
+        raise
+    return database
+
+
+def describe(location: Location) -> str:
+    """``location`` for messages: a URL without its password."""
+    return make_url(location).render_as_string(hide_password=True) if isinstance(location, str) else str(location)
+
+
+def _sqlite(path: Path) -> Engine:
+    """The data directory 0700 and the file (and the -wal/-shm SQLite creates with its mode) 0600."""
+    private_dir(path.parent)
+    private_file(path)
+    for suffix in _SIDE_FILES:
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            private_file(side)
+    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # The driver must not open transactions on its own: ours begin below, IMMEDIATE for writes.
+        dbapi_connection.isolation_level = None
+        for pragma in (f"busy_timeout={BUSY_TIMEOUT_MS}", "journal_mode=WAL", "synchronous=NORMAL",
+                       "secure_delete=ON"):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+    return engine
+
+
+def _postgresql(url: str) -> Engine:
+    """A pooled engine on psycopg 3; connections are checked before use, so a restarted server costs no request."""
+    parsed = make_url(url).set(drivername="postgresql+psycopg")
+    return create_engine(
+        parsed, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    )

@@ -10,35 +10,19 @@ joined with, the ticket it is about.
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import Any
+
+from sqlalchemy import ColumnElement, func, insert, select
 
 from engine.errors import InvalidInput
 from engine.input_text import clean_string
-from engine.store.db import can_write, connect, utc_now, write
-from engine.store.tickets import SCHEMA as TICKETS_SCHEMA
-from engine.store.tickets import migrate
+from engine.store.db import Location, open_database, utc_now
+from engine.store.schema import feedback as feedback_table
+from engine.store.schema import tickets
 from engine.types import URGENCY_LEVELS
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback (
-    id TEXT PRIMARY KEY,
-    ticket_id TEXT NOT NULL REFERENCES tickets (id),
-    created_at TEXT NOT NULL,
-    agent_id TEXT,
-    topic TEXT,
-    urgency TEXT CHECK (urgency IS NULL OR urgency IN ('low', 'normal', 'high', 'urgent')),
-    handoff INTEGER,
-    article_id TEXT,
-    article_helped INTEGER,
-    draft_helped INTEGER,
-    comment TEXT
-);
-CREATE INDEX IF NOT EXISTS feedback_ticket ON feedback (ticket_id, created_at);
-"""
 # What makes a feedback worth storing: a correction or a rating. A comment alone is not.
 JUDGEMENTS = ("topic", "urgency", "handoff", "article_helped", "draft_helped")
 _COLUMNS = (
@@ -135,70 +119,76 @@ def _predicted(result: dict[str, Any] | None) -> dict[str, Any]:
 
 
 class FeedbackStore:
-    """The ``feedback`` table of the ticket log's database (WAL, one writer at a time)."""
+    """The ``feedback`` table, in the ticket log's database so a correction is checked against its ticket."""
 
-    def __init__(self, path: Path) -> None:
-        # The ticket log's table too, so a fresh database can be checked against and joined.
-        self._db = connect(path, TICKETS_SCHEMA + SCHEMA)
-        migrate(self._db)
-        self._lock = threading.Lock()
+    def __init__(self, location: Location) -> None:
+        """``location``: the SQLite file (``Settings.database_path``) or a PostgreSQL URL (``Settings.database``)."""
+        self._db = open_database(location)
 
     def record(self, feedback: Feedback) -> FeedbackRecord:
         """Store one feedback; refuse an unknown ticket or an article the ticket was not shown."""
         feedback_id = uuid.uuid4().hex
         now = utc_now()
-        with write(self._db, self._lock) as db:
-            row = db.execute("SELECT payload, result FROM tickets WHERE id=?", (feedback.ticket_id,)).fetchone()
+        with self._db.write() as db:
+            row = db.execute(
+                select(tickets.c.payload, tickets.c.result).where(tickets.c.id == feedback.ticket_id)
+            ).first()
             if row is None:
                 raise InvalidInput("ticket_id", f"no ticket {feedback.ticket_id!r} in the ticket log")
-            payload, result = json.loads(row[0]), json.loads(row[1]) if row[1] else None
+            payload, result = json.loads(row.payload), json.loads(row.result) if row.result else None
             predicted = _predicted(result)
             if feedback.article_id is not None and result and feedback.article_id not in predicted["articles"]:
                 shown = ", ".join(predicted["articles"]) or "none"
                 raise InvalidInput(
                     "article_id", f"{feedback.article_id!r} was not suggested for this ticket; suggested: {shown}"
                 )
+            # One more than the newest: unique on SQLite (one writer at a time); two PostgreSQL replicas writing
+            # in the same instant may share a number, and those two are then ordered by id.
+            seq = select(func.coalesce(func.max(feedback_table.c.seq), 0) + 1).scalar_subquery()
             db.execute(
-                f"INSERT INTO feedback ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                (
-                    feedback_id, feedback.ticket_id, now, feedback.agent_id, feedback.topic, feedback.urgency,
-                    _int(feedback.handoff), feedback.article_id, _int(feedback.article_helped),
-                    _int(feedback.draft_helped), feedback.comment,
-                ),
+                insert(feedback_table).values(
+                    id=feedback_id, ticket_id=feedback.ticket_id, created_at=now, agent_id=feedback.agent_id,
+                    topic=feedback.topic, urgency=feedback.urgency, handoff=_int(feedback.handoff),
+                    article_id=feedback.article_id, article_helped=_int(feedback.article_helped),
+                    draft_helped=_int(feedback.draft_helped), comment=feedback.comment, seq=seq,
+                )
             )
         return FeedbackRecord(
             feedback_id, now, feedback, str(payload.get("text") or ""), payload.get("subject"), predicted
         )
 
     def get(self, feedback_id: str) -> FeedbackRecord | None:
-        rows = self._select("WHERE f.id=?", (feedback_id,))
+        rows = self._select(feedback_table.c.id == feedback_id)
         return rows[0] if rows else None
 
     def for_ticket(self, ticket_id: str) -> list[FeedbackRecord]:
         """Every feedback on one ticket, oldest first."""
-        return self._select("WHERE f.ticket_id=?", (ticket_id,))
+        return self._select(feedback_table.c.ticket_id == ticket_id)
 
     def records(self) -> list[FeedbackRecord]:
         """Every feedback, oldest first (ties in insertion order), joined with its ticket."""
-        return self._select("", ())
+        return self._select(None)
 
     def count(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
+        with self._db.read() as db:
+            return int(db.execute(select(func.count()).select_from(feedback_table)).scalar_one())
 
     def write_problem(self) -> str | None:
         """``None`` when this store can write now, else why not (``/readyz``)."""
-        return can_write(self._db, self._lock)
+        return self._db.write_problem()
 
-    def _select(self, where: str, args: tuple[Any, ...]) -> list[FeedbackRecord]:
-        columns = ", ".join(f"f.{c}" for c in _COLUMNS)
+    def _select(self, where: ColumnElement[bool] | None) -> list[FeedbackRecord]:
+        f = feedback_table.c
         query = (
-            f"SELECT {columns}, t.payload, t.result FROM feedback f JOIN tickets t ON t.id = f.ticket_id "
-            f"{where} ORDER BY f.created_at, f.rowid"
+            select(*(f[name] for name in _COLUMNS), tickets.c.payload, tickets.c.result)
+            .join_from(feedback_table, tickets, tickets.c.id == f.ticket_id)
+            .order_by(f.created_at, f.seq, f.id)
         )
-        with self._lock:
-            rows = self._db.execute(query, args).fetchall()
-        return [self._record(row) for row in rows]
+        if where is not None:
+            query = query.where(where)
+        with self._db.read() as db:
+            rows = db.execute(query).all()
+        return [self._record(tuple(row)) for row in rows]
 
     @staticmethod
     def _record(row: tuple[Any, ...]) -> FeedbackRecord:
@@ -216,5 +206,4 @@ class FeedbackStore:
         )
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._db.close()

@@ -2,58 +2,29 @@
 
 If the process dies mid-pipeline the ticket is still there with status
 ``accepted``, so nothing a customer sent is lost; the result is written before
-the response goes out. SQLite in WAL mode lets readers work while one writer
-appends. What is stored is already masked (``engine/privacy/redact.py``); the
-customer id only as a keyed hash, indexed, so `sift forget` finds a customer's rows.
+the response goes out. Each write commits before its method returns, on SQLite
+(WAL: readers work while one writer appends) and on PostgreSQL alike. What is
+stored is already masked (``engine/privacy/redact.py``); the customer id only
+as a keyed hash, indexed, so `sift forget` finds a customer's rows.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from pathlib import Path
 from typing import Any
 
+from sqlalchemy import bindparam, func, insert, select, update
+
 from engine.privacy.pii import redact
-from engine.store.db import can_write, connect, utc_now, write
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS tickets (
-    id TEXT PRIMARY KEY,
-    received_at TEXT NOT NULL,
-    channel TEXT,
-    payload TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('accepted', 'processed', 'failed')),
-    result TEXT,
-    queue TEXT,
-    handoff INTEGER,
-    processed_at TEXT,
-    error TEXT,
-    customer_key TEXT
-);
-CREATE INDEX IF NOT EXISTS tickets_received ON tickets (received_at);
-CREATE INDEX IF NOT EXISTS tickets_status ON tickets (status);
-"""
-# Databases made before customer ids existed gain the column; the index is made once the column exists.
-MIGRATIONS = (("customer_key", "ALTER TABLE tickets ADD COLUMN customer_key TEXT"),)
-INDEXES = "CREATE INDEX IF NOT EXISTS tickets_customer ON tickets (customer_key) WHERE customer_key IS NOT NULL;"
-
-
-def migrate(db: Any) -> None:
-    """Bring an older ticket log's table up to this version's columns and indexes."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(tickets)")}
-    for column, statement in MIGRATIONS:
-        if column not in columns:
-            db.execute(statement)
-    db.executescript(INDEXES)
+from engine.store.db import Location, open_database, utc_now
+from engine.store.schema import tickets
 
 
 class TicketStore:
-    def __init__(self, path: Path) -> None:
-        self._db = connect(path, SCHEMA)
-        migrate(self._db)
-        self._lock = threading.Lock()
+    def __init__(self, location: Location) -> None:
+        """``location``: the SQLite file (``Settings.database_path``) or a PostgreSQL URL (``Settings.database``)."""
+        self._db = open_database(location)
 
     def accept(self, payloads: list[dict[str, Any]], customer_keys: list[str | None] | None = None) -> list[str]:
         """Persist tickets as received (already masked) and return their new ids, all in one transaction."""
@@ -61,80 +32,89 @@ class TicketStore:
         keys = customer_keys or [None] * len(payloads)
         now = utc_now()
         rows = [
-            (tid, now, p.get("channel"), json.dumps(p, ensure_ascii=False), "accepted", key)
+            {
+                "id": tid, "received_at": now, "channel": p.get("channel"),
+                "payload": json.dumps(p, ensure_ascii=False), "status": "accepted", "customer_key": key,
+            }
             for tid, p, key in zip(ids, payloads, keys, strict=True)
         ]
-        with write(self._db, self._lock) as db:
-            db.executemany(
-                "INSERT INTO tickets (id, received_at, channel, payload, status, customer_key) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+        if rows:
+            with self._db.write() as db:
+                db.execute(insert(tickets), rows)
         return ids
 
     def complete(self, results: list[tuple[str, dict[str, Any]]]) -> None:
         now = utc_now()
         rows = [
-            (
-                json.dumps(r, ensure_ascii=False),
-                r.get("route", {}).get("queue"),
-                int(bool(r.get("handoff", {}).get("required"))),
-                now,
-                tid,
-            )
+            {
+                "tid": tid,
+                "new_result": json.dumps(r, ensure_ascii=False),
+                "new_queue": r.get("route", {}).get("queue"),
+                "new_handoff": int(bool(r.get("handoff", {}).get("required"))),
+                "now": now,
+            }
             for tid, r in results
         ]
-        with write(self._db, self._lock) as db:
-            db.executemany(
-                "UPDATE tickets SET status='processed', result=?, queue=?, handoff=?, processed_at=? WHERE id=?", rows
+        statement = (
+            update(tickets)
+            .where(tickets.c.id == bindparam("tid"))
+            .values(
+                status="processed", result=bindparam("new_result"), queue=bindparam("new_queue"),
+                handoff=bindparam("new_handoff"), processed_at=bindparam("now"),
             )
+        )
+        if rows:
+            with self._db.write() as db:
+                db.execute(statement, rows)
 
     def fail(self, ids: list[str], error: str) -> None:
         """Mark tickets failed; the error text is masked (an exception may quote the ticket)."""
-        with write(self._db, self._lock) as db:
-            db.executemany(
-                "UPDATE tickets SET status='failed', error=?, processed_at=? WHERE id=?",
-                [(redact(error), utc_now(), tid) for tid in ids],
-            )
+        statement = (
+            update(tickets)
+            .where(tickets.c.id.in_(ids))
+            .values(status="failed", error=redact(error), processed_at=utc_now())
+        )
+        with self._db.write() as db:
+            db.execute(statement)
 
     def write_problem(self) -> str | None:
         """``None`` when this store can write now, else why not (``/readyz``)."""
-        return can_write(self._db, self._lock)
+        return self._db.write_problem()
 
     def get(self, ticket_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT id, received_at, channel, payload, status, result, error FROM tickets WHERE id=?", (ticket_id,)
-            ).fetchone()
+        c = tickets.c
+        with self._db.read() as db:
+            row = db.execute(
+                select(c.id, c.received_at, c.channel, c.payload, c.status, c.result, c.error).where(c.id == ticket_id)
+            ).first()
         if row is None:
             return None
         return {
-            "id": row[0],
-            "received_at": row[1],
-            "channel": row[2],
-            "payload": json.loads(row[3]),
-            "status": row[4],
-            "result": json.loads(row[5]) if row[5] else None,
-            "error": row[6],
+            "id": row.id,
+            "received_at": row.received_at,
+            "channel": row.channel,
+            "payload": json.loads(row.payload),
+            "status": row.status,
+            "result": json.loads(row.result) if row.result else None,
+            "error": row.error,
         }
 
     def processed(self, since: str | None = None) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
         """(id, received_at, payload, result) of every processed ticket received at or after ``since`` (ISO)."""
-        query = "SELECT id, received_at, payload, result FROM tickets WHERE status='processed'"
-        params: tuple[str, ...] = ()
+        c = tickets.c
+        query = select(c.id, c.received_at, c.payload, c.result).where(c.status == "processed")
         if since is not None:
-            query += " AND received_at >= ?"
-            params = (since,)
-        with self._lock:
-            rows = self._db.execute(query + " ORDER BY received_at", params).fetchall()
-        return [(r[0], r[1], json.loads(r[2]), json.loads(r[3])) for r in rows]
+            query = query.where(c.received_at >= since)
+        with self._db.read() as db:
+            rows = db.execute(query.order_by(c.received_at)).all()
+        return [(r.id, r.received_at, json.loads(r.payload), json.loads(r.result)) for r in rows]
 
     def count(self, status: str | None = None) -> int:
-        with self._lock:
-            if status is None:
-                return int(self._db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0])
-            return int(self._db.execute("SELECT COUNT(*) FROM tickets WHERE status=?", (status,)).fetchone()[0])
+        query = select(func.count()).select_from(tickets)
+        if status is not None:
+            query = query.where(tickets.c.status == status)
+        with self._db.read() as db:
+            return int(db.execute(query).scalar_one())
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._db.close()

@@ -7,9 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 
 from engine.settings import Settings
 from engine.store.keys import KeyStore
+from engine.store.schema import api_keys
 
 pytestmark = pytest.mark.slow
 
@@ -20,8 +22,8 @@ def keys(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[KeySto
     monkeypatch.setattr("engine.api.auth.REFRESH_SECONDS", 0.0)
     store = KeyStore(settings.database_path)
     yield store
-    with store._lock:  # noqa: SLF001 - no command deletes keys (revoked ones stay for the audit trail)
-        store._db.execute("DELETE FROM api_keys")  # noqa: SLF001
+    with store._db.write() as db:  # noqa: SLF001 - no command deletes keys (revoked ones stay for the audit trail)
+        db.execute(delete(api_keys))
     store.close()
 
 

@@ -1,4 +1,5 @@
-"""The feedback table: corrections are checked against the ticket log, kept in order, and survive reopening."""
+"""The feedback table on both backends: corrections are checked against the ticket log, kept in order, and
+survive reopening."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pytest
 
 from engine.errors import InvalidInput
 from engine.store import Feedback, FeedbackStore, TicketStore
+from engine.store.db import Location
+from tests.store.conftest import execute
 
 RESULT = {
     "topic": {"label": "delivery"},
@@ -19,22 +22,17 @@ RESULT = {
 }
 
 
-@pytest.fixture()
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "sift.db"
-
-
-def processed_ticket(db: Path, text: str = "Where is my parcel?", subject: str | None = "Late order") -> str:
-    tickets = TicketStore(db)
+def processed_ticket(location: Location, text: str = "Where is my parcel?", subject: str | None = "Late order") -> str:
+    tickets = TicketStore(location)
     [ticket_id] = tickets.accept([{"text": text, "subject": subject}])
     tickets.complete([(ticket_id, RESULT)])
     tickets.close()
     return ticket_id
 
 
-def test_record_round_trips_with_ticket_text_and_prediction(db: Path) -> None:
-    ticket_id = processed_ticket(db)
-    store = FeedbackStore(db)
+def test_record_round_trips_with_ticket_text_and_prediction(location: Location) -> None:
+    ticket_id = processed_ticket(location)
+    store = FeedbackStore(location)
     stored = store.record(
         Feedback(
             ticket_id=ticket_id, agent_id=" agent-7 ", topic="billing", urgency="high", handoff=True,
@@ -55,29 +53,29 @@ def test_record_round_trips_with_ticket_text_and_prediction(db: Path) -> None:
     assert store.get("missing") is None
 
 
-def test_unknown_ticket_is_refused_naming_ticket_id(db: Path) -> None:
-    store = FeedbackStore(db)
+def test_unknown_ticket_is_refused_naming_ticket_id(location: Location) -> None:
+    store = FeedbackStore(location)
     with pytest.raises(InvalidInput) as caught:
         store.record(Feedback(ticket_id="no-such-ticket", topic="billing"))
     assert caught.value.field == "ticket_id"
     assert store.count() == 0
 
 
-def test_article_must_be_one_the_ticket_was_shown(db: Path) -> None:
-    ticket_id = processed_ticket(db)
+def test_article_must_be_one_the_ticket_was_shown(location: Location) -> None:
+    ticket_id = processed_ticket(location)
     with pytest.raises(InvalidInput) as caught:
-        FeedbackStore(db).record(Feedback(ticket_id=ticket_id, article_id="made-up", article_helped=True))
+        FeedbackStore(location).record(Feedback(ticket_id=ticket_id, article_id="made-up", article_helped=True))
     assert caught.value.field == "article_id"
     assert "delivery-where-is-my-order" in caught.value.message
 
 
-def test_feedback_on_an_unprocessed_ticket_is_accepted(db: Path) -> None:
+def test_feedback_on_an_unprocessed_ticket_is_accepted(location: Location) -> None:
     """A ticket that failed in the pipeline still got handled by a person, whose labels count."""
-    tickets = TicketStore(db)
+    tickets = TicketStore(location)
     [ticket_id] = tickets.accept([{"text": "Hub broken"}])
     tickets.fail([ticket_id], "RuntimeError: boom")
     feedback = Feedback(ticket_id=ticket_id, topic="technical", article_id="any-article", article_helped=False)
-    record = FeedbackStore(db).record(feedback)
+    record = FeedbackStore(location).record(feedback)
     assert record.predicted["topic"] is None
 
 
@@ -106,20 +104,23 @@ def test_blank_ticket_id_is_refused() -> None:
     assert caught.value.field == "ticket_id"
 
 
-def test_records_are_oldest_first_and_survive_reopening(db: Path) -> None:
-    first, second = processed_ticket(db, "one"), processed_ticket(db, "two")
-    store = FeedbackStore(db)
+def test_records_are_oldest_first_and_survive_reopening(location: Location) -> None:
+    first, second = processed_ticket(location, "one"), processed_ticket(location, "two")
+    store = FeedbackStore(location)
     a = store.record(Feedback(ticket_id=first, topic="billing"))
     b = store.record(Feedback(ticket_id=second, draft_helped=False))
     c = store.record(Feedback(ticket_id=first, topic="returns"))
     store.close()
-    reopened = FeedbackStore(db)
+    # All in one millisecond: the order given still holds (SQLite had its rowid; PostgreSQL has none).
+    execute(location, "UPDATE feedback SET created_at = '2026-01-01T00:00:00.000+00:00'")
+    reopened = FeedbackStore(location)
     assert [r.id for r in reopened.records()] == [a.id, b.id, c.id]
     assert [r.feedback.topic for r in reopened.for_ticket(first)] == ["billing", "returns"]
     assert reopened.count() == 3
 
 
-def test_shares_the_ticket_log_database_in_wal_mode(db: Path) -> None:
+def test_shares_the_ticket_log_database_in_wal_mode(tmp_path: Path) -> None:
+    db = tmp_path / "sift.db"
     processed_ticket(db)
     FeedbackStore(db).close()
     with sqlite3.connect(db) as conn:

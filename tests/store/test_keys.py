@@ -1,4 +1,4 @@
-"""API keys at rest: only hashes, scopes checked, revocation kept for the audit trail."""
+"""API keys at rest, on both backends: only hashes, scopes checked, revocation kept for the audit trail."""
 
 from __future__ import annotations
 
@@ -7,25 +7,34 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InvalidInput
+from engine.store.db import Location
 from engine.store.keys import KeyStore, key_hash
+from tests.store.conftest import execute
 
 
-def test_a_key_is_stored_only_as_its_hash(tmp_path: Path) -> None:
-    store = KeyStore(tmp_path / "sift.db")
+def test_a_key_is_stored_only_as_its_hash(location: Location) -> None:
+    store = KeyStore(location)
+    assert not store.exist()
     key, secret = store.create("zendesk-prod", ["triage", "feedback"])
     assert secret.startswith("sift_") and len(secret) > 40 and key.prefix == secret[:12]
     assert set(store.active()) == {key_hash(secret)} and store.active()[key_hash(secret)].scopes == ("feedback", "triage")
+    assert store.exist()
     store.close()
-    stored = b"".join(p.read_bytes() for p in tmp_path.glob("sift.db*"))
-    assert secret.encode() not in stored and key_hash(secret).encode() in stored
+    [row] = execute(location, "SELECT * FROM api_keys")
+    assert secret not in row and key_hash(secret) in row and "feedback triage" in row
+    if isinstance(location, Path):
+        stored = b"".join(p.read_bytes() for p in location.parent.glob("sift.db*"))
+        assert secret.encode() not in stored and key_hash(secret).encode() in stored
 
 
-def test_revoked_keys_stay_listed_but_inactive(tmp_path: Path) -> None:
-    store = KeyStore(tmp_path / "sift.db")
+def test_revoked_keys_stay_listed_but_inactive(location: Location) -> None:
+    store = KeyStore(location)
     key, _ = store.create("widget", ["suggest"])
+    other, _ = store.create("zendesk", ["triage"])
     revoked = store.revoke(key.id)
-    assert revoked.revoked_at is not None and store.active() == {}
-    assert [k.id for k in store.list()] == [key.id]
+    assert revoked.revoked_at is not None and [k.id for k in store.active().values()] == [other.id]
+    assert {k.id for k in store.list()} == {key.id, other.id}
+    assert store.exist()
     with pytest.raises(InvalidInput, match="no active key"):
         store.revoke(key.id)
 

@@ -10,12 +10,14 @@ import pytest
 
 from engine.errors import InvalidInput
 from engine.store import Feedback, FeedbackStore, TicketStore
+from engine.store.db import Location, connect
+from tests.store.conftest import PostgresServer, execute
 
 
-def test_a_failed_insert_does_not_wedge_the_ticket_log(tmp_path: Path) -> None:
-    store = TicketStore(tmp_path / "sift.db")
+def test_a_failed_insert_does_not_wedge_the_ticket_log(location: Location) -> None:
+    store = TicketStore(location)
     with pytest.raises(UnicodeEncodeError):
-        store.accept([{"text": "ok"}, {"text": "hello \ud800 order"}])  # SQLite cannot encode a lone surrogate
+        store.accept([{"text": "ok"}, {"text": "hello \ud800 order"}])  # no driver can encode a lone surrogate
     assert store.count() == 0  # the whole batch rolled back, not half of it
     assert store.write_problem() is None
     [ticket_id] = store.accept([{"text": "the next customer"}])
@@ -24,8 +26,8 @@ def test_a_failed_insert_does_not_wedge_the_ticket_log(tmp_path: Path) -> None:
     assert stored is not None and stored["status"] == "processed"
 
 
-def test_failed_complete_and_fail_roll_back_too(tmp_path: Path) -> None:
-    store = TicketStore(tmp_path / "sift.db")
+def test_failed_complete_and_fail_roll_back_too(location: Location) -> None:
+    store = TicketStore(location)
     [ticket_id] = store.accept([{"text": "a"}])
     with pytest.raises(UnicodeEncodeError):
         store.complete([(ticket_id, {"route": {"queue": "\udc00"}})])
@@ -34,11 +36,10 @@ def test_failed_complete_and_fail_roll_back_too(tmp_path: Path) -> None:
     assert stored is not None and stored["status"] == "failed" and stored["error"] == "boom"
 
 
-def test_a_refused_feedback_leaves_the_feedback_store_writable(tmp_path: Path) -> None:
-    db = tmp_path / "sift.db"
-    tickets = TicketStore(db)
+def test_a_refused_feedback_leaves_the_feedback_store_writable(location: Location) -> None:
+    tickets = TicketStore(location)
     [ticket_id] = tickets.accept([{"text": "where is my parcel"}])
-    store = FeedbackStore(db)
+    store = FeedbackStore(location)
     with pytest.raises(InvalidInput) as refused:
         Feedback(ticket_id=ticket_id, agent_id="a1", topic="delivery", comment="bad \ud800")
     assert refused.value.field == "comment"
@@ -86,3 +87,24 @@ def test_an_older_ticket_log_gains_the_customer_key_column(tmp_path: Path) -> No
     store = TicketStore(path)
     store.accept([{"text": "a"}], ["k1"])
     assert store.count() == 1
+
+
+@pytest.mark.slow
+def test_write_problem_reports_a_read_only_postgresql(postgres_server: PostgresServer) -> None:
+    url = postgres_server.create_database()
+    TicketStore(url).close()
+    name = url.split("/")[3].split("?")[0]
+    admin = postgres_server.url("postgres")
+    execute(admin, f"ALTER DATABASE {name} SET default_transaction_read_only = on")  # as a standby answers
+    store = TicketStore(url)
+    problem = store.write_problem()
+    assert problem is not None and "read-only" in problem
+    execute(admin, f"ALTER DATABASE {name} RESET default_transaction_read_only")
+    store.close()
+    assert TicketStore(url).write_problem() is None
+
+
+def test_write_problem_reports_an_unreachable_postgresql(tmp_path: Path) -> None:
+    database = connect(f"postgresql://sift@/sift?host={tmp_path}&port=5432")  # no server's socket there
+    problem = database.write_problem()
+    assert problem is not None and problem.startswith("the ticket log cannot be written")

@@ -1,0 +1,84 @@
+"""The ticket log's tables, defined once for SQLite and PostgreSQL.
+
+Both backends hold the same columns with the same types: timestamps are ISO-8601 text in UTC with
+milliseconds (``db.utc_now``), so they sort as text; JSON is text; booleans are 0/1 integers. Keeping to
+types both engines read alike means one query per operation and an export that does not depend on the
+backend. The Alembic revisions in ``engine/store/migrations`` create exactly these tables; a test compares
+an upgraded database with this metadata.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    text,
+)
+
+metadata = MetaData()
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("received_at", Text, nullable=False),
+    Column("channel", Text),
+    Column("payload", Text, nullable=False),
+    Column("status", Text, CheckConstraint("status IN ('accepted', 'processed', 'failed')"), nullable=False),
+    Column("result", Text),
+    Column("queue", Text),
+    Column("handoff", Integer),
+    Column("processed_at", Text),
+    Column("error", Text),
+    # The customer id only as a keyed hash (engine/privacy/keys.py), so `sift forget` finds a customer's rows.
+    Column("customer_key", Text),
+    Index("tickets_received", "received_at"),
+    Index("tickets_status", "status"),
+    Index(
+        "tickets_customer",
+        "customer_key",
+        sqlite_where=text("customer_key IS NOT NULL"),
+        postgresql_where=text("customer_key IS NOT NULL"),
+    ),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("ticket_id", Text, ForeignKey("tickets.id"), nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("agent_id", Text),
+    Column("topic", Text),
+    Column(
+        "urgency", Text, CheckConstraint("urgency IS NULL OR urgency IN ('low', 'normal', 'high', 'urgent')")
+    ),
+    Column("handoff", Integer),
+    Column("article_id", Text),
+    Column("article_helped", Integer),
+    Column("draft_helped", Integer),
+    Column("comment", Text),
+    # Insertion order among feedback given in the same millisecond; PostgreSQL has no rowid to fall back on.
+    Column("seq", BigInteger),
+    Index("feedback_ticket", "ticket_id", "created_at"),
+    Index("feedback_seq", "seq"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("prefix", Text, nullable=False),
+    Column("hash", Text, nullable=False, unique=True),
+    Column("scopes", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("revoked_at", Text),
+)
