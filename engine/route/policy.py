@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -55,6 +56,28 @@ class Thresholds(BaseModel):
         le=1.0,
         description="The risk head's probability at which a kind hands off; the risk lexicon fires regardless.",
     )
+    per_topic: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        default_factory=dict,
+        description="Topic label -> its own topic_confidence: a costly mistake (billing) can ask for more than "
+        "a cheap one (delivery status).",
+    )
+
+    def topic_threshold(self, topic: str | None) -> float:
+        """The topic-confidence cut for this topic: its own if the policy gives one, else the global one."""
+        return self.per_topic.get(topic, self.topic_confidence) if topic else self.topic_confidence
+
+
+class RepeatedContact(BaseModel):
+    """A customer writing again about the same problem: the first answer did not help, so a person takes over."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    within_days: float = Field(
+        default=7.0, gt=0.0, le=365.0, description="How far back the ticket log is searched for the same customer."
+    )
+    same_topic: bool = Field(
+        default=True, description="Only an earlier ticket with the same topic counts (off: any earlier ticket)."
+    )
 
 
 class RoutingPolicy(BaseModel):
@@ -69,6 +92,17 @@ class RoutingPolicy(BaseModel):
     urgency_queues: dict[str, str] = Field(default_factory=dict)
     priorities: dict[str, str] = Field(default_factory=lambda: {"low": "P4", "normal": "P3", "high": "P2", "urgent": "P1"})
     priority_tiers: list[str] = Field(default_factory=list)
+    handoff_tiers: list[str] = Field(
+        default_factory=list, description="Customer tiers whose tickets a person always answers (vip_tier)."
+    )
+    priority_waiting_hours: list[Annotated[float, Field(gt=0.0)]] = Field(
+        default_factory=list,
+        description="Each of these waits (hours since the ticket's created_at) the ticket has passed raises its "
+        "priority one step.",
+    )
+    repeated_contact: RepeatedContact | None = Field(
+        default=None, description="Hand off a customer's repeated ticket (repeated_contact); None: off."
+    )
     agent_languages: list[str] = Field(default_factory=lambda: ["en"])
     fallback_language: str = "en"
     language_equivalents: dict[str, str] = Field(default_factory=dict)
@@ -82,6 +116,17 @@ class RoutingPolicy(BaseModel):
         "answer_confidence is 0: an article that merely shares words with such a ticket is no answer.",
     )
     risk: dict[str, RiskRoute] = Field(default_factory=dict)
+
+    @field_validator("priority_tiers", "handoff_tiers")
+    @classmethod
+    def _lower_tiers(cls, value: list[str]) -> list[str]:
+        """Tiers match case-insensitively: a CRM's "VIP" is the policy's "vip"."""
+        return [tier.lower() for tier in value]
+
+    @field_validator("priority_waiting_hours")
+    @classmethod
+    def _ascending(cls, value: list[float]) -> list[float]:
+        return sorted(value)
 
     @field_validator("risk")
     @classmethod
