@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.privacy.pii import redact
+from engine.stage import EarlierContact
 from engine.store.db import can_write, connect, utc_now, write
 
 SCHEMA = """
@@ -128,6 +129,27 @@ class TicketStore:
         with self._lock:
             rows = self._db.execute(query + " ORDER BY received_at", params).fetchall()
         return [(r[0], r[1], json.loads(r[2]), json.loads(r[3])) for r in rows]
+
+    def earlier_contacts(self, customer_keys: list[str], since: str) -> dict[str, list[EarlierContact]]:
+        """Each customer's processed tickets received at or after ``since`` (ISO), with the topic triage gave them.
+
+        Read before the new tickets are accepted, so a ticket never counts as its own earlier contact.
+        """
+        wanted = sorted(set(customer_keys))
+        if not wanted:
+            return {}
+        marks = ", ".join("?" * len(wanted))
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, received_at, customer_key, result FROM tickets WHERE status='processed' "
+                f"AND customer_key IN ({marks}) AND received_at >= ? ORDER BY received_at",
+                (*wanted, since),
+            ).fetchall()
+        found: dict[str, list[EarlierContact]] = {}
+        for tid, received_at, key, result in rows:
+            topic = (json.loads(result).get("topic") or {}).get("label") if result else None
+            found.setdefault(key, []).append(EarlierContact(tid, received_at, topic))
+        return found
 
     def count(self, status: str | None = None) -> int:
         with self._lock:
