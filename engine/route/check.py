@@ -85,7 +85,8 @@ def check_policy(text: str, topics: Sequence[str] | None = None) -> tuple[Routin
         return None, sorted(problems, key=lambda p: p.line or 0)
     except TypeError as exc:  # keys that are not strings
         return None, [Problem("error", 1, "", str(exc))]
-    return policy, sorted(_semantic(policy, root, topics), key=lambda p: p.line or 0)
+    problems = sorted(_semantic(policy, root, topics), key=lambda p: p.line or 0)
+    return (None if any(p.severity == "error" for p in problems) else policy), problems
 
 
 def _semantic(policy: RoutingPolicy, root: yaml.Node | None, topics: Sequence[str] | None) -> list[Problem]:
