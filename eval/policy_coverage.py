@@ -16,7 +16,8 @@ topic-confidence threshold; the goal is 97% right among the automated at 80% cov
 Human requests (Bitext customer support, English only: the one public set with such an intent): the risk
 stage as the pipeline runs it (``eval.risk.detect``) on every ``contact_human_agent`` request (recall of
 ``human_requested``, goal >= 0.95) and on every other intent (false positives, goal <= 2%), leaving out the
-rows ``eval/train_risk.py`` trained the risk head on. ``contact_customer_service`` ("how do I reach customer
+rows ``eval/train_risk.py`` trained the risk head on; then, across languages, the same two rates on Sift's
+held-out risk lines in eight languages (eval/data/risk/test*.jsonl). ``contact_customer_service`` ("how do I reach customer
 service") is reported apart: it asks for contact details, not for a person now, and the head was trained on
 neither side of it.
 
@@ -48,7 +49,7 @@ from engine.training.heads import train_heads
 from engine.types import Ticket
 from eval.cache import CachedEncoder
 from eval.datasets import bitext, clinc150
-from eval.risk import detect
+from eval.risk import HELD_OUT, detect
 from eval.train_risk import BITEXT_UNCLEAR, DATA, SEED, public, wrapped, written
 
 RESULTS = Path(__file__).parent / "results" / "policy_coverage.json"
@@ -160,6 +161,33 @@ def run_human(limit: int | None) -> dict[str, Any]:
     }
 
 
+def run_human_languages() -> dict[str, Any]:
+    """The same two rates per language on Sift's held-out risk lines (eval/data/risk, eight languages).
+
+    Bitext is English only; these lines were written apart from the risk head's training lines. Positives are
+    the ``human_requested`` lines, negatives every other line (the look-alikes and the other kinds of risk).
+    """
+    rows = [json.loads(line) for name in HELD_OUT for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line]
+    settings = Settings()
+    signals = detect([r["text"] for r in rows], settings, load_policy(settings.routing_file).thresholds.risk)
+    cells: dict[str, list[int]] = {}  # language -> positives, caught, negatives, flagged
+    for row, found in zip(rows, signals, strict=True):
+        cell = cells.setdefault(row["language"], [0, 0, 0, 0])
+        human = any(s.kind == "human_requested" for s in found)
+        if row["kind"] == "human_requested":
+            cell[0] += 1
+            cell[1] += human
+        else:
+            cell[2] += 1
+            cell[3] += human
+    total = [sum(c[i] for c in cells.values()) for i in range(4)]
+    return {
+        language: {"positives": c[0], "recall": round(c[1] / c[0], 4) if c[0] else None,
+                   "negatives": c[2], "false_positive_rate": round(c[3] / c[2], 4) if c[2] else None}
+        for language, c in sorted(cells.items()) + [("all", total)]
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", default="clinc150,human", help="comma-separated: clinc150, human")
@@ -174,6 +202,8 @@ def main() -> None:
     if "human" in parts:
         report["human_requested_bitext"] = run_human(args.limit)
         console.print({k: v for k, v in report["human_requested_bitext"].items() if not k.endswith("examples")})
+        report["human_requested_held_out_by_language"] = run_human_languages()
+        console.print(report["human_requested_held_out_by_language"])
     if "clinc150" in parts:
         report["clinc150"] = run_clinc150(args.limit)
         summary = Table(title="CLINC150 test (in scope + out of scope): the shipped policy's risk-coverage curve")
