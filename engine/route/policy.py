@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine.errors import InvalidInput
 from engine.types import RISK_KINDS, URGENCY_LEVELS
@@ -138,10 +137,17 @@ class RoutingPolicy(BaseModel):
 
 
 def load_policy(path: Path) -> RoutingPolicy:
+    """The policy in ``path``; refused with every error and its line (what `sift policy check` reports)."""
+    from engine.route.check import check_policy  # check reads the router's rule codes, which read this module
+
     if not path.is_file():
         raise InvalidInput("routing_file", f"routing policy {path} does not exist")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return RoutingPolicy(**raw)
-    except (yaml.YAMLError, ValidationError, TypeError) as exc:
-        raise InvalidInput("routing_file", f"{path} is not a valid routing policy: {exc}") from exc
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("routing_file", f"routing policy {path} is not UTF-8 text") from exc
+    policy, problems = check_policy(text)
+    if policy is None:
+        errors = "; ".join(str(p) for p in problems if p.severity == "error")
+        raise InvalidInput("routing_file", f"{path} is not a valid routing policy: {errors}")
+    return policy

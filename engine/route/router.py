@@ -106,10 +106,6 @@ class Router:
         self._answer_threshold = policy.thresholds.answer_confidence
         self._clock = clock
 
-    @property
-    def policy(self) -> RoutingPolicy:
-        return self._policy
-
     def warm_up(self) -> None:
         """The policy is loaded and validated by the constructor's caller."""
 

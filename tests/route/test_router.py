@@ -135,8 +135,9 @@ def test_invalid_policy_file_is_refused(tmp_path) -> None:  # type: ignore[no-un
 
     bad = tmp_path / "routing.yaml"
     bad.write_text("queues: {a: b}\nqueus_typo: 1\n")
-    with pytest.raises(InvalidInput, match="routing_file"):
+    with pytest.raises(InvalidInput, match="routing_file") as refused:
         load_policy(bad)
+    assert "line 2: error: queus_typo: unknown key" in str(refused.value)
 
 
 # --- the rules issue #19 added: per-topic cuts, tiers, waiting time, repeated contact, product skills -----------
