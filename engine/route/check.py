@@ -36,24 +36,27 @@ class Problem:
         return f"{where}: {self.severity}: {self.path + ': ' if self.path else ''}{self.message}"
 
 
-def _node_at(root: yaml.Node | None, path: Sequence[str | int]) -> tuple[yaml.Node | None, bool]:
-    """The deepest node on ``path`` (a key's node when the path ends on a key), and whether all of it was found."""
+def _node_at(root: yaml.Node | None, path: Sequence[str | int]) -> yaml.Node | None:
+    """The deepest node on ``path`` that the file has (a key's node when the path ends on a key).
+
+    A missing key's error lands on the mapping that lacks it, the nearest line a reader can act on.
+    """
     node = root
     for i, step in enumerate(path):
         if isinstance(node, yaml.MappingNode):
             pair = next(((k, v) for k, v in node.value if k.value == str(step)), None)
             if pair is None:
-                return node, False
+                return node
             node = pair[0] if i == len(path) - 1 else pair[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
             node = node.value[step]
         else:
-            return node, False
-    return node, True
+            return node
+    return node
 
 
 def _line(root: yaml.Node | None, path: Sequence[str | int]) -> int | None:
-    node, _ = _node_at(root, path)
+    node = _node_at(root, path)
     return node.start_mark.line + 1 if node is not None else None
 
 
