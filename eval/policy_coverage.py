@@ -40,7 +40,7 @@ from rich.table import Table
 from engine.bootstrap import ensure_ready
 from engine.models.registry import ModelRegistry
 from engine.pipeline import Pipeline
-from engine.route import load_policy
+from engine.route import RoutingPolicy, load_policy
 from engine.route.simulate import Truth, replay, with_topic_threshold
 from engine.settings import Settings
 from engine.stage import TicketState
@@ -61,30 +61,63 @@ SWEEP = [i / 100 for i in range(100)]
 console = Console()
 
 
-def curve(states: list[TicketState], truths: list[Truth], settings: Settings) -> dict[str, Any]:
-    """The shipped policy's point and its risk-coverage curve over the topic-confidence threshold."""
-    policy = load_policy(settings.routing_file)
-    shipped = replay(states, truths, policy, KB_REASONS)
+def sweep(
+    states: list[TicketState], truths: list[Truth], policy: RoutingPolicy, ignore: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Coverage and accuracy of the automated at each topic-confidence threshold of ``SWEEP``."""
     points = []
     for threshold in SWEEP:
-        overall = replay(states, truths, with_topic_threshold(policy, threshold), KB_REASONS).overall
+        overall = replay(states, truths, with_topic_threshold(policy, threshold), ignore).overall
         accuracy = None if overall.error_rate is None else 1 - overall.error_rate
         points.append({"threshold": threshold, "coverage": round(overall.automation_rate or 0.0, 4),
                        "accuracy": None if accuracy is None else round(accuracy, 4), "automated": overall.automated})
+    return points
+
+
+def goal_points(points: list[dict[str, Any]]) -> dict[str, Any]:
+    """The widest coverage that keeps the accuracy goal, and the accuracy where coverage first reaches 80%."""
     goal = GOALS["accuracy_at_80_coverage"]
     meeting = [p for p in points if p["accuracy"] is not None and p["accuracy"] >= goal]
     at_80 = min((p for p in points if p["coverage"] >= 0.8), key=lambda p: p["coverage"], default=None)
     return {
-        "shipped": {"topic_confidence": policy.thresholds.topic_confidence, **shipped.to_json()},
         "max_coverage_at_97_accuracy": max(meeting, key=lambda p: p["coverage"], default=None),
         "at_80_coverage": at_80,
         "meets_goal_at_80_coverage": bool(at_80 and at_80["accuracy"] is not None and at_80["accuracy"] >= goal),
+    }
+
+
+def curve(states: list[TicketState], truths: list[Truth], settings: Settings) -> dict[str, Any]:
+    """The shipped policy's point and its risk-coverage curve over the topic-confidence threshold.
+
+    Beside it, the topic decision alone (every reason but ``out_of_scope`` and ``low_topic_confidence`` ignored):
+    the selective classifier without the policy's other handoffs (risks, languages), and the shipped point's
+    errors split into in-scope tickets given the wrong intent and out-of-scope tickets automated.
+    """
+    policy = load_policy(settings.routing_file)
+    shipped = replay(states, truths, policy, KB_REASONS)
+    in_scope = [i for i, t in enumerate(truths) if t.topic != OUT_OF_SCOPE]
+    outside = [i for i, t in enumerate(truths) if t.topic == OUT_OF_SCOPE]
+    split = {
+        name: replay([states[i] for i in rows], [truths[i] for i in rows], policy, KB_REASONS).overall.to_json()
+        for name, rows in (("in_scope", in_scope), ("out_of_scope", outside))
+    }
+    others = tuple(sorted(set(shipped.reasons) - {"out_of_scope", "low_topic_confidence"}))
+    points = sweep(states, truths, policy, KB_REASONS)
+    topic_only = sweep(states, truths, policy, others)
+    return {
+        "shipped": {"topic_confidence": policy.thresholds.topic_confidence, **shipped.to_json(), "split": split},
+        **goal_points(points),
+        "topic_decision_only": {"ignored_reasons": list(others), **goal_points(topic_only), "curve": topic_only},
         "curve": points,
     }
 
 
-def run_clinc150(limit: int | None) -> dict[str, Any]:
-    """Heads trained as `sift train` trains them, in a fresh data directory; the test split through the pipeline."""
+def run_clinc150(limit: int | None, keep: Path | None) -> dict[str, Any]:
+    """Heads trained as `sift train` trains them, in a fresh data directory; the test split through the pipeline.
+
+    ``keep``: a data directory to train in and keep; when it already holds a topic head, that head is reused
+    (for re-running the analysis without the ten-minute fit).
+    """
     train = clinc150("train") + [(t, OUT_OF_SCOPE) for t, _ in clinc150("oos_train")]
     test = clinc150("test") + [(t, OUT_OF_SCOPE) for t, _ in clinc150("oos_test")]
     if limit:
@@ -92,15 +125,18 @@ def run_clinc150(limit: int | None) -> dict[str, Any]:
         train, test = rng.sample(train, min(5 * limit, len(train))), rng.sample(test, min(limit, len(test)))
     with tempfile.TemporaryDirectory(prefix="sift-policy-eval-") as tmp:
         base = Settings()
-        settings = base.model_copy(update={"data_dir": Path(tmp) / "data"})
-        if base.index_dir.is_dir():  # the demo KB's index does not depend on the heads: reuse a built one
+        settings = base.model_copy(update={"data_dir": keep or Path(tmp) / "data"})
+        trained = (settings.heads_dir / "topic" / "ACTIVE").is_file()
+        if base.index_dir.is_dir() and not settings.index_dir.exists():  # the demo KB's index: reuse a built one
             shutil.copytree(base.index_dir, settings.index_dir)
         registry = ModelRegistry(settings)
         ensure_ready(registry)  # the index if absent, and the default urgency head, as on a new install
-        labelled = LabelledTickets([join_subject(None, t) for t, _ in train], {"topic": [y for _, y in train]})
-        for report in train_heads(registry, labelled, {"topic": "topic"}, CachedEncoder(registry.encoder).encode_queries):
-            console.print(f"trained {report.name} {report.version}: {report.metrics}")
-        registry.reload_heads()
+        if not trained:
+            labelled = LabelledTickets([join_subject(None, t) for t, _ in train], {"topic": [y for _, y in train]})
+            encode = CachedEncoder(registry.encoder).encode_queries
+            for report in train_heads(registry, labelled, {"topic": "topic"}, encode):
+                console.print(f"trained {report.name} {report.version}: {report.metrics}")
+            registry.reload_heads()
         pipeline = Pipeline(settings, registry)
         states: list[TicketState] = []
         step = 128
@@ -193,6 +229,8 @@ def main() -> None:
     parser.add_argument("--parts", default="clinc150,human", help="comma-separated: clinc150, human")
     parser.add_argument("--limit", type=int, default=None, help="test rows per part (a seeded sample), for development")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="train CLINC150's head in this data directory and keep it; reuse the head it holds")
     args = parser.parse_args()
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     unknown = set(parts) - {"clinc150", "human"}
@@ -205,14 +243,16 @@ def main() -> None:
         report["human_requested_held_out_by_language"] = run_human_languages()
         console.print(report["human_requested_held_out_by_language"])
     if "clinc150" in parts:
-        report["clinc150"] = run_clinc150(args.limit)
+        report["clinc150"] = run_clinc150(args.limit, args.data_dir)
         summary = Table(title="CLINC150 test (in scope + out of scope): the shipped policy's risk-coverage curve")
         for column in ("threshold", "coverage", "accuracy of automated"):
             summary.add_column(column, justify="right")
         for p in report["clinc150"]["curve"][::10]:
             summary.add_row(f"{p['threshold']:.2f}", f"{p['coverage']:.1%}", "-" if p["accuracy"] is None else f"{p['accuracy']:.1%}")
         console.print(summary)
-        console.print({k: v for k, v in report["clinc150"].items() if k not in ("curve", "shipped")})
+        console.print({k: v for k, v in report["clinc150"].items() if k not in ("curve", "shipped", "topic_decision_only")})
+        console.print({k: v for k, v in report["clinc150"]["topic_decision_only"].items() if k != "curve"})
+        console.print(report["clinc150"]["shipped"]["split"])
         console.print(report["clinc150"]["shipped"]["overall"], report["clinc150"]["shipped"]["handoff_reasons"])
     out = args.out or (RESULTS if args.limit is None and len(parts) == 2 else PARTIAL)
     out.parent.mkdir(parents=True, exist_ok=True)
