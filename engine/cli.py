@@ -38,6 +38,8 @@ keys_app = typer.Typer(help="API keys: who may call which endpoints.", no_args_i
 app.add_typer(keys_app, name="keys")
 db_app = typer.Typer(help="The ticket log's database: schema revision and migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+policy_app = typer.Typer(help="The routing policy: check a file, replay past tickets under it.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
 F = TypeVar("F", bound=Callable[..., Any])
@@ -729,6 +731,146 @@ def db_upgrade() -> None:
         database.close()
     change = "already up to date" if before == head() else f"upgraded from {before or 'none'}"
     out.print(f"{describe(location)}: schema revision {head()} ({change})")
+def _topic_labels(settings: Settings) -> list[str] | None:
+    """The active topic head's labels, or None when the data directory has no trained topic head."""
+    from engine.models.heads import active_version
+
+    version = active_version(settings.heads_dir, "topic")
+    meta = settings.heads_dir / "topic" / str(version) / "meta.json"
+    return list(json.loads(meta.read_text(encoding="utf-8"))["labels"]) if version and meta.is_file() else None
+
+
+def _checked_policy(path: Path, settings: Settings) -> tuple[Any, list[Any]]:
+    """The policy in ``path`` and its warnings; its errors (line-numbered) refuse it with exit code 2."""
+    from engine.errors import InvalidInput
+    from engine.route.check import check_policy
+
+    if not path.is_file():
+        raise InvalidInput("FILE", f"{path} does not exist or is not a file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("FILE", f"{path} is not UTF-8 text") from None
+    policy, problems = check_policy(text, _topic_labels(settings))
+    if policy is None:
+        raise InvalidInput("FILE", f"{path} is not a valid routing policy:\n" + "\n".join(f"  {p}" for p in problems))
+    return policy, problems
+
+
+@policy_app.command("check")
+@fails_cleanly
+def policy_check(file: Annotated[Path, typer.Argument(help="A routing policy YAML file.")]) -> None:
+    """Validate a routing policy: errors and warnings with their line; exit code 0 if usable, 2 if not.
+
+    Topics are checked against the active topic head's labels when the data directory has one.
+    """
+    settings = get_settings()
+    _, warnings = _checked_policy(file, settings)
+    for problem in warnings:
+        err.print(f"[yellow]{file}:[/yellow] {problem}")
+    topics = "" if _topic_labels(settings) is not None else " (topics not checked: no trained topic head)"
+    out.print(f"{file}: valid routing policy, {len(warnings)} warning{'s' * (len(warnings) != 1)}{topics}")
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+@policy_app.command("simulate")
+@fails_cleanly
+def policy_simulate(
+    file: Annotated[Path, typer.Argument(help="The routing policy to try.")],
+    data: Annotated[Path, typer.Argument(help="Labelled past tickets: .csv, .tsv or .jsonl.")],
+    topic_column: Annotated[str, typer.Option(help="Column with the topic an agent gave the ticket.")],
+    text_column: Annotated[str, typer.Option(help="Column with the ticket text.")] = "text",
+    queue_column: Annotated[
+        str | None, typer.Option(help="Optional column with the queue the ticket belonged in (a wrong queue is an error).")
+    ] = None,
+    language_column: Annotated[
+        str | None, typer.Option(help="Optional column with the ticket's language (default: the detected one).")
+    ] = None,
+    ignore_reason: Annotated[
+        list[str] | None,
+        typer.Option(help="A handoff reason to replay as not handing off, e.g. no_confident_article when the KB is "
+                     "not the one these tickets were answered from; repeatable."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of tables.")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=1024, help="Tickets per pipeline batch.")] = 64,
+) -> None:
+    """Replay labelled past tickets under a policy: automation and error rates per queue and language, and the
+    operating points of the topic-confidence threshold.
+
+    The models run once (with FILE's model-side thresholds: out_of_scope, risk); each variant only re-decides.
+    Nothing is written to the ticket log.
+    """
+    from engine.bootstrap import ensure_ready
+    from engine.errors import InvalidInput
+    from engine.pipeline import Pipeline
+    from engine.route.router import HANDOFF_RULES
+    from engine.route.simulate import Truth, operating_points, replay
+    from engine.training.data import read_rows
+    from engine.types import Ticket
+
+    settings = get_settings()
+    policy, _ = _checked_policy(file, settings)
+    if not data.is_file():
+        raise InvalidInput("DATA", f"{data} does not exist or is not a file")
+    known = {code.split(":")[0] for code in HANDOFF_RULES}
+    for reason in ignore_reason or []:
+        if reason.split(":")[0] not in known:
+            raise InvalidInput("--ignore-reason", f"no rule hands off with {reason!r}; reasons: {', '.join(sorted(known))}")
+    rows = read_rows(data)
+    if not rows:
+        raise InvalidInput("DATA", f"{data} holds no rows")
+    for option, column in (("--text-column", text_column), ("--topic-column", topic_column),
+                           ("--queue-column", queue_column), ("--language-column", language_column)):
+        if column is not None and column not in rows[0]:
+            raise InvalidInput(option, f"no column {column!r} in {data}; columns are {sorted(rows[0])}")
+
+    def cell(row: dict[str, object], column: str | None) -> str | None:
+        value = str(row.get(column) or "").strip() if column else ""
+        return value or None
+
+    kept = [r for r in rows if cell(r, text_column) and cell(r, topic_column)]
+    if not kept:
+        raise InvalidInput("DATA", f"no row of {data} has both a text and a topic")
+    truths = [Truth(str(cell(r, topic_column)), cell(r, queue_column), cell(r, language_column)) for r in kept]
+    pipeline = Pipeline(settings.model_copy(update={"routing_file": file}))
+    ensure_ready(pipeline.registry)
+    states = []
+    with progress_bar() as bar:
+        task = bar.add_task("triaging", total=len(kept))
+        for start in range(0, len(kept), batch_size):
+            chunk = kept[start : start + batch_size]
+            tickets = [Ticket(text=str(cell(r, text_column))) for r in chunk]
+            states += pipeline.states(tickets, [f"row-{start + i}" for i in range(len(chunk))])
+            bar.advance(task, len(chunk))
+    ignore = ignore_reason or []
+    result = replay(states, truths, policy, ignore)
+    points = operating_points(states, truths, policy, ignore=ignore)
+    skipped = len(rows) - len(kept)
+    if as_json:
+        report = {"policy": str(file), "data": str(data), "skipped_rows": skipped, "ignored_reasons": ignore,
+                  **result.to_json(), "operating_points": [p.to_json() for p in points]}
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+        return
+    table = Table(title=f"{file} on {len(kept)} tickets of {data}" + (f" ({skipped} rows without text or topic skipped)" if skipped else ""))
+    for column in ("queue", "language", "tickets", "automated", "error rate"):
+        table.add_column(column, justify="left" if column in ("queue", "language") else "right")
+    for (queue, language), c in sorted(result.groups.items()):
+        table.add_row(queue, language, str(c.tickets), _pct(c.automation_rate), _pct(c.error_rate))
+    o = result.overall
+    table.add_row("[bold]all", "", str(o.tickets), _pct(o.automation_rate), _pct(o.error_rate))
+    out.print(table)
+    out.print("handoff reasons: " + ", ".join(f"{k} {v}" for k, v in result.reasons.most_common()))
+    points_table = Table(title="operating points: topic_confidence (per_topic cuts kept)")
+    for column in ("threshold", "automated", "error rate"):
+        points_table.add_column(column, justify="right")
+    current = policy.thresholds.topic_confidence
+    points_table.add_row(f"{current:.2f} (policy)", _pct(o.automation_rate), _pct(o.error_rate))
+    for p in points:
+        points_table.add_row(f"{p.threshold:.2f}", _pct(p.coverage), _pct(p.error_rate))
+    out.print(points_table)
 
 
 if __name__ == "__main__":  # `python -m engine.cli`: the checkout's code, whichever one `sift` was installed from

@@ -31,7 +31,7 @@ from engine.risk import RiskDetector
 from engine.route import Router, load_policy, reported_urgency
 from engine.sentiment import SentimentAnalyser
 from engine.settings import KnowledgeBase, Settings
-from engine.stage import Stage, TicketState
+from engine.stage import EarlierContact, Stage, TicketState
 from engine.translate import get_translator
 from engine.types import Message, Prediction, Ticket, TriageResult
 
@@ -93,11 +93,29 @@ class Pipeline:
         history = (Message("Hello, my order has not arrived.", "customer"),)
         self.run([Ticket(text="Warm-up: where is my order 12345?", messages=history)], ["warm-up"])
 
-    def run(self, tickets: list[Ticket], ids: list[str]) -> list[TriageResult]:
+    def run(
+        self, tickets: list[Ticket], ids: list[str], earlier: Sequence[tuple[EarlierContact, ...]] | None = None
+    ) -> list[TriageResult]:
+        """Triage a batch; ``earlier`` is each ticket's customer's recent tickets from the ticket log (none: ())."""
+        timings: dict[str, float] = {}
+        return [self._result(state, timings) for state in self.states(tickets, ids, earlier, timings)]
+
+    def states(
+        self,
+        tickets: list[Ticket],
+        ids: list[str],
+        earlier: Sequence[tuple[EarlierContact, ...]] | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> list[TicketState]:
+        """Every stage over the batch, the ticket states kept: `sift policy simulate` re-decides them under other
+        policies without running the models again."""
         if not tickets:
             return []
-        batch = [TicketState(t, id_, self.knowledge_bases.resolve(t.kb)) for t, id_ in zip(tickets, ids, strict=True)]
-        timings: dict[str, float] = {}
+        timings = {} if timings is None else timings
+        batch = [
+            TicketState(t, id_, self.knowledge_bases.resolve(t.kb), earlier=e)
+            for t, id_, e in zip(tickets, ids, earlier or [()] * len(tickets), strict=True)
+        ]
         for step in self.steps:
             if not isinstance(step, Beside):
                 self._run(step, batch, timings)
@@ -110,7 +128,7 @@ class Pipeline:
                 self._run(step.main, batch, timings)
                 for future in pending:
                     future.result()
-        return [self._result(state, timings) for state in batch]
+        return batch
 
     @staticmethod
     def _run(stage: Stage, batch: Sequence[TicketState], timings: dict[str, float]) -> None:

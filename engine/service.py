@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.batching import BatchObserver, MicroBatcher
@@ -15,6 +16,7 @@ from engine.privacy.keys import customer_key, data_key
 from engine.privacy.redact import mask_spans, redact_text, stored_payload, stored_result
 from engine.retrieve.retriever import SearchFilter
 from engine.settings import Settings
+from engine.stage import EarlierContact
 from engine.store import Feedback, FeedbackStore, TicketStore
 from engine.types import BLANK_TEXT, ArticleHit, Suggestion, Ticket, TriageResult
 
@@ -42,7 +44,7 @@ class TriageService:
         self._key: bytes | None = None
         # One worker thread owns the models (the encoder is not re-entrant) and runs concurrent
         # requests' tickets together, one pipeline pass for many; see engine/batching.py.
-        self.batcher: MicroBatcher[tuple[Ticket, str], TriageResult] = MicroBatcher(
+        self.batcher: MicroBatcher[tuple[Ticket, str, tuple[EarlierContact, ...]], TriageResult] = MicroBatcher(
             self._run_pipeline,
             self.settings.max_pipeline_batch,
             self.settings.batch_wait_ms / 1000,
@@ -59,8 +61,8 @@ class TriageService:
             on_batch,
         )
 
-    def _run_pipeline(self, batch: list[tuple[Ticket, str]]) -> list[TriageResult]:
-        return self.pipeline.run([ticket for ticket, _ in batch], [id_ for _, id_ in batch])
+    def _run_pipeline(self, batch: list[tuple[Ticket, str, tuple[EarlierContact, ...]]]) -> list[TriageResult]:
+        return self.pipeline.run([t for t, _, _ in batch], [id_ for _, id_, _ in batch], [e for _, _, e in batch])
 
     def warm_up(self) -> None:
         """Load every model on the worker thread, so the encoder's threads start there and not in a request."""
@@ -79,15 +81,26 @@ class TriageService:
         tickets = [self._checked(values, prefix) for values, prefix in zip(cleaned, prefixes, strict=True)]
         keep = self.settings.pii_keep_last_digits
         customer_keys = [self._customer_key(t.customer_id) for t in tickets]
+        earlier = self._earlier_contacts(customer_keys)
         ids = self.store.accept([stored_payload(t, keep) for t in tickets], customer_keys)
         try:
-            results = self.batcher.submit(list(zip(tickets, ids, strict=True)))
+            results = self.batcher.submit(list(zip(tickets, ids, earlier, strict=True)))
         except Exception as exc:
             self.store.fail(ids, f"{type(exc).__name__}: {exc}")
             raise
         out = [mask_spans(r, keep) for r in results]
         self.store.complete([(id_, stored_result(r, t, keep)) for id_, r, t in zip(ids, out, tickets, strict=True)])
         return out
+
+    def _earlier_contacts(self, customer_keys: list[str | None]) -> list[tuple[EarlierContact, ...]]:
+        """Each ticket's customer's tickets inside the policy's repeated_contact window, read before these are stored."""
+        rule = self.pipeline.policy.repeated_contact
+        known = [k for k in customer_keys if k]
+        if rule is None or not known:
+            return [()] * len(customer_keys)
+        since = (datetime.now(UTC) - timedelta(days=rule.within_days)).isoformat(timespec="milliseconds")
+        found = self.store.earlier_contacts(known, since)
+        return [tuple(found.get(k, ())) if k else () for k in customer_keys]
 
     def _checked(self, values: dict[str, Any], prefix: str) -> Ticket:
         """The cleaned ticket, refused naming the field where the settings or the configured KBs forbid it."""

@@ -31,6 +31,20 @@ from engine.types import (
 UNKNOWN_LANGUAGE = LanguageResult("und", 0.0, True)
 
 
+@dataclass(frozen=True)
+class EarlierContact:
+    """An earlier ticket of the same customer from the ticket log, for the routing policy's repeated_contact rule.
+
+    The service looks these up (it owns the log; the customer id is matched by its keyed hash) and hands them to
+    the pipeline, so the router decides from facts it is given and stays free of storage.
+    """
+
+    ticket_id: str
+    received_at: str
+    """ISO 8601, UTC, as the ticket log stores it."""
+    topic: str | None
+
+
 @dataclass(eq=False)  # holds arrays: compared by identity
 class TicketState:
     """One ticket on its way through the stages; each field group belongs to the stage named beside it."""
@@ -52,6 +66,8 @@ class TicketState:
     urgency: Prediction | None = None
     articles: tuple[ArticleHit, ...] = ()
     pii: tuple[Span, ...] = ()
+    # given by the caller (the service reads the ticket log): the customer's recent earlier tickets
+    earlier: tuple[EarlierContact, ...] = ()
     # route
     route: Route | None = None
     handoff: Handoff | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, ConfigDict, Field
@@ -50,6 +51,17 @@ def _non_blank(text: str) -> str:
     if not text.strip():
         raise PydanticCustomError("value_error", BLANK_TEXT)  # its message without pydantic's "Value error, "
     return text
+
+
+def _aware_time(value: str) -> str:
+    """An ISO 8601 time with its zone: a wait cannot be measured from a time whose zone is a guess."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 time such as '2026-05-01T09:30:00Z'") from None
+    if moment.tzinfo is None:
+        raise ValueError("must say its time zone, e.g. '2026-05-01T09:30:00Z' or '...+02:00'")
+    return value
 
 
 def _bcp47(tag: str) -> str:
@@ -112,7 +124,16 @@ class Ticket:
         Field(
             min_length=1,
             max_length=200,
-            description="Your helpdesk's id of the customer; stored only as a keyed hash, for `sift forget --customer`.",
+            description="Your helpdesk's id of the customer; stored only as a keyed hash, for `sift forget --customer` "
+            "and the routing policy's repeated_contact rule.",
+        ),
+    ] = None
+    created_at: Annotated[
+        Annotated[str, AfterValidator(_aware_time)] | None,
+        Field(
+            max_length=40,
+            description="When the customer opened the ticket (ISO 8601 with a zone); the routing policy raises "
+            "the priority of a long wait (priority_waiting_hours). Default: now.",
         ),
     ] = None
 
@@ -125,6 +146,8 @@ class Ticket:
             raise ValueError(
                 f"customer_salutation must be one of {', '.join(FORMS_OF_ADDRESS)}; got {self.customer_salutation!r}"
             )
+        if self.created_at is not None:
+            _aware_time(self.created_at)
 
 
 @dataclass(frozen=True)
@@ -311,6 +334,13 @@ class Route:
     skills: tuple[str, ...] = ()
     reasons: Annotated[
         tuple[str, ...], Field(description="Why this queue, priority and agent language were chosen.")
+    ] = ()
+    rules: Annotated[
+        tuple[str, ...],
+        Field(
+            description="Stable codes of the routing rules that fired (queue_by_topic, priority_by_tier, ...; "
+            "docs/routing.md); the handoff rules that fired are `handoff.reasons`."
+        ),
     ] = ()
     urgency: Annotated[str | None, Field(exclude=True)] = None
     """The urgency the priority follows: the urgency head's, or the minimum a risk raises it to (routing policy)."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine.errors import InvalidInput
 from engine.types import RISK_KINDS, URGENCY_LEVELS
@@ -55,6 +55,28 @@ class Thresholds(BaseModel):
         le=1.0,
         description="The risk head's probability at which a kind hands off; the risk lexicon fires regardless.",
     )
+    per_topic: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        default_factory=dict,
+        description="Topic label -> its own topic_confidence: a costly mistake (billing) can ask for more than "
+        "a cheap one (delivery status).",
+    )
+
+    def topic_threshold(self, topic: str | None) -> float:
+        """The topic-confidence cut for this topic: its own if the policy gives one, else the global one."""
+        return self.per_topic.get(topic, self.topic_confidence) if topic else self.topic_confidence
+
+
+class RepeatedContact(BaseModel):
+    """A customer writing again about the same problem: the first answer did not help, so a person takes over."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    within_days: float = Field(
+        default=7.0, gt=0.0, le=365.0, description="How far back the ticket log is searched for the same customer."
+    )
+    same_topic: bool = Field(
+        default=True, description="Only an earlier ticket with the same topic counts (off: any earlier ticket)."
+    )
 
 
 class RoutingPolicy(BaseModel):
@@ -69,6 +91,17 @@ class RoutingPolicy(BaseModel):
     urgency_queues: dict[str, str] = Field(default_factory=dict)
     priorities: dict[str, str] = Field(default_factory=lambda: {"low": "P4", "normal": "P3", "high": "P2", "urgent": "P1"})
     priority_tiers: list[str] = Field(default_factory=list)
+    handoff_tiers: list[str] = Field(
+        default_factory=list, description="Customer tiers whose tickets a person always answers (vip_tier)."
+    )
+    priority_waiting_hours: list[Annotated[float, Field(gt=0.0)]] = Field(
+        default_factory=list,
+        description="Each of these waits (hours since the ticket's created_at) the ticket has passed raises its "
+        "priority one step.",
+    )
+    repeated_contact: RepeatedContact | None = Field(
+        default=None, description="Hand off a customer's repeated ticket (repeated_contact); None: off."
+    )
     agent_languages: list[str] = Field(default_factory=lambda: ["en"])
     fallback_language: str = "en"
     language_equivalents: dict[str, str] = Field(default_factory=dict)
@@ -83,6 +116,17 @@ class RoutingPolicy(BaseModel):
     )
     risk: dict[str, RiskRoute] = Field(default_factory=dict)
 
+    @field_validator("priority_tiers", "handoff_tiers")
+    @classmethod
+    def _lower_tiers(cls, value: list[str]) -> list[str]:
+        """Tiers match case-insensitively: a CRM's "VIP" is the policy's "vip"."""
+        return [tier.lower() for tier in value]
+
+    @field_validator("priority_waiting_hours")
+    @classmethod
+    def _ascending(cls, value: list[float]) -> list[float]:
+        return sorted(value)
+
     @field_validator("risk")
     @classmethod
     def _known_kinds(cls, value: dict[str, RiskRoute]) -> dict[str, RiskRoute]:
@@ -93,10 +137,17 @@ class RoutingPolicy(BaseModel):
 
 
 def load_policy(path: Path) -> RoutingPolicy:
+    """The policy in ``path``; refused with every error and its line (what `sift policy check` reports)."""
+    from engine.route.check import check_policy  # check reads the router's rule codes, which read this module
+
     if not path.is_file():
         raise InvalidInput("routing_file", f"routing policy {path} does not exist")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return RoutingPolicy(**raw)
-    except (yaml.YAMLError, ValidationError, TypeError) as exc:
-        raise InvalidInput("routing_file", f"{path} is not a valid routing policy: {exc}") from exc
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("routing_file", f"routing policy {path} is not UTF-8 text") from exc
+    policy, problems = check_policy(text)
+    if policy is None:
+        errors = "; ".join(str(p) for p in problems if p.severity == "error")
+        raise InvalidInput("routing_file", f"{path} is not a valid routing policy: {errors}")
+    return policy

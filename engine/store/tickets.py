@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 
 from engine.privacy.pii import redact
+from engine.stage import EarlierContact
 from engine.store.db import Location, open_database, utc_now
 from engine.store.schema import tickets
 
@@ -108,6 +109,28 @@ class TicketStore:
         with self._db.read() as db:
             rows = db.execute(query.order_by(c.received_at)).all()
         return [(r.id, r.received_at, json.loads(r.payload), json.loads(r.result)) for r in rows]
+
+    def earlier_contacts(self, customer_keys: list[str], since: str) -> dict[str, list[EarlierContact]]:
+        """Each customer's processed tickets received at or after ``since`` (ISO), with the topic triage gave them.
+
+        Read before the new tickets are accepted, so a ticket never counts as its own earlier contact.
+        """
+        wanted = sorted(set(customer_keys))
+        if not wanted:
+            return {}
+        c = tickets.c
+        query = (
+            select(c.id, c.received_at, c.customer_key, c.result)
+            .where(c.status == "processed", c.customer_key.in_(wanted), c.received_at >= since)
+            .order_by(c.received_at)
+        )
+        with self._db.read() as db:
+            rows = db.execute(query).all()
+        found: dict[str, list[EarlierContact]] = {}
+        for row in rows:
+            topic = (json.loads(row.result).get("topic") or {}).get("label") if row.result else None
+            found.setdefault(row.customer_key, []).append(EarlierContact(row.id, row.received_at, topic))
+        return found
 
     def count(self, status: str | None = None) -> int:
         query = select(func.count()).select_from(tickets)

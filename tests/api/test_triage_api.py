@@ -239,3 +239,23 @@ def test_suggest_refuses_a_blank_query(client: TestClient) -> None:
     r = client.get("/v1/articles/suggest", params={"q": "   "})
     assert r.status_code == 422
     assert r.json()["error"]["field"] == "q"
+
+
+def test_a_customer_writing_again_about_the_same_problem_gets_a_person(client: TestClient) -> None:
+    ticket = {"text": "My parcel has still not arrived, where is it?", "customer_id": "cust-repeat-77"}
+    first = client.post("/v1/triage", json=ticket).json()
+    assert "repeated_contact" not in first["handoff"]["reasons"]
+    again = client.post("/v1/triage", json=ticket).json()
+    assert again["topic"]["label"] == first["topic"]["label"]
+    assert "repeated_contact" in again["handoff"]["reasons"], again["handoff"]
+    assert first["id"] in again["handoff"]["details"][again["handoff"]["reasons"].index("repeated_contact")]
+    other = client.post("/v1/triage", json={**ticket, "customer_id": "cust-other-78"}).json()
+    assert "repeated_contact" not in other["handoff"]["reasons"]
+
+
+def test_the_route_lists_its_rules_and_a_long_wait_raises_the_priority(client: TestClient) -> None:
+    body = client.post("/v1/triage", json={"text": "Where is my parcel?", "created_at": "2020-01-01T09:00:00Z"}).json()
+    assert "priority_by_waiting" in body["route"]["rules"]
+    assert any(rule.startswith("queue_") for rule in body["route"]["rules"])
+    refused = client.post("/v1/triage", json={"text": "Where is my parcel?", "created_at": "2020-01-01 09:00"})
+    assert refused.status_code == 422 and "created_at" in refused.text

@@ -1,9 +1,23 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from engine.route import Router, load_policy
+from engine.route.policy import RepeatedContact
+from engine.route.router import HANDOFF_RULES, ROUTING_RULES
 from engine.settings import Settings
-from engine.stage import TicketState
-from engine.types import ArticleHit, Draft, LabelScore, LanguageResult, Prediction, SentimentResult, Span, Ticket
+from engine.stage import EarlierContact, TicketState
+from engine.types import (
+    ArticleHit,
+    Draft,
+    LabelScore,
+    LanguageResult,
+    Prediction,
+    RiskSignal,
+    SentimentResult,
+    Span,
+    Ticket,
+)
 
 
 def hit(confidence: float, similarity: float = 0.85) -> ArticleHit:
@@ -121,5 +135,108 @@ def test_invalid_policy_file_is_refused(tmp_path) -> None:  # type: ignore[no-un
 
     bad = tmp_path / "routing.yaml"
     bad.write_text("queues: {a: b}\nqueus_typo: 1\n")
-    with pytest.raises(InvalidInput, match="routing_file"):
+    with pytest.raises(InvalidInput, match="routing_file") as refused:
         load_policy(bad)
+    assert "line 2: error: queus_typo: unknown key" in str(refused.value)
+
+
+# --- the rules issue #19 added: per-topic cuts, tiers, waiting time, repeated contact, product skills -----------
+
+NOW = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
+
+
+def policy_router(**changes: object) -> Router:
+    """The shipped policy with some keys replaced, deciding at a fixed time."""
+    return Router(load_policy(Settings().routing_file).model_copy(update=changes), clock=lambda: NOW)
+
+
+def test_a_per_topic_cut_overrides_the_global_one(router: Router) -> None:
+    # billing asks for 0.7 in the shipped policy, delivery keeps the global 0.55
+    _, billing = router.decide(make(topic=Prediction("billing", 0.65)))
+    _, delivery = router.decide(make(topic=Prediction("delivery", 0.65)))
+    assert "low_topic_confidence" in billing.reasons
+    assert "below 0.70" in billing.details[billing.reasons.index("low_topic_confidence")]
+    assert "low_topic_confidence" not in delivery.reasons
+
+
+def test_a_handoff_tier_always_gets_a_person_and_a_priority_tier_a_higher_priority(router: Router) -> None:
+    route, handoff = router.decide(make(customer_tier="VIP"))
+    assert handoff.reasons == ("vip_tier",)
+    assert route.priority == "P2" and "priority_by_tier" in route.rules
+    route, handoff = router.decide(make(customer_tier="premium"))
+    assert not handoff.required and route.priority == "P2"
+
+
+@pytest.mark.parametrize(("opened_hours_ago", "priority"), [(None, "P3"), (2, "P3"), (30, "P2"), (100, "P1")])
+def test_each_wait_passed_raises_the_priority_a_step(opened_hours_ago: int | None, priority: str) -> None:
+    created = None if opened_hours_ago is None else (NOW - timedelta(hours=opened_hours_ago)).isoformat()
+    state = make()
+    state.ticket = Ticket(text="Where is my parcel?", created_at=created)
+    route, _ = policy_router().decide(state)
+    assert route.priority == priority
+    assert ("priority_by_waiting" in route.rules) == (priority != "P3")
+
+
+def earlier(days_ago: float, topic: str | None) -> EarlierContact:
+    return EarlierContact("old-1", (NOW - timedelta(days=days_ago)).isoformat(timespec="milliseconds"), topic)
+
+
+@pytest.mark.parametrize(
+    ("contacts", "same_topic", "repeated"),
+    [
+        ((earlier(2, "delivery"),), True, True),
+        ((earlier(2, "billing"),), True, False),  # another problem
+        ((earlier(2, "billing"),), False, True),  # any earlier ticket counts
+        ((earlier(9, "delivery"),), True, False),  # outside the 7-day window
+        ((), True, False),
+    ],
+)
+def test_repeated_contact_needs_the_same_customer_and_topic_within_the_window(
+    contacts: tuple[EarlierContact, ...], same_topic: bool, repeated: bool
+) -> None:
+    router = policy_router(repeated_contact=RepeatedContact(within_days=7, same_topic=same_topic))
+    _, handoff = router.decide(make(earlier=contacts))
+    assert ("repeated_contact" in handoff.reasons) == repeated
+    if repeated:
+        assert "old-1" in handoff.details[handoff.reasons.index("repeated_contact")]
+
+
+def test_repeated_contact_is_off_without_its_block() -> None:
+    _, handoff = policy_router(repeated_contact=None).decide(make(earlier=(earlier(1, "delivery"),)))
+    assert "repeated_contact" not in handoff.reasons
+
+
+def test_products_named_in_the_ticket_become_skills(router: Router) -> None:
+    products = (Span("PRODUCT", "Lumio Cam", 0, 9), Span("PRODUCT", "lumio cam", 20, 29), Span("ORG", "Acme", 30, 34))
+    route, _ = router.decide(make(entities=products))
+    assert route.skills == ("lang:en", "topic:delivery", "product:lumio cam")
+    assert "skill_product" in route.rules
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {},
+        {"urgency": Prediction("urgent", 0.9)},
+        {"topic": Prediction("unlisted", 0.9)},
+        {"language": LanguageResult("bs", 0.9)},
+        {"language": LanguageResult("ja", 0.9)},
+        {"risk": (RiskSignal("fraud", 0.9, ("head:0.9",)),)},
+        {"customer_tier": "vip", "entities": (Span("PRODUCT", "Lumio Hub", 0, 9),)},
+        {"failed_stages": ("sentiment",), "earlier": (earlier(1, "delivery"),)},
+    ],
+)
+def test_every_rule_that_fires_is_listed_by_its_stable_code(change: dict) -> None:
+    route, handoff = policy_router().decide(make(**change))
+    assert route.rules and set(route.rules) <= set(ROUTING_RULES)
+    assert len(route.rules) == len(route.reasons)
+    assert {r.split(":")[0] + (":<stage>" if ":" in r else "") for r in handoff.reasons} <= set(HANDOFF_RULES)
+    assert sum(r.startswith("queue_") for r in route.rules) == 1  # exactly one rule picks the queue
+
+
+def test_created_at_must_carry_its_zone() -> None:
+    with pytest.raises(ValueError, match="time zone"):
+        Ticket(text="hi", created_at="2026-05-01T09:30:00")
+    with pytest.raises(ValueError, match="ISO 8601"):
+        Ticket(text="hi", created_at="yesterday")
+    assert Ticket(text="hi", created_at="2026-05-01T09:30:00Z").created_at == "2026-05-01T09:30:00Z"

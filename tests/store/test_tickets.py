@@ -51,3 +51,17 @@ def test_data_survives_reopening(location: Location) -> None:
     first.close()
     reopened = TicketStore(location).get(ids[0])
     assert reopened is not None and reopened["payload"] == {"text": "kept", "subject": "Grüße ✓"}
+
+
+def test_earlier_contacts_are_the_customers_processed_tickets_since_a_time(location: Location) -> None:
+    store = TicketStore(location)
+    ids = store.accept([{"text": "a"}, {"text": "b"}, {"text": "c"}, {"text": "d"}], ["k1", "k1", "k2", None])
+    store.complete([(i, {"topic": {"label": "billing"}, "route": {"queue": "billing"}}) for i in ids[:3]])
+    store.complete([(ids[3], {"topic": {"label": "billing"}})])
+    found = store.earlier_contacts(["k1", "k2", "k3"], since="2000-01-01")
+    assert sorted(c.ticket_id for c in found["k1"]) == sorted(ids[:2])
+    assert [c.topic for c in found["k2"]] == ["billing"] and "k3" not in found
+    store.accept([{"text": "e"}], ["k2"])  # accepted, not processed: not yet a contact
+    assert len(store.earlier_contacts(["k2"], since="2000-01-01")["k2"]) == 1
+    assert store.earlier_contacts(["k1"], since="2999-01-01") == {}
+    assert store.earlier_contacts([], since="2000-01-01") == {}
