@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -36,6 +37,8 @@ kb_app = typer.Typer(help="Knowledge base: import articles from other tools.", n
 app.add_typer(kb_app, name="kb")
 keys_app = typer.Typer(help="API keys: who may call which endpoints.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+macros_app = typer.Typer(help="The helpdesk's own macros (Jinja2 templates per queue and language).", no_args_is_help=True)
+app.add_typer(macros_app, name="macros")
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
 F = TypeVar("F", bound=Callable[..., Any])
@@ -607,6 +610,31 @@ def models_activate(
 
     activate(get_settings().heads_dir, head, version)
     out.print(f"activated {head} {version}")
+
+
+@macros_app.command("lint")
+@fails_cleanly
+def macros_lint(
+    folder: Annotated[
+        Path | None, typer.Argument(help="The macros folder; default: the macros_dir setting.", show_default=False)
+    ] = None,
+) -> None:
+    """Check every macro: front matter, file name, Jinja2 syntax and undefined variables (exit 2 on any problem)."""
+    from engine.errors import InvalidInput
+    from engine.macros import lint
+
+    folder = folder or get_settings().macros_dir
+    if folder is None:
+        raise InvalidInput("macros_dir", "no macros folder: name one, or set macros_dir")
+    macros, problems = lint(folder)
+    for problem in problems:
+        err.print(f"[red]error:[/red] {escape(str(problem))}", highlight=False)
+    languages = sorted({m.language for m in macros})
+    summary = f"{len(macros)} macro(s) fine in {folder} ({', '.join(languages) or 'no language'})"
+    if problems:
+        err.print(f"{len(problems)} problem(s); {summary}")
+        raise typer.Exit(2)
+    out.print(summary)
 
 
 @feedback_app.command("export")
