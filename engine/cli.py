@@ -627,6 +627,8 @@ def macros_lint(
     if folder is None:
         raise InvalidInput("macros_dir", "no macros folder: name one, or set macros_dir")
     macros, problems = lint(folder)
+    if not macros and not problems:
+        raise InvalidInput("macros_dir", f"no macros (<id>.<language>.j2) in {folder}")
     for problem in problems:
         err.print(f"[red]error:[/red] {escape(str(problem))}", highlight=False)
     languages = sorted({m.language for m in macros})

@@ -318,6 +318,12 @@ class Settings(BaseSettings):
             raise ValueError("languages must name at least one ISO 639-1 code")
         return codes
 
+    @field_validator("macros_dir", mode="before")
+    @classmethod
+    def _no_macros(cls, v: Any) -> Any:
+        """An empty value (``SIFT_MACROS_DIR=``) turns macros off rather than naming the working directory."""
+        return None if isinstance(v, str) and not v.strip() else v
+
     @field_validator("knowledge_bases")
     @classmethod
     def _kb_names(cls, v: dict[str, KnowledgeBaseSettings]) -> dict[str, KnowledgeBaseSettings]:
