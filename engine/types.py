@@ -60,13 +60,14 @@ def _bcp47(tag: str) -> str:
 
 
 @cache
-def _iana_zones() -> frozenset[str]:
+def iana_zones() -> frozenset[str]:
+    """Every IANA zone name the system's tz database holds (read once: listing them walks the database)."""
     return frozenset(available_timezones())
 
 
 def _iana_zone(name: str) -> str:
     """Refuses a zone the system's tz database lacks: an acknowledgement's times would otherwise be guessed."""
-    if name not in _iana_zones():
+    if name not in iana_zones():
         raise ValueError("must be an IANA time zone such as 'Europe/Zagreb' or 'America/New_York'")
     return name
 
@@ -140,7 +141,7 @@ class Ticket:
             raise ValueError(f"text {BLANK_TEXT}")
         if self.channel is not None and self.channel not in CHANNELS:
             raise ValueError(f"channel must be one of {', '.join(CHANNELS)}; got {self.channel!r}")
-        if self.timezone is not None and self.timezone not in _iana_zones():
+        if self.timezone is not None and self.timezone not in iana_zones():
             raise ValueError(f"timezone {self.timezone!r} is not an IANA time zone such as 'Europe/Zagreb'")
         if self.received_at is not None and self.received_at.utcoffset() is None:
             raise ValueError("received_at must carry its UTC offset, e.g. '2026-12-07T09:30:00+01:00'")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from engine.automate.business_hours import WEEKDAYS, Schedule
 from engine.errors import InvalidInput
-from engine.types import _iana_zones
+from engine.types import iana_zones
 
 Interval = tuple[time, time | None]
 
@@ -46,7 +46,7 @@ class ScheduleSpec(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        if value not in _iana_zones():
+        if value not in iana_zones():
             raise ValueError(f"{value!r} is not an IANA time zone such as 'Europe/Berlin'")
         return value
 

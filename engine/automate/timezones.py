@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from babel.core import get_global
 
-from engine.types import _iana_zones
+from engine.types import iana_zones
 
 _PROBES = (datetime(2026, 1, 15, 12, tzinfo=UTC), datetime(2026, 7, 15, 12, tzinfo=UTC))
 
@@ -29,7 +29,7 @@ def region(locale: str | None) -> str | None:
 @cache
 def region_zone(code: str) -> str | None:
     """The region's time zone when all its zones keep one clock, else None."""
-    zones = [z for z in get_global("territory_zones").get(code, []) if z in _iana_zones()]
+    zones = [z for z in get_global("territory_zones").get(code, []) if z in iana_zones()]
     if not zones:
         return None
     clocks = {tuple(probe.astimezone(ZoneInfo(z)).utcoffset() for probe in _PROBES) for z in zones}

@@ -65,8 +65,9 @@ class MacroSuggester:
         if self._folder is None:
             return
         self._macros = load_macros(self._folder)
-        texts = [t for m in self._macros for t in m.match_texts]
-        rows = self._registry.encoder.encode_queries(texts) if texts else np.zeros((0, 0), np.float32)
+        if not self._macros:
+            return
+        rows = self._registry.encoder.encode_queries([t for m in self._macros for t in m.match_texts])
         offsets = np.cumsum([0, *(len(m.match_texts) for m in self._macros)])
         self._vectors = [rows[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
 
