@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from engine.macros import Macro, MacroSuggester, load_macros
@@ -9,7 +11,7 @@ from engine.models.registry import ModelRegistry
 from engine.pipeline import Pipeline
 from engine.result_shape import to_jsonable
 from engine.stage import TicketState
-from engine.types import Ticket, TriageResult
+from engine.types import LanguageResult, Route, Ticket, TriageResult
 
 pytestmark = pytest.mark.slow
 
@@ -107,3 +109,21 @@ def test_no_macros_folder_means_no_suggestions(ready_registry: ModelRegistry, pi
     stage.run([state])
     assert state.macros == ()
 
+
+
+def test_a_macro_that_fails_on_this_tickets_values_is_left_out(
+    ready_registry: ModelRegistry, pipeline: Pipeline, tmp_path: Path
+) -> None:
+    head = "---\ntitle: Where is my order\nqueues: [orders]\nexamples: [My order has not arrived]\n---\n"
+    (tmp_path / "next-order.en.j2").write_text(head + "Your next order is {{ order_number + 1 }}.\n", encoding="utf-8")
+    (tmp_path / "order.en.j2").write_text(head + "Order {{ order_number or 'unknown' }} is on its way.\n", encoding="utf-8")
+    stage = MacroSuggester(ready_registry, tmp_path, 3)
+    stage.warm_up()
+    state = TicketState(Ticket(text="My order has not arrived yet"), "f", pipeline.knowledge_bases.resolve(None))
+    state.embedding = ready_registry.encoder.encode_queries([state.text])[0]
+    state.language = LanguageResult("en", 0.99)
+    state.route = Route("orders", "en", "P3")
+    stage.run([state])
+    # Both match equally; the one doing arithmetic on a missing order number fails and is skipped.
+    assert [m.id for m in state.macros] == ["order"]
+    assert state.macros[0].text == "Order unknown is on its way."
