@@ -67,8 +67,9 @@ def test_a_stage_whose_input_failed_is_skipped_and_counted(pipeline: Pipeline, m
 
     monkeypatch.setattr(pipeline.registry.encoder, "encode_queries", broken)
     [result] = pipeline.run([Ticket(text="Mein Paket ist nicht angekommen, bitte helfen Sie mir.")], ["a"])
-    assert result.failed_stages == ("encode", "sentiment", "classify", "retrieve")
+    assert result.failed_stages == ("encode", "sentiment", "classify", "retrieve", "macros")
     assert "sentiment" not in result.timings_ms  # skipped, never started
+    assert result.macros == () and result.automations is not None  # the acknowledgement needs no embedding
     assert result.sentiment is None and result.topic.label is None and result.articles == ()
     assert result.answer_confidence is None  # unknown, not 0
     assert result.language.code == "de" and result.handoff.required and result.answer_withheld is False
