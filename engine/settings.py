@@ -164,7 +164,7 @@ class Settings(BaseSettings):
     macros_dir: Path | None = Field(
         default=REPO_ROOT / "macros",
         description="The helpdesk's own macros: Jinja2 templates (<id>.<language>.j2 with YAML front matter) "
-        "suggested and rendered per ticket; `sift macros lint` checks them. None: no macros.",
+        "suggested and rendered per ticket; `sift macros lint` checks them. Empty (\"\"): no macros.",
     )
     macro_suggestions: int = Field(default=3, ge=1, le=20, description="Macros suggested per ticket, best first.")
 

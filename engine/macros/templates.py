@@ -94,7 +94,10 @@ def _parse(path: Path, env: SandboxedEnvironment) -> tuple[Macro | None, list[Pr
     name = FILE_NAME.match(path.name)
     if name is None:
         return None, [Problem(path, None, "name it <id>.<language>.j2, e.g. order-delayed.de.j2 (lower case)")]
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
     header = FRONT_MATTER.match(text)
     if header is None:
         return None, [Problem(path, 1, "no front matter: start with '---', the title and examples, then '---'")]

@@ -94,6 +94,12 @@ def test_bad_front_matter_and_names(tmp_path: Path, name: str, text: str, messag
     assert macros == [] and len(problems) == 1 and message in problems[0].message
 
 
+def test_a_file_that_is_not_utf8_is_reported_not_raised(tmp_path: Path) -> None:
+    (tmp_path / "order.de.j2").write_bytes(GOOD.replace("Hi", "Grüß").encode("latin-1"))
+    macros, problems = lint(tmp_path)
+    assert macros == [] and len(problems) == 1 and "not UTF-8" in problems[0].message
+
+
 def test_the_same_macro_twice_in_one_language_is_reported(tmp_path: Path) -> None:
     macros, problems = lint(folder(tmp_path, {"a/order.en.j2": GOOD, "b/order.en.j2": GOOD, "b/order.de.j2": GOOD}))
     assert len(macros) == 2 and len(problems) == 1 and "also" in problems[0].message
