@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -40,6 +41,8 @@ db_app = typer.Typer(help="The ticket log's database: schema revision and migrat
 app.add_typer(db_app, name="db")
 policy_app = typer.Typer(help="The routing policy: check a file, replay past tickets under it.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
+macros_app = typer.Typer(help="The helpdesk's own macros (Jinja2 templates per queue and language).", no_args_is_help=True)
+app.add_typer(macros_app, name="macros")
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
 F = TypeVar("F", bound=Callable[..., Any])
@@ -617,6 +620,33 @@ def models_activate(
 
     activate(get_settings().heads_dir, head, version)
     out.print(f"activated {head} {version}")
+
+
+@macros_app.command("lint")
+@fails_cleanly
+def macros_lint(
+    folder: Annotated[
+        Path | None, typer.Argument(help="The macros folder; default: the macros_dir setting.", show_default=False)
+    ] = None,
+) -> None:
+    """Check every macro: front matter, file name, Jinja2 syntax and undefined variables (exit 2 on any problem)."""
+    from engine.errors import InvalidInput
+    from engine.macros import lint
+
+    folder = folder or get_settings().macros_dir
+    if folder is None:
+        raise InvalidInput("macros_dir", "no macros folder: name one, or set macros_dir")
+    macros, problems = lint(folder)
+    if not macros and not problems:
+        raise InvalidInput("macros_dir", f"no macros (<id>.<language>.j2) in {folder}")
+    for problem in problems:
+        err.print(f"[red]error:[/red] {escape(str(problem))}", highlight=False)
+    languages = sorted({m.language for m in macros})
+    summary = f"{len(macros)} macro(s) fine in {folder} ({', '.join(languages) or 'no language'})"
+    if problems:
+        err.print(f"{len(problems)} problem(s); {summary}")
+        raise typer.Exit(2)
+    out.print(summary)
 
 
 @feedback_app.command("export")

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 
 from threadpoolctl import threadpool_limits
 
+from engine.automate import Automator, load_service_levels
 from engine.classify import TicketClassifier
 from engine.draft import DraftComposer
 from engine.entities import EntityExtractor
 from engine.language import LanguageDetector
+from engine.macros import MacroSuggester
 from engine.models.registry import ModelRegistry
 from engine.models.ticket_encoder import TicketEncoder
 from engine.normalise import Normaliser
@@ -71,6 +73,8 @@ class Pipeline:
             PiiFinder(),
             Router(self.policy),
             DraftComposer(self.registry, get_translator(settings.translator), thresholds.answer_confidence),
+            Automator(load_service_levels(settings.service_levels_file)),
+            MacroSuggester(self.registry, settings.macros_dir, settings.macro_suggestions),
         )
         # The thread lives as long as the pipeline (a service may share its pipeline, so none closes it).
         self._beside = (
@@ -177,4 +181,6 @@ class Pipeline:
             answer_withheld=s.answer_withheld,
             failed_stages=tuple(s.failed),
             timings_ms=dict(timings),
+            macros=s.macros,
+            automations=s.automations,
         )

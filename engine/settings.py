@@ -185,6 +185,17 @@ class Settings(BaseSettings):
     risk_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "risk-v1")
     default_training_data: Path = Field(default=REPO_ROOT / "data" / "demo_tickets.jsonl")
     routing_file: Path = Field(default=PACKAGE_DIR / "route" / "routing.yaml")
+    service_levels_file: Path = Field(
+        default=PACKAGE_DIR / "route" / "service_levels.yaml",
+        description="Per queue first-response targets and business hours (helpdesk time zone, holidays): the "
+        "acknowledgement's expected answer time and out-of-hours notice.",
+    )
+    macros_dir: Path | None = Field(
+        default=REPO_ROOT / "macros",
+        description="The helpdesk's own macros: Jinja2 templates (<id>.<language>.j2 with YAML front matter) "
+        "suggested and rendered per ticket; `sift macros lint` checks them. Empty (\"\"): no macros.",
+    )
+    macro_suggestions: int = Field(default=3, ge=1, le=20, description="Macros suggested per ticket, best first.")
 
     languages: list[str] = Field(
         default=["en", "de", "es", "fr", "it", "pt", "nl", "hr", "bs", "sr", "sl", "pl", "cs", "sv", "da"],
@@ -360,6 +371,12 @@ class Settings(BaseSettings):
                 "database_url must be a postgresql:// URL; leave it unset for SQLite in data_dir"
             )
         return v
+
+    @field_validator("macros_dir", mode="before")
+    @classmethod
+    def _no_macros(cls, v: Any) -> Any:
+        """An empty value (``SIFT_MACROS_DIR=``) turns macros off rather than naming the working directory."""
+        return None if isinstance(v, str) and not v.strip() else v
 
     @field_validator("knowledge_bases")
     @classmethod

@@ -17,9 +17,11 @@ import numpy as np
 from engine.settings import KnowledgeBase
 from engine.types import (
     ArticleHit,
+    Automations,
     Draft,
     Handoff,
     LanguageResult,
+    MacroSuggestion,
     Prediction,
     RiskSignal,
     Route,
@@ -74,6 +76,10 @@ class TicketState:
     answer_withheld: bool = True
     """Until the router allows it, no article may be quoted."""
     draft: Draft | None = None
+    # automate: acknowledgement, response target, tags
+    automations: Automations | None = None
+    # macros: the helpdesk's macros that fit, rendered
+    macros: tuple[MacroSuggestion, ...] = ()
     failed: list[str] = field(default_factory=list)
     """Stages that failed on this ticket's batch, in the order they ran."""
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Literal, get_args
+from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 # Each vocabulary is written once, as the type; the tuples checks and messages use are read from it.
@@ -53,21 +55,23 @@ def _non_blank(text: str) -> str:
     return text
 
 
-def _aware_time(value: str) -> str:
-    """An ISO 8601 time with its zone: a wait cannot be measured from a time whose zone is a guess."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError("must be an ISO 8601 time such as '2026-05-01T09:30:00Z'") from None
-    if moment.tzinfo is None:
-        raise ValueError("must say its time zone, e.g. '2026-05-01T09:30:00Z' or '...+02:00'")
-    return value
-
-
 def _bcp47(tag: str) -> str:
     if not BCP47.fullmatch(tag):
         raise ValueError("must be a BCP 47 language tag such as 'en-GB', 'hr' or 'zh-Hant-TW'")
     return tag
+
+
+@cache
+def iana_zones() -> frozenset[str]:
+    """Every IANA zone name the system's tz database holds (read once: listing them walks the database)."""
+    return frozenset(available_timezones())
+
+
+def _iana_zone(name: str) -> str:
+    """Refuses a zone the system's tz database lacks: an acknowledgement's times would otherwise be guessed."""
+    if name not in iana_zones():
+        raise ValueError("must be an IANA time zone such as 'Europe/Zagreb' or 'America/New_York'")
+    return name
 
 
 @dataclass(frozen=True)
@@ -128,13 +132,19 @@ class Ticket:
             "and the routing policy's repeated_contact rule.",
         ),
     ] = None
-    created_at: Annotated[
-        Annotated[str, AfterValidator(_aware_time)] | None,
+    timezone: Annotated[
+        Annotated[str, AfterValidator(_iana_zone)] | None,
         Field(
-            max_length=40,
-            description="When the customer opened the ticket (ISO 8601 with a zone); the routing policy raises "
-            "the priority of a long wait (priority_waiting_hours). Default: now.",
+            max_length=64,
+            description="The customer's IANA time zone, e.g. 'Europe/Zagreb': the acknowledgement's times are shown "
+            "in it. Default: the locale's region when it has one clock, else the helpdesk's.",
         ),
+    ] = None
+    received_at: Annotated[
+        AwareDatetime | None,
+        Field(description="When the helpdesk received it (with its UTC offset): the response target counts from "
+        "it, and the routing policy raises the priority of a long wait (priority_waiting_hours). Default: when it "
+        "is triaged."),
     ] = None
 
     def __post_init__(self) -> None:
@@ -146,8 +156,10 @@ class Ticket:
             raise ValueError(
                 f"customer_salutation must be one of {', '.join(FORMS_OF_ADDRESS)}; got {self.customer_salutation!r}"
             )
-        if self.created_at is not None:
-            _aware_time(self.created_at)
+        if self.timezone is not None and self.timezone not in iana_zones():
+            raise ValueError(f"timezone {self.timezone!r} is not an IANA time zone such as 'Europe/Zagreb'")
+        if self.received_at is not None and self.received_at.utcoffset() is None:
+            raise ValueError("received_at must carry its UTC offset, e.g. '2026-12-07T09:30:00+01:00'")
 
 
 @dataclass(frozen=True)
@@ -356,6 +368,52 @@ class Handoff:
 
 
 @dataclass(frozen=True)
+class MacroSuggestion:
+    """A helpdesk-written macro that fits the ticket, rendered for it (engine/macros)."""
+
+    __pydantic_config__ = RESULT_CONFIG
+
+    id: Annotated[str, Field(description="The macro's file name without language and extension.")]
+    title: str
+    language: str
+    score: Annotated[
+        float,
+        Field(ge=0, le=1, description="How well it fits: meaning (title and examples) with queue and topic match."),
+    ]
+    text: Annotated[
+        str, Field(description="The macro rendered for this ticket, the draft's quoted answer slotted in where it asks.")
+    ]
+    citations: Annotated[
+        tuple[str, ...], Field(description="The quoted article section (id#anchor), when the text quotes one.")
+    ] = ()
+
+
+@dataclass(frozen=True)
+class Automations:
+    """What a helpdesk sends or sets at once (engine/automate): acknowledgement, response target, tags."""
+
+    __pydantic_config__ = RESULT_CONFIG
+
+    acknowledgement: Annotated[
+        str, Field(description="The auto-reply in the customer's language, with when to expect an answer.")
+    ]
+    language: str
+    first_response_due: Annotated[
+        datetime,
+        Field(description="When the queue's first-response target falls due, counted in business hours, in the "
+        "customer's time zone."),
+    ]
+    timezone: Annotated[str, Field(description="The customer's time zone the times are shown in.")]
+    out_of_hours: Annotated[bool, Field(description="Received while the queue's business hours were closed.")]
+    out_of_hours_notice: Annotated[
+        str | None, Field(description="The sentence saying when the team is back (also in the acknowledgement).")
+    ] = None
+    tags: Annotated[
+        tuple[str, ...], Field(description="Suggested tags: topic, urgency, language, risks, order, product, channel.")
+    ] = ()
+
+
+@dataclass(frozen=True)
 class TriageResult:
     """The triage of one ticket: the API's response, `sift triage`'s output and (masked) the ticket log's record."""
 
@@ -387,6 +445,12 @@ class TriageResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     answer_withheld: Annotated[bool, Field(exclude=True)] = False
     """The routing policy forbade answering from the KB (out of scope, a risk): no article is quoted."""
+    macros: Annotated[
+        tuple[MacroSuggestion, ...], Field(description="The helpdesk's macros that fit best, best first.")
+    ] = ()
+    automations: Annotated[
+        Automations | None, Field(description="Acknowledgement, response target and tags (null if that stage failed).")
+    ] = None
 
 
 @dataclass(frozen=True)

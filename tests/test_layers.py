@@ -16,7 +16,7 @@ ENGINE = Path(__file__).resolve().parent.parent / "engine"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "types", "result_shape", "settings", "user_files", "input_text", "stage", "__init__"),
     ("models", "privacy", "normalise", "kb", "store", "translate"),
-    ("language", "sentiment", "classify", "retrieve", "entities", "draft", "route", "risk"),
+    ("language", "sentiment", "classify", "retrieve", "entities", "draft", "route", "risk", "automate", "macros"),
     ("pipeline", "batching", "training", "bootstrap", "report"),
     ("service",),
     ("api", "cli"),

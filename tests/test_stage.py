@@ -22,7 +22,7 @@ def test_every_stage_follows_the_contract(settings: Settings) -> None:
         assert isinstance(stage.required, bool)
         # A stage can only need what ran before it.
         assert set(stage.needs) <= set(names[:position]), (stage.name, stage.needs)
-    assert names[:2] == ["normalise", "encode"] and names[-2:] == ["route", "draft"]
+    assert names[:2] == ["normalise", "encode"] and names[-4:] == ["route", "draft", "automate", "macros"]
 
 
 class Signature:
@@ -67,8 +67,9 @@ def test_a_stage_whose_input_failed_is_skipped_and_counted(pipeline: Pipeline, m
 
     monkeypatch.setattr(pipeline.registry.encoder, "encode_queries", broken)
     [result] = pipeline.run([Ticket(text="Mein Paket ist nicht angekommen, bitte helfen Sie mir.")], ["a"])
-    assert result.failed_stages == ("encode", "sentiment", "classify", "retrieve")
+    assert result.failed_stages == ("encode", "sentiment", "classify", "retrieve", "macros")
     assert "sentiment" not in result.timings_ms  # skipped, never started
+    assert result.macros == () and result.automations is not None  # the acknowledgement needs no embedding
     assert result.sentiment is None and result.topic.label is None and result.articles == ()
     assert result.answer_confidence is None  # unknown, not 0
     assert result.language.code == "de" and result.handoff.required and result.answer_withheld is False

@@ -88,10 +88,23 @@ def mask_spans(result: TriageResult, keep_last_digits: int) -> TriageResult:
 
 
 def stored_result(result: TriageResult, ticket: Ticket, keep_last_digits: int) -> dict[str, Any]:
-    """The result as the log keeps it: PII spans masked, the customer's name out of the drafted reply."""
+    """The result as the log keeps it: PII spans masked, the customer's name out of every text written to them
+    (the drafted reply, the rendered macros, the acknowledgement)."""
     names = _names(ticket.customer_name)
     draft = result.draft
-    if draft is not None and names:
-        draft = replace(draft, text=redact_text(draft.text, keep_last_digits, names))
+    macros = result.macros
+    automations = result.automations
+    if names:
+        if draft is not None:
+            draft = replace(draft, text=redact_text(draft.text, keep_last_digits, names))
+        macros = tuple(replace(m, text=redact_text(m.text, keep_last_digits, names)) for m in macros)
+        if automations is not None:
+            automations = replace(
+                automations, acknowledgement=redact_text(automations.acknowledgement, keep_last_digits, names)
+            )
     entities = tuple(replace(e, text=redact_text(e.text, keep_last_digits, names)) for e in result.entities)
-    return to_jsonable(replace(mask_spans(result, keep_last_digits), draft=draft, entities=entities))
+    return to_jsonable(
+        replace(
+            mask_spans(result, keep_last_digits), draft=draft, entities=entities, macros=macros, automations=automations
+        )
+    )

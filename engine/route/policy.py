@@ -96,7 +96,7 @@ class RoutingPolicy(BaseModel):
     )
     priority_waiting_hours: list[Annotated[float, Field(gt=0.0)]] = Field(
         default_factory=list,
-        description="Each of these waits (hours since the ticket's created_at) the ticket has passed raises its "
+        description="Each of these waits (hours since the ticket's received_at) the ticket has passed raises its "
         "priority one step.",
     )
     repeated_contact: RepeatedContact | None = Field(

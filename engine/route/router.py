@@ -45,7 +45,7 @@ ROUTING_RULES = {
     "queue_default": "no rule named a queue: default_queue",
     "priority_by_urgency": "the priority of the urgency (priorities)",
     "priority_by_tier": "the customer's tier raised the priority a step (priority_tiers)",
-    "priority_by_waiting": "the wait since created_at raised the priority (priority_waiting_hours)",
+    "priority_by_waiting": "the wait since received_at raised the priority (priority_waiting_hours)",
     "agent_language": "agents speak the customer's language (agent_languages)",
     "language_equivalent": "agents of a language the customer reads (language_equivalents)",
     "language_fallback": "no agents speak it: fallback_language",
@@ -164,10 +164,10 @@ class Router:
         return max(matching, key=lambda e: e.received_at, default=None)
 
     def _waited_hours(self, x: TicketState, now: datetime) -> float:
-        """Hours since the customer opened the ticket (``created_at``); 0 when it does not say (it came in now)."""
-        if x.ticket.created_at is None:
+        """Hours since the helpdesk received the ticket (``received_at``); 0 when it does not say (it came in now)."""
+        if x.ticket.received_at is None:
             return 0.0
-        return max(0.0, (now - datetime.fromisoformat(x.ticket.created_at)).total_seconds() / 3600)
+        return max(0.0, (now - x.ticket.received_at).total_seconds() / 3600)
 
     def decide(self, x: TicketState) -> tuple[Route, Handoff]:
         """Every reason is listed, not the first: the agent sees all that made the ticket theirs.

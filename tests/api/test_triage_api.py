@@ -254,8 +254,8 @@ def test_a_customer_writing_again_about_the_same_problem_gets_a_person(client: T
 
 
 def test_the_route_lists_its_rules_and_a_long_wait_raises_the_priority(client: TestClient) -> None:
-    body = client.post("/v1/triage", json={"text": "Where is my parcel?", "created_at": "2020-01-01T09:00:00Z"}).json()
+    body = client.post("/v1/triage", json={"text": "Where is my parcel?", "received_at": "2020-01-01T09:00:00Z"}).json()
     assert "priority_by_waiting" in body["route"]["rules"]
     assert any(rule.startswith("queue_") for rule in body["route"]["rules"])
-    refused = client.post("/v1/triage", json={"text": "Where is my parcel?", "created_at": "2020-01-01 09:00"})
-    assert refused.status_code == 422 and "created_at" in refused.text
+    refused = client.post("/v1/triage", json={"text": "Where is my parcel?", "received_at": "2020-01-01 09:00"})
+    assert refused.status_code == 422 and "received_at" in refused.text

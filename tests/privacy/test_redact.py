@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from engine.privacy.keys import customer_key, data_key
 from engine.privacy.redact import mask_spans, stored_payload, stored_result
-from engine.types import Draft, Handoff, LanguageResult, Message, Prediction, Route, Span, Ticket, TriageResult
+from engine.types import (
+    Automations,
+    Draft,
+    Handoff,
+    LanguageResult,
+    MacroSuggestion,
+    Message,
+    Prediction,
+    Route,
+    Span,
+    Ticket,
+    TriageResult,
+)
 
 CARD = "4111 1111 1111 1111"
 IBAN = "DE89 3704 0044 0532 0130 00"
@@ -28,9 +42,9 @@ def test_every_free_text_field_is_masked() -> None:
     assert stored["subject"] == "Refund to [IBAN ****3000]"
     assert stored["messages"][0] == {"text": "my password is [PASSWORD]!", "author": "customer"}
     assert stored["customer_name"] == "[CUSTOMER_NAME]"
-    assert list(stored) == [  # the ticket's fields but customer_id (kept only as a keyed hash, in its own column)
+    assert list(stored) == [  # the keys the ticket log has always had: no customer_id
         "text", "subject", "channel", "customer_name", "customer_tier", "locale", "messages", "metadata", "kb",
-        "created_at",
+        "timezone", "received_at",
     ]
 
 
@@ -58,11 +72,15 @@ def test_results_mask_pii_spans_and_the_name_in_the_draft() -> None:
         draft=Draft("Hi Ana, we are on it.", "en", ()),
         route=Route("general", "en", "normal"),
         handoff=Handoff(required=True),
+        macros=(MacroSuggestion("refund", "Refund", "en", 0.8, "Hi Ana, your refund is on its way."),),
+        automations=Automations("Hi Ana, we will answer by Monday.", "en", datetime(2026, 12, 7, tzinfo=UTC), "UTC", False),
     )
     masked = mask_spans(result, 4)
     assert masked.pii[0].text == "[CARD_NUMBER ****1111]" and masked.pii[0].start == 5
     stored = stored_result(masked, Ticket(text="x", customer_name="Ana"), 4)
     assert stored["draft"]["text"] == "Hi [CUSTOMER_NAME], we are on it."
+    assert stored["macros"][0]["text"] == "Hi [CUSTOMER_NAME], your refund is on its way."
+    assert stored["automations"]["acknowledgement"] == "Hi [CUSTOMER_NAME], we will answer by Monday."
     assert stored["entities"][0]["text"] == "[CUSTOMER_NAME]"
     assert stored["pii"][0] == {
         "label": "CARD_NUMBER", "text": "[CARD_NUMBER ****1111]", "start": 5, "end": 24, "source": "pii-rules",

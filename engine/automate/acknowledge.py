@@ -1,0 +1,83 @@
+"""The auto-acknowledgement: a reviewed sentence per language, with dates and times in the customer's locale.
+
+The sentences are catalogs (YAML per language, like the draft's) so a translator reviews them as text; the
+dates, times and time-zone names come from CLDR through babel, because "Montag, 7. Dezember 2026 um 09:00 Uhr
+(Mitteleuropäische Normalzeit)" is not something a format string per language gets right for every locale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+import yaml
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time, get_timezone_name
+
+CATALOG_DIR = Path(__file__).parent / "catalogs"
+FALLBACK_LANGUAGE = "en"
+KEYS = frozenset({"greeting", "greeting_anonymous", "received", "about_order", "out_of_hours", "when", "sign_off"})
+
+
+@cache
+def catalog(language: str) -> dict[str, str]:
+    path = CATALOG_DIR / f"{language}.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def available_languages() -> list[str]:
+    return sorted(p.stem for p in CATALOG_DIR.glob("*.yaml"))
+
+
+def pick_language(*preferred: str) -> str:
+    """The first of the preferred languages with a catalog (the customer's, then the agents'), else English."""
+    return next((code for code in preferred if catalog(code)), FALLBACK_LANGUAGE)
+
+
+def babel_locale(language: str, locale: str | None) -> Locale:
+    """The ticket's locale when it is in the catalog's language (en-GB writes dates unlike en-US), else the language."""
+    if locale and locale.replace("_", "-").split("-")[0].lower() == language:
+        try:
+            return Locale.parse(locale.replace("_", "-"), sep="-")
+        except (UnknownLocaleError, ValueError):
+            pass  # a well-formed tag CLDR does not know: the language's own formats still apply
+    return Locale.parse(language)
+
+
+def when(at: datetime, language: str, locale: Locale) -> str:
+    """A moment as the customer reads it: full date, short time and the zone's long name, in ``at``'s zone."""
+    return catalog(language)["when"].format(
+        date=format_date(at, "full", locale=locale),
+        time=format_time(at, "short", locale=locale),
+        zone=get_timezone_name(at, "long", locale=locale),
+    )
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    text: str
+    out_of_hours_notice: str | None
+
+
+def acknowledgement(
+    *,
+    language: str,
+    locale: Locale,
+    first_name: str | None,
+    order: str | None,
+    due: datetime,
+    reopens: datetime | None,
+    agent: str,
+) -> Acknowledgement:
+    """The auto-reply; ``due`` and ``reopens`` (None while the desk is open) already in the customer's zone."""
+    c = catalog(language)
+    notice = c["out_of_hours"].format(opens=when(reopens, language, locale)) if reopens is not None else None
+    parts = [
+        c["greeting"].format(name=first_name) if first_name else c["greeting_anonymous"],
+        c["received"].format(about=c["about_order"].format(order=order) if order else "", due=when(due, language, locale)),
+        *([notice] if notice else []),
+        c["sign_off"].format(agent=agent),
+    ]
+    return Acknowledgement("\n\n".join(parts), notice)
