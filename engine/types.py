@@ -334,6 +334,11 @@ class Draft:
         Literal["letter", "short"],
         Field(description="letter: greeting, answer and sign-off (e-mail, web); short: a chat or social message."),
     ] = "letter"
+    quotes: Annotated[
+        tuple[str, ...],
+        Field(description="The excerpt quoted from each cited section, in the order of citations (what a macro's "
+        "quoted_answer slots in)."),
+    ] = ()
 
 
 @dataclass(frozen=True)

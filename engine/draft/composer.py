@@ -112,6 +112,7 @@ class DraftComposer:
             needs_translation=needs_translation,
             tone=tone,
             register="short" if brief else "letter",
+            quotes=tuple(q.text for q in quotes),
         )
 
     def _answerable(self, req: DraftRequest) -> list[ArticleHit]:

@@ -21,7 +21,9 @@ import numpy as np
 from jinja2 import TemplateError
 
 from engine.automate.acknowledge import babel_locale, pick_language, when
-from engine.draft.composer import answer_excerpt
+from engine.draft.catalog import FALLBACK_LANGUAGE, catalog
+from engine.draft.names import parse_name
+from engine.draft.signature import team_name
 from engine.macros.templates import Macro, load_macros
 from engine.models.registry import ModelRegistry
 from engine.stage import TicketState
@@ -126,19 +128,21 @@ class MacroSuggester:
         """
         assert s.route is not None
         name = (s.ticket.customer_name or "").strip() or None
-        quoted = None
+        parsed = parse_name(name)
+        quoted, excerpt = None, None
         citations: tuple[str, ...] = ()
-        if s.draft is not None and s.draft.citations:
+        if s.draft is not None and s.draft.citations and s.draft.quotes:
             article_id, _, anchor = s.draft.citations[0].partition("#")
             quoted = next((a for a in s.articles if a.id == article_id and a.anchor == anchor), None)
             citations = s.draft.citations[:1] if quoted else ()
+            excerpt = s.draft.quotes[0] if quoted else None
         due = None
         if s.automations is not None:
             written = pick_language(language)
             due = when(s.automations.first_response_due, written, babel_locale(written, s.ticket.locale))
         values = {
             "customer_name": name,
-            "customer_first_name": name.split(" ")[0] if name else None,
+            "customer_first_name": parsed.first if parsed else None,
             "order_number": next((e.text for e in s.entities if e.label == "ORDER_NUMBER"), None),
             "product": next((e.text for e in s.entities if e.label == "PRODUCT"), None),
             "queue": s.route.queue,
@@ -146,8 +150,8 @@ class MacroSuggester:
             "urgency": s.route.urgency,
             "language": s.language.code,
             "agent_language": s.route.language,
-            "agent_name": s.kb.agent_name,
-            "quoted_answer": answer_excerpt(quoted.body) if quoted else None,
+            "agent_name": team_name(s.kb, language, catalog(language) or catalog(FALLBACK_LANGUAGE)),
+            "quoted_answer": excerpt,
             "article_title": quoted.title if quoted else None,
             "article_url": s.kb.article_url_template.format(id=quoted.id, anchor=quoted.anchor) if quoted else None,
             "response_due": due,
