@@ -541,7 +541,8 @@ def evaluate(
             pipeline.run, labelled.texts, batch_size, lambda n: bar.advance(task, n)
         )
     report = evaluation.build_report(
-        labelled, results, per_ticket_ms, batches, data.name, settings.pii_keep_last_digits, pipeline.registry.encoder.id
+        labelled, results, per_ticket_ms, batches, data.name, settings.pii_keep_last_digits,
+        pipeline.registry.encoder.id, settings.out_of_scope_label,
     )
     table = Table(title=f"{data.name}: {report['tickets']} tickets")
     table.add_column("figure")

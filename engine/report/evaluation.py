@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from engine.errors import InvalidInput
 from engine.privacy.owner_only import write_private_text
@@ -23,8 +23,9 @@ from engine.privacy.redact import redact_json
 from engine.report.figures import FIELDS, Gold, figures
 from engine.report.plots import plots
 from engine.training.importers import read_training_data
-from engine.types import Ticket, TriageResult
+from engine.types import BCP47, SentimentLabel, Ticket, TriageResult
 
+SENTIMENTS: tuple[str, ...] = get_args(SentimentLabel)
 SCHEMA = 1
 """The JSON report's layout version; ``--compare`` refuses a report of another."""
 
@@ -63,8 +64,21 @@ def read_labelled_set(
     if unknown:
         raise ValueError(f"no gold field {sorted(unknown)}")
     data = read_training_data(path, fmt, columns, text_column, subject_column)
+    checks = {"sentiment": (_is_sentiment, "negative, neutral or positive"), "language": (_is_language, "a language tag")}
+    for name, (valid, expected) in checks.items():
+        bad = [v for v in data.columns.get(name, []) if v and not valid(v)]
+        if bad:
+            raise InvalidInput(columns[name], f"{len(bad)} values are not {expected}, e.g. {bad[0]!r}")
     gold = [Gold(**{name: data.columns[name][i] for name in columns}) for i in range(len(data.texts))]
     return LabelledSet(data.texts, gold)
+
+
+def _is_sentiment(value: str) -> bool:
+    return value.strip().lower() in SENTIMENTS
+
+
+def _is_language(value: str) -> bool:
+    return BCP47.fullmatch(value.strip().replace("_", "-")) is not None
 
 
 def triage(
@@ -96,9 +110,10 @@ def build_report(
     data_name: str,
     keep_last_digits: int,
     encoder: str | None = None,
+    out_of_scope_label: str = "out_of_scope",
 ) -> dict[str, Any]:
     """The JSON report: when and on what it ran, which models answered, and every figure (labels masked)."""
-    body = figures(labelled.gold, results, per_ticket_ms, batches)
+    body = figures(labelled.gold, results, per_ticket_ms, batches, out_of_scope_label)
     body["models"]["encoder"] = encoder
     head = {"schema": SCHEMA, "created": datetime.now(UTC).isoformat(timespec="seconds"), "data": data_name}
     return redact_json({**head, **body}, keep_last_digits)

@@ -5,8 +5,10 @@ Nothing here triages, plots or writes: `sift eval` triages, ``engine/report/plot
 check each figure by hand. Every figure is plain JSON (lists, dicts, numbers), the same the ``.json`` report holds
 and ``--compare`` reads back.
 
-A head that declines to choose (``label`` None: out of scope, or a failed stage) counts wrong on a ticket the set
-labels, and shows in the confusion matrix's ``(none)`` column.
+A topic head that declines to choose (``label`` None) says the ticket is out of scope: it reads as the set's
+out-of-scope label (``out_of_scope_label``, what `sift train` learns the rule from), right where the set says so.
+An urgency head without an answer (a failed stage) counts wrong and shows in the confusion matrix's ``(none)``
+column.
 """
 
 from __future__ import annotations
@@ -43,9 +45,14 @@ def _r(x: float) -> float:
     return round(float(x), 4)
 
 
-def classification(truth: Sequence[str], predictions: Sequence[Prediction | None]) -> dict[str, Any]:
-    """Accuracy, per-class precision/recall/F1, the confusion matrix and the reliability diagram of one head."""
-    predicted = [p.label if p is not None and p.label is not None else NONE for p in predictions]
+def classification(
+    truth: Sequence[str], predictions: Sequence[Prediction | None], declined: str = NONE
+) -> dict[str, Any]:
+    """Accuracy, per-class precision/recall/F1, the confusion matrix and the reliability diagram of one head.
+
+    A prediction without a label reads as ``declined``.
+    """
+    predicted = [p.label if p is not None and p.label is not None else declined for p in predictions]
     confidence = [p.confidence if p is not None else 0.0 for p in predictions]
     correct = [p == t for p, t in zip(predicted, truth, strict=True)]
     classes = sorted(set(truth))
@@ -159,7 +166,11 @@ def models(results: Sequence[TriageResult]) -> dict[str, str | None]:
 
 
 def figures(
-    gold: Sequence[Gold], results: Sequence[TriageResult], per_ticket_ms: Sequence[float], batches: Sequence[int]
+    gold: Sequence[Gold],
+    results: Sequence[TriageResult],
+    per_ticket_ms: Sequence[float],
+    batches: Sequence[int],
+    out_of_scope_label: str = "out_of_scope",
 ) -> dict[str, Any]:
     """Every figure the labelled set allows: a field no ticket labels is left out rather than reported empty.
 
@@ -175,11 +186,13 @@ def figures(
         if ix:
             truth = [str(getattr(gold[i], head)) for i in ix]
             preds = [getattr(results[i], head) for i in ix]
-            out[head] = classification(truth, preds)
+            declined = (out_of_scope_label or NONE) if head == "topic" else NONE
+            out[head] = classification(truth, preds, declined)
             if head == "topic":
+                predicted = [p.label or declined for p in preds]
                 out[head]["risk_coverage"] = risk_coverage(
                     [p.confidence for p in preds],
-                    [p.label == t for p, t in zip(preds, truth, strict=True)],
+                    [p == t for p, t in zip(predicted, truth, strict=True)],
                     [automated[i] for i in ix],
                 )
     ix = [i for i, g in enumerate(gold) if g.language]

@@ -20,7 +20,7 @@ ANNOTATED_CLASSES = 20
 
 def _uri(fig: Figure) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=100)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -29,7 +29,7 @@ def confusion(head: dict[str, Any], title: str) -> str:
     c = head["confusion"]
     matrix, truth, predicted = c["matrix"], c["truth"], c["predicted"]
     size = max(4.0, 0.35 * len(predicted) + 2.5)
-    fig = Figure(figsize=(size, max(3.5, 0.35 * len(truth) + 2.0)))
+    fig = Figure(layout="constrained", figsize=(size, max(3.5, 0.35 * len(truth) + 2.0)))
     ax = fig.add_subplot()
     shares = [[v / (sum(row) or 1) for v in row] for row in matrix]
     image = ax.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
@@ -56,7 +56,7 @@ def _reliability_line(ax: Any, head: dict[str, Any], colour: str, name: str) -> 
 
 def reliability(head: dict[str, Any], title: str, other: dict[str, Any] | None = None) -> str:
     """Accuracy against stated confidence per bin; the diagonal is perfect calibration."""
-    fig = Figure(figsize=(4.8, 4.2))
+    fig = Figure(layout="constrained", figsize=(4.8, 4.2))
     ax = fig.add_subplot()
     ax.plot([0, 1], [0, 1], ":", color="grey", label="calibrated")
     _reliability_line(ax, head, THIS, "this run")
@@ -77,7 +77,7 @@ def _risk_line(ax: Any, rc: dict[str, Any], colour: str, name: str) -> None:
 
 def risk_coverage(rc: dict[str, Any], other: dict[str, Any] | None = None) -> str:
     """Topic error among the automated tickets against their share, with the routing policy's operating point."""
-    fig = Figure(figsize=(6.0, 4.2))
+    fig = Figure(layout="constrained", figsize=(6.0, 4.2))
     ax = fig.add_subplot()
     _risk_line(ax, rc, THIS, "this run")
     if other is not None:
@@ -92,7 +92,7 @@ def retrieval(figures: dict[str, Any]) -> str:
     """recall@1, recall@5 and MRR per detected language, side by side."""
     per = figures["per_language"]
     langs = list(per)
-    fig = Figure(figsize=(max(4.0, 0.9 * len(langs) + 2.0), 3.6))
+    fig = Figure(layout="constrained", figsize=(max(4.0, 0.9 * len(langs) + 2.0), 3.6))
     ax = fig.add_subplot()
     keys = [k for k in next(iter(per.values())) if k != "n"]
     width = 0.8 / len(keys)
