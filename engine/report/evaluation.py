@@ -170,7 +170,12 @@ def render_html(report: dict[str, Any], other: dict[str, Any] | None = None) -> 
     """One self-contained page: inline CSS, plots as PNG data URIs, no script, nothing fetched."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    env = Environment(loader=PackageLoader("engine.report", "templates"), autoescape=select_autoescape(["html"]))
+    env = Environment(
+        loader=PackageLoader("engine.report", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     return env.get_template("evaluation.html").render(
         report=report,
         other=other,

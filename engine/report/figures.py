@@ -64,6 +64,7 @@ def classification(
     bins = reliability(confidence, correct)
     return {
         "n": len(truth),
+        "declined_as": declined,
         "accuracy": _r(np.mean(correct)),
         "macro_f1": _r(np.mean(f1)),
         "per_class": [
