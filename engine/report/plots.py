@@ -71,8 +71,10 @@ def _risk_line(ax: Any, rc: dict[str, Any], colour: str, name: str) -> None:
     xs, ys = zip(*rc["curve"], strict=True) if rc["curve"] else ((), ())
     ax.plot(xs, ys, "-", color=colour, label=f"{name}: by topic confidence")
     point = rc["operating_point"]
-    ax.plot([point["coverage"]], [point["risk"]], "*", markersize=14, color=colour,
-            label=f"{name}: policy ({point['coverage']:.0%} automated, {point['risk']:.1%} wrong)")
+    said = f"{point['coverage']:.0%} automated, {point['risk']:.1%} wrong" if point["automated"] else "none automated"
+    # clip_on off: a policy that automates nothing sits in the corner, where a clipped star would be half hidden
+    ax.plot([point["coverage"]], [point["risk"]], "*", markersize=14, color=colour, clip_on=False,
+            label=f"{name}: policy ({said})")
 
 
 def risk_coverage(rc: dict[str, Any], other: dict[str, Any] | None = None) -> str:
