@@ -494,6 +494,88 @@ def triage_file(
     out.print(f"wrote {len(rows)} results to {out_path}" + (f" ({refused} rows refused: empty text)" if refused else ""))
 
 
+@app.command("eval")
+@fails_cleanly
+def evaluate(
+    data: Annotated[Path, typer.Argument(help="Labelled tickets: .csv, .tsv, .jsonl, or a helpdesk export (as `sift train`).")],
+    out_path: Annotated[Path, typer.Option("--out", help="The report: .html to read, .json for the figures alone.")],
+    topic_column: Annotated[
+        str, typer.Option(help="Column with the topic label; for exports a field, 'tag:PREFIX' or 'custom_field:ID'.")
+    ],
+    text_column: Annotated[
+        str | None, typer.Option(help="Column with the ticket text (--format auto; default: text).")
+    ] = None,
+    urgency_column: Annotated[str | None, typer.Option(help="Optional column with the urgency label.")] = None,
+    subject_column: Annotated[
+        str | None, typer.Option(help="Optional subject column, prefixed to the text (--format auto).")
+    ] = None,
+    language_column: Annotated[str | None, typer.Option(help="Optional column with the language (e.g. en, de-AT).")] = None,
+    sentiment_column: Annotated[
+        str | None, typer.Option(help="Optional column with the sentiment: negative, neutral or positive.")
+    ] = None,
+    article_column: Annotated[
+        str | None, typer.Option(help="Optional column with the id of the article that answers the ticket.")
+    ] = None,
+    fmt: Annotated[
+        TrainFormat, typer.Option("--format", help="auto (CSV/TSV/JSONL), zendesk (JSON export), freshdesk (CSV).")
+    ] = TrainFormat.auto,
+    compare: Annotated[
+        Path | None, typer.Option(help="A previous run's .json report: shown side by side, changes highlighted.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=1024, help="Tickets per pipeline batch.")] = 64,
+) -> None:
+    """Triage a labelled set with the active heads and report per-class scores, calibration, handoff and latency.
+
+    The tickets run through the pipeline in-process and are not stored in the ticket log.
+    """
+    from engine.bootstrap import ensure_ready
+    from engine.errors import InvalidInput
+    from engine.pipeline import Pipeline
+    from engine.report import evaluation
+
+    if out_path.suffix.lower() not in {".html", ".htm", ".json"}:
+        raise InvalidInput("--out", f"must end in .html or .json; got {out_path.name!r}")
+    other = evaluation.read_report(compare) if compare is not None else None
+    columns = {
+        name: column
+        for name, column in (
+            ("topic", topic_column), ("urgency", urgency_column), ("language", language_column),
+            ("sentiment", sentiment_column), ("article", article_column),
+        )
+        if column
+    }
+    labelled = evaluation.read_labelled_set(data, fmt.value, columns, text_column, subject_column)
+    settings = get_settings()
+    pipeline = Pipeline(settings)
+    ensure_ready(pipeline.registry)
+    with progress_bar() as bar:
+        task = bar.add_task("triaging", total=len(labelled.texts))
+        results, per_ticket_ms, batches = evaluation.triage(
+            pipeline.run, labelled.texts, batch_size, lambda n: bar.advance(task, n)
+        )
+    report = evaluation.build_report(
+        labelled, results, per_ticket_ms, batches, data.name, settings.pii_keep_last_digits,
+        pipeline.registry.encoder.id, settings.out_of_scope_label,
+    )
+    table = Table(title=f"{data.name}: {report['tickets']} tickets")
+    table.add_column("figure")
+    table.add_column("this run", justify="right")
+    if other is not None:
+        table.add_column("compared", justify="right")
+        table.add_column("change", justify="right")
+    colour = {"better": "green", "worse": "red", "same": "white"}
+    for row in evaluation.headlines(report, other):
+        cells = [row["name"], f"{row['this']:.4g}" if row["this"] is not None else "-"]
+        if other is not None:
+            cells.append(f"{row['other']:.4g}" if row["other"] is not None else "-")
+            delta = row["delta"]
+            cells.append(f"[{colour[row['verdict']]}]{delta:+.4g}[/]" if delta is not None else "-")
+        table.add_row(*cells)
+    out.print(table)
+    evaluation.write(report, out_path, other)
+    out.print(f"wrote {out_path}")
+
+
 @app.command()
 @fails_cleanly
 def gaps(

@@ -8,21 +8,16 @@ from typing import Any
 import numpy as np
 from scipy.stats import binomtest, bootstrap
 
+from engine.report.metrics import BINS
+from engine.report.metrics import expected_calibration_error as calibration_error
+
 
 def expected_calibration_error(
-    probs: np.ndarray, truth: Sequence[str], labels: Sequence[str], bins: int = 15
+    probs: np.ndarray, truth: Sequence[str], labels: Sequence[str], bins: int = BINS
 ) -> float:
-    """Top-label ECE with equal-width bins: how far stated confidence is from accuracy."""
-    confidence = probs.max(axis=1)
+    """Top-label ECE of class probabilities, binned as `sift eval`'s reliability diagram bins them."""
     predicted = np.asarray(labels)[probs.argmax(axis=1)]
-    correct = predicted == np.asarray(truth)
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    ece = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        mask = (confidence > lo) & (confidence <= hi)
-        if mask.any():
-            ece += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
-    return float(ece)
+    return calibration_error(probs.max(axis=1), predicted == np.asarray(truth), bins)
 
 
 def fewest_successes(n: int, rate: float, confidence: float = 0.95) -> int:

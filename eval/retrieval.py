@@ -28,6 +28,7 @@ from rich.table import Table
 
 from engine.kb.articles import Article
 from engine.models.registry import ModelRegistry
+from engine.report.metrics import ranking
 from engine.retrieve import Retriever, build_index
 from engine.settings import Settings
 from eval.cache import CachedEncoder, encode_cached
@@ -50,16 +51,8 @@ def pool_articles(paragraphs: list[str], language: str) -> list[Article]:
 
 
 def metrics(ranked: list[list[str]], gold: list[str]) -> dict[str, float]:
-    r1 = r5 = mrr = 0.0
-    for ids, target in zip(ranked, gold, strict=True):
-        if target in ids[:1]:
-            r1 += 1
-        if target in ids[:5]:
-            r5 += 1
-        if target in ids[:10]:
-            mrr += 1 / (ids.index(target) + 1)
-    n = len(gold)
-    return {"recall@1": round(r1 / n, 4), "recall@5": round(r5 / n, 4), "mrr@10": round(mrr / n, 4)}
+    """recall@1, recall@5 and MRR@10: the measure `sift eval` reports per language."""
+    return ranking(ranked, gold)
 
 
 def rank_pool(registry: ModelRegistry, pool: list[Article], questions: list[tuple[str, int]], lang: str,

@@ -1,11 +1,11 @@
-"""The paired comparison eval/encoder_backends.py uses to say whether int8 changed a figure."""
+"""The measures eval scripts share: the paired comparison of eval/encoder_backends.py, ECE."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from eval.metrics import paired_difference
+from eval.metrics import expected_calibration_error, paired_difference
 
 
 def test_identical_outcomes_have_no_difference_and_no_evidence() -> None:
@@ -42,3 +42,9 @@ def test_one_sided_loss_is_significant_and_its_interval_excludes_zero() -> None:
 def test_outcomes_must_cover_the_same_items() -> None:
     with pytest.raises(ValueError, match="same items"):
         paired_difference(np.ones(3, bool), np.ones(4, bool))
+
+
+def test_eval_ece_is_the_reports_ece_of_the_top_label() -> None:
+    probs = np.array([[0.95, 0.05], [0.95, 0.05], [0.45, 0.55], [0.45, 0.55]])
+    # top labels a, a, b, b at 0.95, 0.95, 0.55, 0.55; right, wrong, right, right
+    assert expected_calibration_error(probs, ["a", "b", "b", "b"], ["a", "b"], bins=10) == pytest.approx(0.45)
