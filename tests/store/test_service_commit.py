@@ -22,12 +22,13 @@ class LookingPipeline:
     """Stands in for the models: reads the ticket log from another connection, then fails."""
 
     knowledge_bases = SimpleNamespace(resolve=lambda name, field: None)
+    policy = SimpleNamespace(repeated_contact=None)
 
     def __init__(self, location: Location) -> None:
         self.location = location
         self.seen: list[tuple[Any, ...]] = []
 
-    def run(self, tickets: list[Ticket], ids: list[str]) -> list[Any]:
+    def run(self, tickets: list[Ticket], ids: list[str], *_: Any) -> list[Any]:
         self.seen = execute(self.location, "SELECT id, status, customer_key, payload FROM tickets")
         raise RuntimeError("the encoder fell over")
 
