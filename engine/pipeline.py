@@ -32,7 +32,7 @@ from engine.route import Router, load_policy, reported_urgency
 from engine.sentiment import SentimentAnalyser
 from engine.settings import KnowledgeBase, Settings
 from engine.stage import Stage, TicketState
-from engine.translate import get_translator
+from engine.translate import GistTranslator, build_translator
 from engine.types import Message, Prediction, Ticket, TriageResult
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ class Pipeline:
         self.knowledge_bases = KnowledgeBases(settings.kbs(), self._retriever, settings.top_k_articles)
         self.entities = EntityExtractor(self.registry, settings.product_names)
         self.risk = RiskDetector(self.registry, thresholds.risk)
+        self.translator = build_translator(settings)
         # The order they run in; a new stage is one module and one entry here.
         self.steps: tuple[Stage | Beside, ...] = (
             Normaliser(settings.strip_email_noise),
@@ -70,7 +71,8 @@ class Pipeline:
             self.knowledge_bases,
             PiiFinder(),
             Router(self.policy),
-            DraftComposer(get_translator(settings.translator), thresholds.answer_confidence),
+            DraftComposer(self.translator, thresholds.answer_confidence),
+            GistTranslator(self.translator),
         )
         # The thread lives as long as the pipeline (a service may share its pipeline, so none closes it).
         self._beside = (
@@ -135,6 +137,7 @@ class Pipeline:
 
     def _result(self, s: TicketState, timings: dict[str, float]) -> TriageResult:
         assert s.route is not None and s.handoff is not None, "the route stage is required"
+        draft = self.translator.mark_draft(s.draft) if s.draft is not None else None
         log.debug("triaged %s -> %s", s.id, s.route.queue)
         return TriageResult(
             id=s.id,
@@ -152,11 +155,12 @@ class Pipeline:
             else 0.0
             if s.answer_withheld or not s.articles
             else s.articles[0].answer_confidence,
-            draft=s.draft,
+            draft=draft,
             route=s.route,
-            handoff=Router.with_draft(s.handoff, s.draft),
+            handoff=Router.with_draft(s.handoff, draft, self.policy.handoff_machine_translated),
             risk=s.risk,
             answer_withheld=s.answer_withheld,
+            gist=s.gist,
             failed_stages=tuple(s.failed),
             timings_ms=dict(timings),
         )

@@ -18,6 +18,7 @@ from engine.settings import KnowledgeBase
 from engine.types import (
     ArticleHit,
     Draft,
+    Gist,
     Handoff,
     LanguageResult,
     Prediction,
@@ -58,6 +59,8 @@ class TicketState:
     answer_withheld: bool = True
     """Until the router allows it, no article may be quoted."""
     draft: Draft | None = None
+    # gist: the ticket in the agent's language when they differ
+    gist: Gist | None = None
     failed: list[str] = field(default_factory=list)
     """Stages that failed on this ticket's batch, in the order they ran."""
 

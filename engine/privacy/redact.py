@@ -86,10 +86,18 @@ def mask_spans(result: TriageResult, keep_last_digits: int) -> TriageResult:
 
 
 def stored_result(result: TriageResult, ticket: Ticket, keep_last_digits: int) -> dict[str, Any]:
-    """The result as the log keeps it: PII spans masked, the customer's name out of the drafted reply."""
+    """The result as the log keeps it: PII spans masked, the customer's name out of the drafted reply, and the
+    gist (the ticket's text and its translation) masked like the ticket."""
     names = _names(ticket.customer_name)
     draft = result.draft
     if draft is not None and names:
         draft = replace(draft, text=redact_text(draft.text, keep_last_digits, names))
     entities = tuple(replace(e, text=redact_text(e.text, keep_last_digits, names)) for e in result.entities)
-    return to_jsonable(replace(mask_spans(result, keep_last_digits), draft=draft, entities=entities))
+    gist = result.gist
+    if gist is not None:
+        gist = replace(
+            gist,
+            original=redact_text(gist.original, keep_last_digits, names),
+            text=None if gist.text is None else redact_text(gist.text, keep_last_digits, names),
+        )
+    return to_jsonable(replace(mask_spans(result, keep_last_digits), draft=draft, entities=entities, gist=gist))
