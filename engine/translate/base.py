@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from engine.errors import SiftError
+from engine.errors import TranslationUnavailable
 
 ORIGINAL = "original"
 """No translation was needed: the text is in the language asked for."""
@@ -16,10 +16,7 @@ KB = "kb"
 """The knowledge base's own translation of the article (written by a person): it always wins."""
 UNAVAILABLE = "unavailable"
 """A translation was needed and no installed backend has the pair."""
-
-
-class TranslationUnavailable(SiftError, ValueError):
-    """No installed backend translates this pair (a ValueError too: what ``NoTranslator`` always raised)."""
+__all__ = ["KB", "ORIGINAL", "UNAVAILABLE", "Backend", "NoTranslator", "TranslationUnavailable", "Translator"]
 
 
 class Translator(Protocol):

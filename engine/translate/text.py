@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 _LINE_BREAKS = re.compile(r"(\n+)")
-_MARKER = re.compile(r"^(\s*(?:[-*•]|\d{1,3}[.)])?\s*)")
+_MARKER = re.compile(r"^(\s*(?:[-*•>]|#{1,6}|\d{1,3}[.)])?\s*)")  # list items, quotes, Markdown headings
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 
 
