@@ -22,7 +22,7 @@ def test_every_stage_follows_the_contract(settings: Settings) -> None:
         assert isinstance(stage.required, bool)
         # A stage can only need what ran before it.
         assert set(stage.needs) <= set(names[:position]), (stage.name, stage.needs)
-    assert names[:2] == ["normalise", "encode"] and names[-2:] == ["route", "draft"]
+    assert names[:2] == ["normalise", "encode"] and names[-3:] == ["route", "draft", "gist"]
 
 
 class Signature:
