@@ -12,6 +12,7 @@ installed (Argos packages are mostly to and from English).
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 import threading
@@ -23,6 +24,7 @@ from typing import Any
 from engine.errors import InvalidInput
 from engine.translate.text import translate_sentences
 
+log = logging.getLogger(__name__)
 SUFFIX = ".argosmodel"
 PIVOT = "en"
 MAX_DECODING_LENGTH = 256  # tokens per sentence: a model stuck repeating itself stops here
@@ -65,10 +67,16 @@ def read_package(folder: Path) -> ArgosPackage:
 
 
 def installed_packages(packages_dir: Path) -> list[ArgosPackage]:
-    """Every package installed under ``packages_dir``; a broken folder is refused, not skipped silently."""
-    if not packages_dir.is_dir():
-        return []
-    return [read_package(p) for p in sorted(packages_dir.iterdir()) if p.is_dir() and not p.name.startswith(".")]
+    """Every package installed under ``packages_dir``; a broken folder is logged and left out, so one bad copy
+    does not stop the pairs that work."""
+    packages = []
+    folders = sorted(packages_dir.iterdir()) if packages_dir.is_dir() else []
+    for folder in (f for f in folders if f.is_dir() and not f.name.startswith(".")):
+        try:
+            packages.append(read_package(folder))
+        except InvalidInput as exc:
+            log.warning("Argos package left out: %s", exc.message)
+    return packages
 
 
 def _package_root(archive: zipfile.ZipFile, file: Path) -> str:

@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from subprocess import SubprocessError
 
 from engine.settings import Settings
 from engine.translate.apertium import ApertiumTranslator
@@ -61,9 +62,14 @@ class TranslatorChain:
         """``texts`` in ``target`` and which backend wrote them; ``persist`` keeps them on disk (articles only)."""
         if source == target:
             return Translation(tuple(texts), ORIGINAL)
-        backend = self.backend_for(source, target)
-        if backend is None:
-            raise TranslationUnavailable(f"no installed translation backend translates {source}->{target}")
+        for backend in (b for b in self.backends if b.can_translate(source, target)):
+            try:
+                return self._translate(backend, texts, source, target, persist)
+            except (OSError, RuntimeError, ValueError, SubprocessError) as exc:  # a broken model, a failed apertium run
+                log.warning("translation backend %s failed on %s->%s: %s", backend.name, source, target, exc)
+        raise TranslationUnavailable(f"no installed translation backend translates {source}->{target}")
+
+    def _translate(self, backend: Backend, texts: list[str], source: str, target: str, persist: bool) -> Translation:
         out = [self._cache.get(backend.name, source, target, t) for t in texts]
         missing = [i for i, t in enumerate(out) if t is None]
         if missing:

@@ -62,6 +62,12 @@ def test_a_package_installed_later_is_seen_without_a_restart(package_files: dict
     assert argos.can_translate("de", "en")
 
 
+def test_a_broken_installed_folder_leaves_the_others_working(package_files: dict[str, Path], tmp_path: Path) -> None:
+    install_package(package_files["de-en"], tmp_path)
+    (tmp_path / "half-copied").mkdir()
+    assert ArgosTranslator(tmp_path).pairs() == [("de", "en")]
+
+
 def test_reinstalling_a_pair_replaces_it(package_files: dict[str, Path], tmp_path: Path) -> None:
     install_package(package_files["de-en"], tmp_path)
     install_package(package_files["de-en"], tmp_path)

@@ -51,6 +51,19 @@ def test_the_first_backend_with_the_pair_translates_and_the_cache_answers_repeat
         translator.translate(["x"], "fr", "en")
 
 
+class Broken(Tagging):
+    def translate(self, texts: list[str], source: str, target: str) -> list[str]:
+        raise RuntimeError("model file truncated")
+
+
+def test_a_failing_backend_hands_over_to_the_next(caplog: pytest.LogCaptureFixture) -> None:
+    translator = chain(Broken("argos", [("hr", "en")]), Tagging("apertium", [("hr", "en")]))
+    assert translator.translate_marked(["a"], "hr", "en").backend == "apertium"
+    assert "argos failed on hr->en: model file truncated" in caplog.text
+    with pytest.raises(TranslationUnavailable):
+        chain(Broken("argos", [("hr", "en")])).translate(["a"], "hr", "en")
+
+
 def test_drafts_say_how_they_were_translated() -> None:
     translator = chain(Tagging("argos", [("en", "hr")]))
     [text] = translator.translate(["Hello"], "en", "hr")  # as the draft composer calls it
