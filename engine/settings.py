@@ -40,10 +40,11 @@ REPLACED_SETTINGS = {
     "top article answers",
     "language_second_opinion_below": "langdetect is no longer asked: lingua reads short texts among the served languages",
 }
-# Thresholds that decide handoffs now live in the routing policy file with every other handoff rule; a value
-# left in the settings must not be dropped silently (it may have been raised to quote less often).
+# Machine translation backends (engine/translate/), by the name the `translators` setting lists them.
 TranslatorName = Literal["argos", "bergamot", "apertium"]
 TRANSLATOR_NAMES: tuple[str, ...] = get_args(TranslatorName)
+# Thresholds that decide handoffs now live in the routing policy file with every other handoff rule; a value
+# left in the settings must not be dropped silently (it may have been raised to quote less often).
 MOVED_TO_POLICY = {
     "answer_confidence_threshold": "answer_confidence",
     "topic_confidence_threshold": "topic_confidence",
@@ -333,6 +334,13 @@ class Settings(BaseSettings):
         if not codes and info.field_name == "languages":
             raise ValueError("languages must name at least one ISO 639-1 code")
         return codes
+
+    @field_validator("translators")
+    @classmethod
+    def _each_translator_once(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"translators lists a backend twice: {v}")
+        return v
 
     @field_validator("knowledge_bases")
     @classmethod

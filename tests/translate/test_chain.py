@@ -95,6 +95,8 @@ def test_backends_follow_the_setting_and_an_empty_list_turns_translation_off(tmp
     assert not build_translator(Settings(data_dir=tmp_path, translators=[])).can_translate("en", "hr")
     chosen = build_translator(Settings(data_dir=tmp_path, translators=["argos"])).backends
     assert [b.name for b in chosen] in ([], ["argos"])  # [] only where CTranslate2 is not installed
+    with pytest.raises(ValueError, match="twice"):
+        Settings(data_dir=tmp_path, translators=["argos", "argos"])
 
 
 def test_the_old_translator_setting(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
