@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -43,6 +44,8 @@ policy_app = typer.Typer(help="The routing policy: check a file, replay past tic
 app.add_typer(policy_app, name="policy")
 macros_app = typer.Typer(help="The helpdesk's own macros (Jinja2 templates per queue and language).", no_args_is_help=True)
 app.add_typer(macros_app, name="macros")
+translate_app = typer.Typer(help="Machine translation backends and Argos packages.", no_args_is_help=True)
+app.add_typer(translate_app, name="translate")
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,6 +57,9 @@ def fails_cleanly(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except SiftError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        except ValidationError as exc:  # the settings (sift.toml, SIFT_* variables) are input too
             err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from None
 
@@ -985,8 +991,43 @@ def policy_simulate(
     out.print(points_table)
 
 
-if __name__ == "__main__":  # `python -m engine.cli`: the checkout's code, whichever one `sift` was installed from
-    app()
+
+@translate_app.command("install")
+@fails_cleanly
+def translate_install(
+    file: Annotated[Path, typer.Argument(help="An Argos Translate package file (.argosmodel) you downloaded.")],
+) -> None:
+    """Install an Argos package from a file; no package index is ever contacted. Running servers see it on their
+    next translation."""
+    from engine.translate.argos import ArgosTranslator, install_package
+
+    if not ArgosTranslator.available():
+        raise SiftError("Argos packages run on CTranslate2, which is not installed: pip install ctranslate2==4.8.5")
+    package = install_package(file, _settings().translate_dir / "argos")
+    out.print(f"installed Argos package {package.source}->{package.target} {package.version} in {package.path}")
+    if "argos" not in _settings().translators:
+        err.print("[yellow]note:[/yellow] 'argos' is not in the translators setting, so it will not be used")
+
+
+@translate_app.command("list")
+@fails_cleanly
+def translate_list() -> None:
+    """The configured backends in the order they are tried, whether each is installed, and its pairs."""
+    from engine.translate.chain import BACKENDS
+
+    settings = _settings()
+    table = Table(title="Translation backends (the KB's own translations always come first)")
+    for column in ("order", "backend", "installed", "pairs"):
+        table.add_column(column)
+    usable = 0
+    for name, (available, make) in BACKENDS.items():
+        order = str(settings.translators.index(name) + 1) if name in settings.translators else "off"
+        pairs = make(settings).pairs() if available() else []
+        usable += bool(pairs) and name in settings.translators
+        table.add_row(order, name, "yes" if available() else "no", ", ".join(f"{a}->{b}" for a, b in pairs) or "-")
+    out.print(table)
+    if not usable:
+        out.print("no translation pair is in use: drafts in another language are marked 'unavailable' and handed off")
 
 
 @keys_app.command("create")
@@ -1041,3 +1082,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (`sift 
     finally:
         store.close()
     out.print(f"revoked key {key.id} ({key.name}) at {key.revoked_at}")
+
+
+if __name__ == "__main__":  # `python -m engine.cli`: the checkout's code, whichever one `sift` was installed from
+    app()

@@ -42,3 +42,11 @@ class RateLimited(SiftError):
 
 class ModelError(SiftError):
     """A model artefact is missing, corrupt or incompatible with this version."""
+
+
+class NotFound(SiftError):
+    """The thing the request names (an article) does not exist, or is not the caller's to see."""
+
+
+class TranslationUnavailable(SiftError, ValueError):
+    """No installed backend translates this pair (a ValueError too: what a translator always raised for one)."""

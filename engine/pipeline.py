@@ -34,7 +34,7 @@ from engine.route import Router, load_policy, reported_urgency
 from engine.sentiment import SentimentAnalyser
 from engine.settings import KnowledgeBase, Settings
 from engine.stage import EarlierContact, Stage, TicketState
-from engine.translate import get_translator
+from engine.translate import GistTranslator, build_translator
 from engine.types import Message, Prediction, Ticket, TriageResult
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ class Pipeline:
         self.knowledge_bases = KnowledgeBases(settings.kbs(), self._retriever, settings.top_k_articles)
         self.entities = EntityExtractor(self.registry, settings.product_names)
         self.risk = RiskDetector(self.registry, thresholds.risk)
+        self.translator = build_translator(settings)
         # The order they run in; a new stage is one module and one entry here.
         self.steps: tuple[Stage | Beside, ...] = (
             Normaliser(settings.strip_email_noise),
@@ -72,7 +73,8 @@ class Pipeline:
             self.knowledge_bases,
             PiiFinder(),
             Router(self.policy),
-            DraftComposer(self.registry, get_translator(settings.translator), thresholds.answer_confidence),
+            DraftComposer(self.registry, self.translator, thresholds.answer_confidence),
+            GistTranslator(self.translator),
             Automator(load_service_levels(settings.service_levels_file)),
             MacroSuggester(self.registry, settings.macros_dir, settings.macro_suggestions),
         )
@@ -176,9 +178,10 @@ class Pipeline:
             else s.articles[0].answer_confidence,
             draft=s.draft,
             route=s.route,
-            handoff=Router.with_draft(s.handoff, s.draft),
+            handoff=Router.with_draft(s.handoff, s.draft, self.policy.handoff_machine_translated),
             risk=s.risk,
             answer_withheld=s.answer_withheld,
+            gist=s.gist,
             failed_stages=tuple(s.failed),
             timings_ms=dict(timings),
             macros=s.macros,

@@ -14,11 +14,12 @@ from engine.normalise import encoder_text
 from engine.pipeline import Pipeline
 from engine.privacy.keys import customer_key, data_key
 from engine.privacy.redact import mask_spans, redact_text, stored_payload, stored_result
+from engine.retrieve.article_text import article_text
 from engine.retrieve.retriever import SearchFilter
 from engine.settings import Settings
 from engine.stage import EarlierContact
 from engine.store import Feedback, FeedbackStore, TicketStore
-from engine.types import BLANK_TEXT, ArticleHit, Suggestion, Ticket, TriageResult
+from engine.types import BLANK_TEXT, ArticleHit, ArticleText, Suggestion, Ticket, TriageResult
 
 
 def _freeze_heap() -> None:
@@ -163,6 +164,16 @@ class TriageService:
 
         hits = self.batcher.call(search)
         return Suggestion(query, knowledge_base.name, code, tuple(hits), hits[0].answer_confidence if hits else 0.0)
+
+    def article(self, article_id: str, language: str, kb: str | None = None) -> ArticleText:
+        """A public article in ``language``: the KB's own version, else a machine translation (marked so).
+
+        Not on the pipeline's worker: no encoder is involved, and a page's translation may take seconds that
+        queued tickets should not wait for (every backend is safe to call from several threads).
+        """
+        knowledge_base = self.pipeline.knowledge_bases.resolve(kb)
+        index = self.pipeline.knowledge_bases.retriever(knowledge_base.name).index
+        return article_text(index, knowledge_base.name, article_id, language.lower(), self.pipeline.translator)
 
     def record_feedback(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Store an agent's correction of a triaged ticket; no model is involved, so not on the worker.

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
@@ -40,6 +40,9 @@ REPLACED_SETTINGS = {
     "top article answers",
     "language_second_opinion_below": "langdetect is no longer asked: lingua reads short texts among the served languages",
 }
+# Machine translation backends (engine/translate/), by the name the `translators` setting lists them.
+TranslatorName = Literal["argos", "bergamot", "apertium"]
+TRANSLATOR_NAMES: tuple[str, ...] = get_args(TranslatorName)
 # Thresholds that decide handoffs now live in the routing policy file with every other handoff rule; a value
 # left in the settings must not be dropped silently (it may have been raised to quote less often).
 MOVED_TO_POLICY = {
@@ -48,6 +51,23 @@ MOVED_TO_POLICY = {
     "out_of_scope_threshold": "out_of_scope",
     "risk_threshold": "risk",
 }
+
+
+def _replace_translator(data: Any) -> Any:
+    """The old single ``translator`` setting: its one value, "none", still turns translation off; nothing else
+    ever worked, so anything else is refused rather than guessed at."""
+    given = data.get("translator") if isinstance(data, dict) else None
+    given = given if given is not None else os.environ.get("SIFT_TRANSLATOR")
+    if given is None:
+        return data
+    if given != "none":
+        raise ValueError(
+            f"translator = {given!r} is replaced by translators, a list of backends in the order to try "
+            f"(any of {', '.join(TRANSLATOR_NAMES)}); set that instead"
+        )
+    log.warning('translator = "none" is replaced by translators = [] (machine translation off); please update')
+    data = {k: v for k, v in data.items() if k != "translator"} if isinstance(data, dict) else {}
+    return {**data, "translators": data.get("translators", [])}
 
 
 class KnowledgeBaseSettings(BaseModel):
@@ -303,7 +323,15 @@ class Settings(BaseSettings):
         "Default: 0.01, or 0.02 when the training data has out-of-scope examples (engine/models/heads.py).",
     )
 
-    translator: Literal["none"] = Field(default="none", description="Machine translation backend for drafts.")
+    translators: list[TranslatorName] = Field(
+        default_factory=lambda: list(TRANSLATOR_NAMES),
+        description="Machine translation backends in the order they are tried (docs/translation.md); each is used "
+        "only where it is installed. [] turns machine translation off. The KB's own translation of an article "
+        "always wins over all of them.",
+    )
+    translation_cache_entries: int = Field(
+        default=2048, ge=0, description="Translations kept in memory (0: none); article translations also on disk."
+    )
     agent_name: str = Field(
         default="The Lumio Support Team",
         description="Signature of drafted replies where no localised one applies: in every language when it is set "
@@ -378,6 +406,13 @@ class Settings(BaseSettings):
         """An empty value (``SIFT_MACROS_DIR=``) turns macros off rather than naming the working directory."""
         return None if isinstance(v, str) and not v.strip() else v
 
+    @field_validator("translators")
+    @classmethod
+    def _each_translator_once(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"translators lists a backend twice: {v}")
+        return v
+
     @field_validator("knowledge_bases")
     @classmethod
     def _kb_names(cls, v: dict[str, KnowledgeBaseSettings]) -> dict[str, KnowledgeBaseSettings]:
@@ -403,6 +438,7 @@ class Settings(BaseSettings):
                     f"{key} moved to the routing policy file (routing_file) as thresholds.{moved}: "
                     "set it there and remove it from the settings"
                 )
+        data = _replace_translator(data)
         if isinstance(data, dict):
             for key in sorted(set(data) - set(cls.model_fields)):
                 hint = REPLACED_SETTINGS.get(key)
@@ -477,6 +513,11 @@ class Settings(BaseSettings):
     def database(self) -> Path | str:
         """Where the stores live: what ``TicketStore``, ``FeedbackStore`` and ``KeyStore`` open."""
         return self.database_url or self.database_path
+
+    @property
+    def translate_dir(self) -> Path:
+        """Installed translation packages (Argos) and the on-disk cache of article translations."""
+        return self.data_dir / "translate"
 
 
 @lru_cache

@@ -19,6 +19,7 @@ from engine.types import (
     ArticleHit,
     Automations,
     Draft,
+    Gist,
     Handoff,
     LanguageResult,
     MacroSuggestion,
@@ -76,6 +77,8 @@ class TicketState:
     answer_withheld: bool = True
     """Until the router allows it, no article may be quoted."""
     draft: Draft | None = None
+    # gist: the ticket in the agent's language when they differ
+    gist: Gist | None = None
     # automate: acknowledgement, response target, tags
     automations: Automations | None = None
     # macros: the helpdesk's macros that fit, rendered

@@ -339,6 +339,55 @@ class Draft:
         Field(description="The excerpt quoted from each cited section, in the order of citations (what a macro's "
         "quoted_answer slots in)."),
     ] = ()
+    translation: Annotated[
+        str,
+        Field(
+            description="How the text came to be in its language: 'original' (written in it), a machine translation "
+            "backend's name (argos, bergamot, apertium: machine-translated, review before sending) or 'unavailable' "
+            "(it needed translating and no installed backend could; see needs_translation)."
+        ),
+    ] = "original"
+
+
+@dataclass(frozen=True)
+class Gist:
+    """The ticket machine-translated for an agent who does not read the customer's language; never the record.
+
+    Produced only when the routed agent language differs from the ticket's. The original it was made from is
+    carried beside it, so the two are always shown together.
+    """
+
+    __pydantic_config__ = RESULT_CONFIG
+
+    language: Annotated[str, Field(description="The agent's language (the route's), which the gist is in.")]
+    source_language: str
+    original: Annotated[str, Field(description="The ticket text the gist translates (as normalised).")]
+    text: Annotated[str | None, Field(description="The machine translation; null when unavailable.")]
+    translation: Annotated[
+        str, Field(description="The backend that translated it (argos, bergamot, apertium), or 'unavailable'.")
+    ]
+
+
+@dataclass(frozen=True)
+class ArticleText:
+    """One article in the language asked for (`GET /v1/articles/{id}`): the KB's own version where it has one."""
+
+    __pydantic_config__ = RESULT_CONFIG
+
+    id: Annotated[str, Field(description="The article asked for.")]
+    kb: str
+    language: Annotated[str, Field(description="The language of title and body.")]
+    title: str
+    body: Annotated[str, Field(description="Markdown.")]
+    source_id: Annotated[str, Field(description="The article whose text this is (a translation of the asked one).")]
+    source_language: str
+    translation: Annotated[
+        str,
+        Field(
+            description="'original' (the asked article), 'kb' (the knowledge base's own translation) or the machine "
+            "translation backend's name (machine-translated)."
+        ),
+    ]
 
 
 @dataclass(frozen=True)
@@ -448,6 +497,10 @@ class TriageResult:
     ] = ()
     failed_stages: tuple[str, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
+    gist: Annotated[
+        Gist | None,
+        Field(description="The ticket translated into the routed agent's language when it is not the ticket's."),
+    ] = None
     answer_withheld: Annotated[bool, Field(exclude=True)] = False
     """The routing policy forbade answering from the KB (out of scope, a risk): no article is quoted."""
     macros: Annotated[

@@ -22,7 +22,7 @@ def test_every_stage_follows_the_contract(settings: Settings) -> None:
         assert isinstance(stage.required, bool)
         # A stage can only need what ran before it.
         assert set(stage.needs) <= set(names[:position]), (stage.name, stage.needs)
-    assert names[:2] == ["normalise", "encode"] and names[-4:] == ["route", "draft", "automate", "macros"]
+    assert names[:2] == ["normalise", "encode"] and names[-5:] == ["route", "draft", "gist", "automate", "macros"]
 
 
 class Signature:

@@ -9,7 +9,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.errors import Forbidden, InvalidInput, ModelError, NotReady, RateLimited, SiftError, Unauthorized
+from engine.errors import (
+    Forbidden,
+    InvalidInput,
+    ModelError,
+    NotFound,
+    NotReady,
+    RateLimited,
+    SiftError,
+    TranslationUnavailable,
+    Unauthorized,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +71,14 @@ async def _rate_limited(_: Request, exc: RateLimited) -> JSONResponse:
     return error_response(429, "rate_limited", str(exc), headers={"Retry-After": str(exc.retry_after)})
 
 
+async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+    return error_response(404, "not_found", str(exc))
+
+
+async def _translation_unavailable(_: Request, exc: TranslationUnavailable) -> JSONResponse:
+    return error_response(409, "translation_unavailable", str(exc))
+
+
 async def _model(_: Request, exc: ModelError) -> JSONResponse:
     log.error("model error: %s", exc)
     return error_response(500, "model_error", str(exc))
@@ -87,6 +105,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Unauthorized, _unauthorized)  # type: ignore[arg-type]
     app.add_exception_handler(Forbidden, _forbidden)  # type: ignore[arg-type]
     app.add_exception_handler(RateLimited, _rate_limited)  # type: ignore[arg-type]
+    app.add_exception_handler(NotFound, _not_found)  # type: ignore[arg-type]
+    app.add_exception_handler(TranslationUnavailable, _translation_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(ModelError, _model)  # type: ignore[arg-type]
     app.add_exception_handler(SiftError, _sift)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]

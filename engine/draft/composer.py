@@ -26,7 +26,7 @@ from engine.draft.vectors import SentenceVectors
 from engine.models.registry import ModelRegistry
 from engine.settings import KnowledgeBase
 from engine.stage import TicketState
-from engine.translate import Translator
+from engine.translate import ORIGINAL, UNAVAILABLE, TranslatorChain
 from engine.types import ArticleHit, Channel, Draft, FormOfAddress, SentimentResult, Span
 
 ANSWER_CHARS = 420
@@ -65,7 +65,7 @@ class DraftComposer:
     needs: tuple[str, ...] = ()
     required = False
 
-    def __init__(self, registry: ModelRegistry, translator: Translator, answer_threshold: float) -> None:
+    def __init__(self, registry: ModelRegistry, translator: TranslatorChain, answer_threshold: float) -> None:
         """``answer_threshold``: the answer confidence a section needs to be quoted (routing policy)."""
         self._registry = registry
         self._vectors = SentenceVectors(registry)
@@ -102,8 +102,10 @@ class DraftComposer:
         ack = acknowledgement(c, voice, about(c, req.entities, req.topic), with_empathy=not brief)
         text = (short if brief else letter)(c, voice, ack, quotes)
         needs_translation = language != req.language and req.language != "und"
+        translation = UNAVAILABLE if needs_translation else ORIGINAL
         if needs_translation and self._translator.can_translate(language, req.language):
-            text = self._translator.translate([text], language, req.language)[0]
+            done = self._translator.translate_marked([text], language, req.language)
+            text, translation = done.texts[0], done.backend
             language, needs_translation = req.language, False
         return Draft(
             text=text,
@@ -113,6 +115,7 @@ class DraftComposer:
             tone=tone,
             register="short" if brief else "letter",
             quotes=tuple(q.text for q in quotes),
+            translation=translation,
         )
 
     def _answerable(self, req: DraftRequest) -> list[ArticleHit]:

@@ -94,7 +94,8 @@ def mask_spans(result: TriageResult, keep_last_digits: int) -> TriageResult:
 
 def stored_result(result: TriageResult, ticket: Ticket, keep_last_digits: int) -> dict[str, Any]:
     """The result as the log keeps it: PII spans masked, the customer's name out of every text written to them
-    (the drafted reply, the rendered macros, the acknowledgement)."""
+    (the drafted reply, the rendered macros, the acknowledgement), and the gist (the ticket's text and its
+    translation) masked like the ticket."""
     names = _names(ticket.customer_name)
     draft = result.draft
     macros = result.macros
@@ -108,8 +109,20 @@ def stored_result(result: TriageResult, ticket: Ticket, keep_last_digits: int) -
                 automations, acknowledgement=redact_text(automations.acknowledgement, keep_last_digits, names)
             )
     entities = tuple(replace(e, text=redact_text(e.text, keep_last_digits, names)) for e in result.entities)
+    gist = result.gist
+    if gist is not None:
+        gist = replace(
+            gist,
+            original=redact_text(gist.original, keep_last_digits, names),
+            text=None if gist.text is None else redact_text(gist.text, keep_last_digits, names),
+        )
     return to_jsonable(
         replace(
-            mask_spans(result, keep_last_digits), draft=draft, entities=entities, macros=macros, automations=automations
+            mask_spans(result, keep_last_digits),
+            draft=draft,
+            entities=entities,
+            macros=macros,
+            automations=automations,
+            gist=gist,
         )
     )

@@ -107,6 +107,11 @@ class RoutingPolicy(BaseModel):
     language_equivalents: dict[str, str] = Field(default_factory=dict)
     always_handoff_topics: list[str] = Field(default_factory=list)
     handoff_pii: list[str] = Field(default_factory=list)
+    handoff_machine_translated: bool = Field(
+        default=True,
+        description="Hand off a ticket whose draft was machine-translated into the customer's language, so a "
+        "person checks the translation before it is sent.",
+    )
     escalate_urgency: list[str] = Field(default_factory=lambda: ["urgent"])
     escalate_sentiment_below: float = Field(default=-0.3, ge=-1.0, le=1.0)
     withhold_answer: list[str] = Field(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from engine.normalise import has_words
 from engine.route.policy import RoutingPolicy
 from engine.stage import EarlierContact, TicketState
+from engine.translate.base import KB, ORIGINAL
 from engine.types import (
     RISK_KINDS,
     URGENCY_LEVELS,
@@ -128,15 +129,21 @@ class Router:
         return any(reason in RISK_KINDS or reason in self._policy.withhold_answer for reason in handoff.reasons)
 
     @staticmethod
-    def with_draft(handoff: Handoff, draft: Draft | None) -> Handoff:
+    def with_draft(handoff: Handoff, draft: Draft | None, machine_translated_hands_off: bool = True) -> Handoff:
         """The handoff once the draft is written (after routing, which decides whether it may quote).
 
-        ``None`` is a draft stage that failed; a draft not in the customer's language needs a person too.
+        ``None`` is a draft stage that failed; a draft not in the customer's language needs a person too, and so
+        does a machine-translated one where the policy says so (``handoff_machine_translated``).
         """
         if draft is None:
             reason = ("stage_failed:draft", "the draft stage failed; its output is missing")
         elif draft.needs_translation:
             reason = ("draft_needs_translation", "the draft is not in the customer's language")
+        elif machine_translated_hands_off and draft.translation not in (ORIGINAL, KB):
+            reason = (
+                "draft_machine_translated",
+                f"the draft was machine-translated ({draft.translation}): check it before it is sent",
+            )
         else:
             return handoff
         return Handoff(True, (*handoff.reasons, reason[0]), (*handoff.details, reason[1]))

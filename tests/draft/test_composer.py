@@ -7,7 +7,8 @@ import pytest
 from engine.draft.composer import DraftComposer, DraftRequest
 from engine.models.registry import ModelRegistry
 from engine.settings import KnowledgeBase, Settings
-from engine.translate import NoTranslator
+from engine.translate import ORIGINAL, UNAVAILABLE, TranslatorChain
+from engine.translate.cache import TranslationCache
 from engine.types import ArticleHit, Draft, SentimentResult, Span
 
 BODY = (
@@ -36,7 +37,7 @@ def hit(language: str = "en", similarity: float = 0.9, confidence: float = 0.9, 
 @pytest.fixture(scope="module")
 def composer() -> DraftComposer:
     # The registry loads nothing until asked: without a ticket vector no sentence is encoded.
-    return DraftComposer(ModelRegistry(Settings()), NoTranslator(), answer_threshold=0.5)
+    return DraftComposer(ModelRegistry(Settings()), TranslatorChain([], TranslationCache(0, None)), answer_threshold=0.5)
 
 
 def compose(composer: DraftComposer, **kw: object) -> Draft:
@@ -128,11 +129,36 @@ def test_signature_is_in_the_drafts_language(composer: DraftComposer) -> None:
 def test_draft_in_customers_language_when_the_article_exists(composer: DraftComposer) -> None:
     draft = compose(composer, language="hr", articles=(hit("hr"),))
     assert draft.language == "hr" and draft.text.startswith("Poštovani/a Ana,") and not draft.needs_translation
+    assert draft.translation == ORIGINAL
 
 
 def test_english_article_for_a_croatian_customer_needs_translation(composer: DraftComposer) -> None:
     draft = compose(composer, language="hr", articles=(hit("en"),))
-    assert draft.language == "en" and draft.needs_translation
+    assert draft.language == "en" and draft.needs_translation and draft.translation == UNAVAILABLE
+
+
+class EnglishToCroatian:
+    """A backend for one pair that marks what it translated: which backend wrote the draft is under test."""
+
+    name = "argos"
+
+    def pairs(self) -> list[tuple[str, str]]:
+        return [("en", "hr")]
+
+    def can_translate(self, source: str, target: str) -> bool:
+        return (source, target) == ("en", "hr")
+
+    def translate(self, texts: list[str], source: str, target: str) -> list[str]:
+        return [f"[hr] {t}" for t in texts]
+
+
+def test_a_machine_translated_draft_names_its_backend() -> None:
+    translating = DraftComposer(
+        ModelRegistry(Settings()), TranslatorChain([EnglishToCroatian()], TranslationCache(0, None)), 0.5
+    )
+    draft = compose(translating, language="hr", articles=(hit("en"),))
+    assert draft.language == "hr" and not draft.needs_translation and draft.translation == "argos"
+    assert draft.text.startswith("[hr] ")
 
 
 def test_no_confident_article_gives_a_holding_reply_without_citations(composer: DraftComposer) -> None:

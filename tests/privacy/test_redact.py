@@ -9,6 +9,7 @@ from engine.privacy.redact import mask_spans, stored_payload, stored_result
 from engine.types import (
     Automations,
     Draft,
+    Gist,
     Handoff,
     LanguageResult,
     MacroSuggestion,
@@ -87,6 +88,19 @@ def test_results_mask_pii_spans_and_the_name_in_the_draft() -> None:
         "field": "text",
     }
     assert result.pii[0].text == CARD
+
+
+def test_the_stored_gist_is_masked_like_the_ticket() -> None:
+    gist = Gist("en", "hr", f"Ana ovdje, kartica {CARD}", f"Ana here, card {CARD}", "argos")
+    result = TriageResult(
+        id="t1", kb="default", language=LanguageResult("hr", 0.9), sentiment=None, urgency=None,
+        topic=Prediction(None, 0.0), entities=(), pii=(), articles=(), answer_confidence=0.0, draft=None,
+        route=Route("general", "en", "normal"), handoff=Handoff(required=True), gist=gist,
+    )  # fmt: skip
+    stored = stored_result(result, Ticket(text="x", customer_name="Ana"), 4)["gist"]
+    assert stored["original"] == "[CUSTOMER_NAME] ovdje, kartica [CARD_NUMBER ****1111]"
+    assert stored["text"] == "[CUSTOMER_NAME] here, card [CARD_NUMBER ****1111]"
+    assert stored["translation"] == "argos" and result.gist is gist  # the response keeps the clear text
 
 
 def test_customer_keys_are_keyed_and_stable(tmp_path) -> None:  # type: ignore[no-untyped-def]

