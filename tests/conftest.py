@@ -51,7 +51,9 @@ def _private_environment(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 @pytest.fixture(scope="session")
 def settings(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir)
+    """No machine translation: what a draft says must not depend on which backends this machine has installed
+    (tests/translate and tests/api/test_translation_api.py turn them on)."""
+    return Settings(data_dir=data_dir, translators=[])
 
 
 @pytest.fixture(scope="session")

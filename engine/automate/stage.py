@@ -15,12 +15,15 @@ from engine.automate.acknowledge import KEYS, acknowledgement, available_languag
 from engine.automate.service_levels import ServiceLevels
 from engine.automate.tags import suggested_tags
 from engine.automate.timezones import customer_zone
+from engine.draft.names import parse_name
 from engine.stage import TicketState
 from engine.types import Automations
 
 
 def first_name(customer_name: str | None) -> str | None:
-    return (customer_name or "").strip().split(" ")[0] or None
+    """The first name as the draft reads it ("Mustermann, Erika" and "Dr. Erika Mustermann" are Erika)."""
+    name = parse_name(customer_name)
+    return name.first if name else None
 
 
 class Automator:

@@ -75,7 +75,8 @@ def short(c: dict[str, Any], v: Voice, ack: str, quotes: Sequence[Quote]) -> str
         link = pick(c["chat_citation"], v.seed, "chat_citation").format(ref=q.ref)
         intro = "" if i == 0 else pick(c["more_intro"], v.seed, "more") + "\n"
         parts.append(f"{intro}{q.text}\n{link}")
-    if not quotes:
+    if quotes:
+        parts.append(pick(c["chat_closing"], v.seed, "chat_closing"))
+    else:  # a holding reply: asking "Does that help?" after it would answer nothing
         parts.append(pick(c["no_answer"], v.seed, "no_answer"))
-    parts.append(pick(c["chat_closing"], v.seed, "chat_closing"))
     return "\n\n".join(parts)

