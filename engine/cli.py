@@ -817,38 +817,43 @@ def forget(
     out.print(f"erased {erased.tickets} of {whose} tickets and {erased.feedback} feedback rows")
 
 
-@db_app.command("current")
-@fails_cleanly
-def db_current() -> None:
-    """The database's schema revision and this release's newest; changes nothing."""
+@contextmanager
+def _database() -> Iterator[tuple[Any, str]]:
+    """The configured database, opened, and how to name it to the user (the SQLite path or the server)."""
     from engine.store.db import connect, describe
-    from engine.store.migrate import current, head
 
     location = get_settings().database
     database = connect(location)
     try:
-        revision = current(database)
+        yield database, describe(location)
     finally:
         database.close()
+
+
+@db_app.command("current")
+@fails_cleanly
+def db_current() -> None:
+    """The database's schema revision and this release's newest; changes nothing."""
+    from engine.store.migrate import current, head
+
+    with _database() as (database, name):
+        revision = current(database)
     state = "up to date" if revision == head() else f"this release upgrades it to {head()} when it opens it"
-    out.print(f"{describe(location)}: schema revision {revision or 'none'} ({state})")
+    out.print(f"{name}: schema revision {revision or 'none'} ({state})")
 
 
 @db_app.command("upgrade")
 @fails_cleanly
 def db_upgrade() -> None:
     """Bring the database's schema to this release's (every command that opens the database does it too)."""
-    from engine.store.db import connect, describe
     from engine.store.migrate import head, upgrade
 
-    location = get_settings().database
-    database = connect(location)
-    try:
+    with _database() as (database, name):
         before = upgrade(database)
-    finally:
-        database.close()
     change = "already up to date" if before == head() else f"upgraded from {before or 'none'}"
-    out.print(f"{describe(location)}: schema revision {head()} ({change})")
+    out.print(f"{name}: schema revision {head()} ({change})")
+
+
 def _topic_labels(settings: Settings) -> list[str] | None:
     """The active topic head's labels, or None when the data directory has no trained topic head."""
     from engine.models.heads import active_version

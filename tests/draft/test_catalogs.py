@@ -27,20 +27,7 @@ ALLOWED = {
     "chat_citation": {"ref"},
     "sign_off": {"team"},
 }
-REQUIRED = {
-    "team": {"brand"},
-    "salutation.formal.ms": {"last"},
-    "salutation.formal.mr": {"last"},
-    "salutation.formal.mx": {"full"},
-    "salutation.informal": {"first"},
-    "salutation.chat": {"first"},
-    "about.order": {"order"},
-    "about.product": {"product"},
-    "acknowledge": {"about"},
-    "citation": {"title", "ref"},
-    "chat_citation": {"ref"},
-    "sign_off": {"team"},
-}
+REQUIRED = {**ALLOWED, "salutation.formal.ms": {"last"}, "salutation.formal.mr": {"last"}}
 VALUES = {
     "brand": "Lumio",
     "title": "Dr. ",
