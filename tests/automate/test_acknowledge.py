@@ -6,7 +6,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from babel.dates import format_time
 
 from engine.automate.acknowledge import (
