@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Any
 
@@ -53,6 +54,9 @@ VALUES = {
 }
 
 
+SENTENCE_END = re.compile(r"(?<=[.!?…:])\s+")  # as tests/draft/test_grounding.py splits a line
+
+
 def leaves(node: Any, path: str = "") -> dict[str, str]:
     """Every string of a catalog by dotted path (a list's variants as path.0, path.1, ...)."""
     if isinstance(node, str):
@@ -96,6 +100,16 @@ def test_catalogs_have_the_same_keys_in_every_language() -> None:
     assert set(catalog("en")["empathy"]) == TOPICS
     for key in ("acknowledge", "closing"):
         assert set(catalog("en")[key]) == TONES
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_acknowledgement_and_its_empathy_are_one_sentence_each(language: str) -> None:
+    """They share a line in the draft, so the grounding check (slow) traces them sentence by sentence: a catalog
+    string that is two sentences would trace as neither."""
+    c = catalog(language)
+    for key in ("acknowledge", "empathy"):
+        for path, text in leaves(c[key], key).items():
+            assert len(SENTENCE_END.split(text.strip())) == 1, (language, path, text)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
