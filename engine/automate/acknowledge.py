@@ -19,6 +19,9 @@ from babel.dates import format_date, format_time, get_timezone_name
 CATALOG_DIR = Path(__file__).parent / "catalogs"
 FALLBACK_LANGUAGE = "en"
 KEYS = frozenset({"greeting", "greeting_anonymous", "received", "about_order", "out_of_hours", "when", "sign_off"})
+OPTIONAL_KEYS = frozenset({"locale"})
+"""``locale``: the CLDR locale the catalog's sentences are written for, where the language's default is not
+(``sr-Latn``: CLDR writes Serbian in Cyrillic; ``pt-PT``: CLDR's Portuguese is Brazil's)."""
 
 
 @cache
@@ -37,13 +40,19 @@ def pick_language(*preferred: str) -> str:
 
 
 def babel_locale(language: str, locale: str | None) -> Locale:
-    """The ticket's locale when it is in the catalog's language (en-GB writes dates unlike en-US), else the language."""
+    """The ticket's locale when it is in the catalog's language (en-GB writes dates unlike en-US), else the
+    catalog's own. The catalog's script wins over the ticket's: a Latin-script sentence must not get a Cyrillic
+    date because the customer's locale is sr-RS."""
+    own = Locale.parse(str(catalog(language).get("locale", language)), sep="-")
     if locale and locale.replace("_", "-").split("-")[0].lower() == language:
         try:
-            return Locale.parse(locale.replace("_", "-"), sep="-")
+            parsed = Locale.parse(locale.replace("_", "-"), sep="-")
+            if own.script and parsed.script != own.script:
+                parsed = Locale(parsed.language, territory=parsed.territory, script=own.script)
+            return parsed
         except (UnknownLocaleError, ValueError):
-            pass  # a well-formed tag CLDR does not know: the language's own formats still apply
-    return Locale.parse(language)
+            pass  # a well-formed tag CLDR does not know: the catalog's own formats still apply
+    return own
 
 
 def when(at: datetime, language: str, locale: Locale) -> str:

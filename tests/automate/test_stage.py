@@ -74,10 +74,18 @@ def test_a_round_the_clock_queue_is_never_out_of_hours(automator: Automator) -> 
 
 
 def test_a_language_without_a_catalog_is_acknowledged_in_the_agents(automator: Automator) -> None:
-    state = routed(Ticket(text="Waar is mijn bestelling?", received_at=MONDAY_10), "orders", language="nl")
+    state = routed(Ticket(text="Missä tilaukseni on?", received_at=MONDAY_10), "orders", language="fi")
     automator.run([state])
     assert state.automations is not None and state.automations.language == "en"
-    assert "language:nl" in state.automations.tags
+    assert "language:fi" in state.automations.tags
+
+
+def test_norwegian_as_the_detector_names_it_is_acknowledged_in_bokmal(automator: Automator) -> None:
+    state = routed(Ticket(text="Hvor er bestillingen min?", received_at=MONDAY_10), "orders", language="no")
+    automator.run([state])
+    assert state.automations is not None and state.automations.language == "no"
+    text = state.automations.acknowledgement
+    assert text.startswith("Hei,\n\nTakk for meldingen din angående bestilling 12345.") and "mandag 7. desember" in text
 
 
 @pytest.mark.parametrize(

@@ -91,6 +91,15 @@ def test_upset_customer_hears_about_their_kind_of_trouble(composer: DraftCompose
         ("Ana García López", "ms", "es", "Estimada Sra. García López:"),
         ("Claire Martin", "ms", "fr", "Bonjour Madame Martin,"),
         ("Ivan Horvat", "mr", "hr", "Poštovani gospodine Horvat,"),
+        ("Dr. Erika Mustermann", "ms", "it", "Gentile Sig.ra Mustermann,"),
+        ("Herr Hans Huber", None, "nl", "Geachte heer Huber,"),
+        ("Erika Mustermann", "ms", "sv", "Hej Erika Mustermann,"),
+        ("Erika Mustermann", None, "no", "Hei Erika,"),
+        ("Anna Kowalska", "ms", "pl", "Szanowna Pani,"),  # no surname: it would need the vocative
+        ("Anna Kowalska", None, "pl", "Dzień dobry,"),
+        ("Jan Novák", "mr", "cs", "Vážený pane,"),
+        ("Jovana Petrović", "ms", "sr", "Poštovana gospođo,"),
+        ("Ana Novak", "ms", "sl", "Spoštovana gospa Novak,"),  # Slovenian has no vocative
         ("Erika", "ms", "de", "Hallo Erika,"),
         (None, None, "de", "Guten Tag,"),
         ("ticket-4711@example.com", None, "en", "Hello,"),
@@ -135,6 +144,20 @@ def test_draft_in_customers_language_when_the_article_exists(composer: DraftComp
 def test_english_article_for_a_croatian_customer_needs_translation(composer: DraftComposer) -> None:
     draft = compose(composer, language="hr", articles=(hit("en"),))
     assert draft.language == "en" and draft.needs_translation and draft.translation == UNAVAILABLE
+
+
+def test_a_portuguese_holding_reply_is_written_in_portuguese(composer: DraftComposer) -> None:
+    draft = compose(composer, language="pt", articles=(hit(confidence=0.2),), customer_salutation="ms")
+    assert draft.language == "pt" and draft.translation == ORIGINAL and not draft.needs_translation
+    assert draft.text.startswith("Olá Ana,\n\n") and "sobre a sua encomenda 12345" in draft.text
+    assert draft.text.rstrip().endswith("A equipa de apoio ao cliente Lumio")
+
+
+def test_an_english_quote_for_a_portuguese_customer_is_an_english_draft_to_translate(composer: DraftComposer) -> None:
+    # A Portuguese frame around an English quote would be a letter in two languages: the whole draft is written
+    # in the quote's language and translated (or marked for translation) as one text.
+    draft = compose(composer, language="pt", articles=(hit("en"),))
+    assert draft.language == "en" and draft.needs_translation and draft.text.startswith("Hi Ana,")
 
 
 class EnglishToCroatian:
