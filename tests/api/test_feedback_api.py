@@ -111,7 +111,8 @@ def test_feedback_is_listed_paged_and_filtered(client: TestClient, triaged: dict
 @pytest.mark.parametrize(
     ("params", "field"),
     [({"limit": 0}, "limit"), ({"limit": 501}, "limit"), ({"offset": -1}, "offset"), ({"since": "yesterday"}, "since"),
-     ({"since": "0001-01-01T00:00:00+01:00"}, "since"), ({"ticket_id": "x" * 65}, "ticket_id")],
+     ({"since": "0001-01-01T00:00:00+01:00"}, "since"), ({"ticket_id": "x" * 65}, "ticket_id"),
+     ({"ticket_id": "ab\x00cd"}, "ticket_id")],
 )
 def test_a_bad_listing_names_the_parameter(client: TestClient, params: dict[str, Any], field: str) -> None:
     r = client.get("/v1/feedback", params=params)
@@ -127,3 +128,5 @@ def test_feedback_is_deleted_once(client: TestClient, triaged: dict[str, Any]) -
     assert client.app.state.service.feedback.get(feedback_id) is None  # type: ignore[attr-defined]
     again = client.delete(f"/v1/feedback/{feedback_id}")
     assert again.status_code == 404 and again.json()["error"]["code"] == "not_found"
+    nul = client.delete("/v1/feedback/ab%00cd")
+    assert nul.status_code == 422 and nul.json()["error"]["field"] == "feedback_id"

@@ -19,6 +19,8 @@ from engine.api.routes.triage import ERRORS
 from engine.api.schemas import ErrorOut, FeedbackIn, FeedbackList, FeedbackOut
 
 router = APIRouter(prefix="/v1", tags=["feedback"])
+# Ticket and feedback ids are hex uuids: anything else names nothing, and a NUL must never reach PostgreSQL.
+ID_PATTERN = r"^[0-9A-Za-z_-]+$"
 
 
 @router.post(
@@ -35,7 +37,9 @@ async def feedback(body: FeedbackIn, service: ServiceDep) -> dict[str, Any]:
 )
 async def list_feedback(
     service: ServiceDep,
-    ticket_id: Annotated[str | None, Query(min_length=1, max_length=64, description="Only this ticket's.")] = None,
+    ticket_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, pattern=ID_PATTERN, description="Only this ticket's.")
+    ] = None,
     since: Annotated[
         datetime | None, Query(description="Only feedback given at or after this ISO-8601 time (UTC if no zone).")
     ] = None,
@@ -55,7 +59,7 @@ async def list_feedback(
     dependencies=[Depends(require("admin"))],
 )
 async def delete_feedback(
-    service: ServiceDep, feedback_id: Annotated[str, Path(min_length=1, max_length=64)]
+    service: ServiceDep, feedback_id: Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 ) -> Response:
     """Delete one feedback for good (404 when there is none with that id)."""
     await run_in_threadpool(service.delete_feedback, feedback_id)
