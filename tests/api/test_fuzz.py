@@ -7,7 +7,6 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from bench.fuzz import LONG, encode, fuzz, huge_values, lone_surrogates, nasty_strings
 
