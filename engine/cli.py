@@ -361,11 +361,14 @@ def _with_feedback(labelled: Any, heads: list[str], settings: Settings, source: 
 
     store = FeedbackStore(settings.database)
     try:
-        merged = merge_corrections(labelled, latest_corrections(store.records()), {name: name for name in heads})
+        records, unreadable = store.readable()
     finally:
         store.close()
+    merged = merge_corrections(labelled, latest_corrections(records), {name: name for name in heads})
     relabelled = f"; relabelled {merged.relabelled} already in {source}" if merged.relabelled else ""
     out.print(f"feedback: added {merged.added} corrected tickets from the ticket log{relabelled}")
+    for problem in [*unreadable, *merged.skipped]:
+        err.print(f"[yellow]warning:[/yellow] feedback skipped: {problem}")
     return merged.data
 
 
@@ -768,6 +771,63 @@ def feedback_export(
     out.print(f"wrote {len(records)} feedback rows to {out_path}")
 
 
+@feedback_app.command("list")
+@fails_cleanly
+def feedback_list(
+    ticket: Annotated[str | None, typer.Option(help="Only the feedback on this ticket id.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only feedback given at or after this ISO-8601 time (UTC unless it says).")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="At most this many rows.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many rows first (the next page).")] = 0,
+) -> None:
+    """Stored feedback, newest first, as the table holds it: rows that no longer validate are listed too."""
+    from datetime import datetime
+
+    from engine.errors import InvalidInput
+    from engine.store import FeedbackStore
+
+    try:
+        moment = datetime.fromisoformat(since) if since is not None else None
+    except ValueError:
+        raise InvalidInput("--since", f"{since!r} is not an ISO-8601 time, e.g. 2026-01-31T09:00") from None
+    store = FeedbackStore(get_settings().database)
+    try:
+        page = store.page(ticket, moment, limit, offset)
+    finally:
+        store.close()
+    table = Table(title=f"feedback {offset + 1 if page.rows else 0}-{offset + len(page.rows)} of {page.total}")
+    for column in ("id", "created", "ticket", "agent", "topic", "urgency", "handoff", "article", "helped", "draft"):
+        table.add_column(column)
+
+    def shown(value: Any) -> str:
+        return "" if value is None else str(value)
+
+    for row in page.rows:
+        table.add_row(*(shown(row[name]) for name in (
+            "id", "created_at", "ticket_id", "agent_id", "topic", "urgency", "handoff", "article_id",
+            "article_helped", "draft_helped",
+        )))
+    out.print(table if page.rows else f"no feedback at offset {offset}: {page.total} rows match")
+
+
+@feedback_app.command("delete")
+@fails_cleanly
+def feedback_delete(feedback_id: Annotated[str, typer.Argument(help="The feedback's id (`sift feedback list`).")]) -> None:
+    """Delete one feedback for good, e.g. a row a training run warned about; the ticket stays."""
+    from engine.errors import InvalidInput
+    from engine.store import FeedbackStore
+
+    store = FeedbackStore(get_settings().database)
+    try:
+        deleted = store.delete(feedback_id)
+    finally:
+        store.close()
+    if not deleted:
+        raise InvalidInput("FEEDBACK_ID", f"no feedback {feedback_id!r} (see `sift feedback list`)")
+    out.print(f"deleted feedback {feedback_id}")
+
+
 @app.command()
 @fails_cleanly
 def purge(
@@ -1043,16 +1103,24 @@ def keys_create(
         list[str],
         typer.Option(help="What it may call: triage, suggest, feedback, admin (repeat the option for several)."),
     ],
+    origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A site whose pages may call with it from a browser, e.g. https://shop.example (repeatable; "
+            "only for a key whose one scope is suggest: the help widget's)."
+        ),
+    ] = None,
 ) -> None:
     """Create a key and print it once: only its hash is kept. With the first key, every call needs one."""
     from engine.store.keys import KeyStore
 
     store = KeyStore(get_settings().database)
     try:
-        key, secret = store.create(name, scope)
+        key, secret = store.create(name, scope, origin)
     finally:
         store.close()
-    out.print(f"created key {key.id} ({key.name}) with scopes {', '.join(key.scopes)}; it is shown only now:")
+    sites = f" for pages on {', '.join(key.origins)}" if key.origins else ""
+    out.print(f"created key {key.id} ({key.name}) with scopes {', '.join(key.scopes)}{sites}; it is shown only now:")
     sys.stdout.write(secret + "\n")
 
 
@@ -1068,10 +1136,13 @@ def keys_list() -> None:
     finally:
         store.close()
     table = Table(title="API keys")
-    for column in ("id", "name", "starts with", "scopes", "created", "revoked"):
+    for column in ("id", "name", "starts with", "scopes", "origins", "created", "revoked"):
         table.add_column(column)
     for key in keys:
-        table.add_row(key.id, key.name, key.prefix + "…", ", ".join(key.scopes), key.created_at, key.revoked_at or "")
+        table.add_row(
+            key.id, key.name, key.prefix + "…", ", ".join(key.scopes), " ".join(key.origins), key.created_at,
+            key.revoked_at or "",
+        )
     out.print(table if keys else "no API keys: the API is open, so `sift serve` binds to loopback only")
 
 

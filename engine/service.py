@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.batching import BatchObserver, MicroBatcher
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, NotFound
 from engine.input_text import clean_fields
 from engine.normalise import encoder_text
 from engine.pipeline import Pipeline
@@ -194,6 +194,11 @@ class TriageService:
             payload = {**payload, "comment": redact_text(comment, self.settings.pii_keep_last_digits)}
         record = self.feedback.record(Feedback(**payload))
         return {"id": record.id, "ticket_id": record.feedback.ticket_id, "created_at": record.created_at}
+
+    def delete_feedback(self, feedback_id: str) -> None:
+        """Delete one stored feedback; NotFound when there is none with that id."""
+        if not self.feedback.delete(feedback_id):
+            raise NotFound(f"no feedback {feedback_id!r}")
 
     def reload(self) -> dict[str, Any]:
         """Swap in every KB's latest index build and the active head versions, between two pipeline passes."""

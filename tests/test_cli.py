@@ -99,6 +99,20 @@ def test_keys_are_created_listed_and_revoked(tmp_path: Path, monkeypatch: pytest
     assert runner.invoke(app, ["keys", "create", "--name", "x", "--scope", "root"]).exit_code == 2
 
 
+def test_a_widget_key_is_created_with_its_origins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIFT_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr("engine.cli.out.width", 250)  # the origins whole in the table
+    args = ["keys", "create", "--name", "shop", "--scope", "suggest", "--origin", "https://shop.example",
+            "--origin", "https://help.shop.example"]
+    created = runner.invoke(app, args)
+    assert created.exit_code == 0, created.output
+    assert "for pages on https://help.shop.example, https://shop.example" in " ".join(created.stdout.split())
+    listed = runner.invoke(app, ["keys", "list"]).stdout
+    assert "https://shop.example" in listed and "https://help.shop.example" in listed
+    refused = runner.invoke(app, [*args[:5], "triage", "--origin", "https://shop.example"])
+    assert refused.exit_code == 2 and "--origin" in refused.output
+
+
 def test_serve_without_keys_refuses_a_public_address(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SIFT_DATA_DIR", str(tmp_path))
     result = runner.invoke(app, ["serve", "--host", "0.0.0.0"])

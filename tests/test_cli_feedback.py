@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
+from engine import cli
 from engine.cli import app
 from engine.models.heads import active_version
 from engine.models.registry import ModelRegistry
@@ -77,6 +79,34 @@ def test_feedback_export_joins_the_ticket_text(private: Settings, tmp_path: Path
     assert {"id", "created_at", "handoff", "article_id", "article_helped", "predicted"} <= set(rows[0])
 
 
+def test_feedback_is_listed_newest_first_and_deleted(private: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli.out, "width", 250)  # whole ids in the table
+    tickets = TicketStore(private.database_path)
+    first, second = tickets.accept([{"text": "Hub offline"}, {"text": "Refund please"}])
+    tickets.close()
+    store = FeedbackStore(private.database_path)
+    older = store.record(Feedback(ticket_id=first, agent_id="a1", topic="technical")).id
+    newer = store.record(Feedback(ticket_id=second, agent_id="a2", urgency="high")).id
+    store.close()
+
+    listed = runner.invoke(app, ["feedback", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "1-2 of 2" in listed.stdout and listed.stdout.index(newer) < listed.stdout.index(older)
+    only = runner.invoke(app, ["feedback", "list", "--ticket", first])
+    assert older in only.stdout and newer not in only.stdout
+    later = runner.invoke(app, ["feedback", "list", "--since", "2999-01-01"])
+    assert later.exit_code == 0 and "0 rows match" in later.stdout
+    bad = runner.invoke(app, ["feedback", "list", "--since", "yesterday"])
+    assert bad.exit_code == 2 and "--since" in bad.output
+
+    assert runner.invoke(app, ["feedback", "delete", older]).exit_code == 0
+    again = runner.invoke(app, ["feedback", "delete", older])
+    assert again.exit_code == 2 and "no feedback" in again.output
+    store = FeedbackStore(private.database_path)
+    assert [r.id for r in store.records()] == [newer]
+    store.close()
+
+
 def test_feedback_export_of_an_empty_log(private: Settings, tmp_path: Path) -> None:
     out = tmp_path / "none.jsonl"
     result = runner.invoke(app, ["feedback", "export", "--out", str(out)])
@@ -118,6 +148,41 @@ def test_train_include_feedback_adds_corrected_tickets(
     assert without.exit_code == 0, without.output
     assert "feedback" not in without.output
     assert n_examples(private, "topic") == len(rows)
+
+
+@pytest.mark.slow
+def test_train_include_feedback_skips_corrupted_rows_and_says_which(
+    private: Settings, shared_encoder: None, tmp_path: Path
+) -> None:
+    rows = demo_rows(per_topic=6)
+    data = tmp_path / "small.jsonl"
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    tickets = TicketStore(private.database_path)
+    old_taxonomy, blank, good, unreadable = tickets.accept(
+        [{"text": "Where is my parcel, it is a week late."}, {"text": "placeholder"},
+         {"text": "The app logs me out every time I open it."}, {"text": "My invoice shows the wrong address."}]
+    )
+    tickets.close()
+    store = FeedbackStore(private.database_path)
+    ids = [store.record(Feedback(ticket_id=t, topic="account")).id for t in (old_taxonomy, blank, good, unreadable)]
+    store.close()
+    # Hand-corrupted rows: a topic from an older taxonomy, a ticket whose text is blank, a topic no check allows.
+    engine = create_engine(f"sqlite:///{private.database_path}")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE feedback SET topic = 'shipping_v1' WHERE id = :id"), {"id": ids[0]})
+        conn.execute(text("UPDATE tickets SET payload = :p WHERE id = :id"), {"p": '{"text": " "}', "id": blank})
+        conn.execute(text("UPDATE feedback SET topic = '   ' WHERE id = :id"), {"id": ids[3]})
+    engine.dispose()
+
+    result = runner.invoke(app, ["train", str(data), "--topic-column", "topic", "--include-feedback"])
+    assert result.exit_code == 0, result.output
+    assert "added 1 corrected tickets" in result.output
+    assert f"feedback skipped: ticket {old_taxonomy}: topic 'shipping_v1' is not a label of the training data" in (
+        result.output
+    )
+    assert f"feedback skipped: ticket {blank}: its text is blank" in result.output
+    assert f"feedback skipped: feedback {ids[3]} on ticket {unreadable}: topic" in result.output
+    assert n_examples(private, "topic") == len(rows) + 1
 
 
 @pytest.mark.slow

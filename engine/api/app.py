@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from engine import __version__
 from engine.api import errors
 from engine.api.auth import Authenticator
+from engine.api.cors import SuggestCorsMiddleware
 from engine.api.limits import BodyLimitMiddleware
 from engine.api.log_redaction import install_redaction
 from engine.api.metrics import Metrics
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, on_start_failure: Callable[[], 
     app.state.metrics = Metrics()
     app.state.auth = Authenticator(KeyStore(settings.database), settings.rate_limit_per_minute)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SuggestCorsMiddleware)
     errors.install(app)
     app.include_router(triage.router)
     app.include_router(articles.router)

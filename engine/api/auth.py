@@ -73,8 +73,12 @@ class Authenticator:
         self.keys()  # refreshes _required with the keys
         return not self._required
 
-    def check(self, secret: str | None, scope: Scope) -> ApiKey | None:
-        """The caller's key if it may use ``scope`` now; None in open mode."""
+    def lookup(self, secret: str | None) -> ApiKey | None:
+        """The active key ``secret`` names, if any; checks no scope and spends no budget."""
+        return self.keys().get(key_hash(secret)) if secret else None
+
+    def check(self, secret: str | None, scopes: tuple[Scope, ...]) -> ApiKey | None:
+        """The caller's key if it holds one of ``scopes`` and may call now; None in open mode."""
         keys = self.keys()
         if not self._required:
             return None
@@ -83,8 +87,9 @@ class Authenticator:
         key = keys.get(key_hash(secret))
         if key is None:
             raise Unauthorized("the API key is unknown or revoked")
-        if scope not in key.scopes:
-            raise Forbidden(f"the key {key.prefix}… ({key.name}) lacks the scope {scope!r}; it has {', '.join(key.scopes)}")
+        if not set(scopes) & set(key.scopes):
+            wanted = " or ".join(repr(s) for s in scopes)
+            raise Forbidden(f"the key {key.prefix}… ({key.name}) lacks the scope {wanted}; it has {', '.join(key.scopes)}")
         if self._per_minute:
             with self._lock:
                 bucket = self._buckets.setdefault(key.id, TokenBucket(self._per_minute))
@@ -102,11 +107,11 @@ def secret_of(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
-def require(scope: Scope) -> Callable[[Request], Coroutine[Any, Any, ApiKey | None]]:
-    """A dependency that lets the request through only with a key holding ``scope`` (or in open mode)."""
+def require(*scopes: Scope) -> Callable[[Request], Coroutine[Any, Any, ApiKey | None]]:
+    """A dependency that lets the request through only with a key holding one of ``scopes`` (or in open mode)."""
 
     async def dependency(request: Request) -> ApiKey | None:
         authenticator: Authenticator = request.app.state.auth
-        return authenticator.check(secret_of(request), scope)
+        return authenticator.check(secret_of(request), scopes)
 
     return dependency

@@ -68,6 +68,28 @@ class FeedbackOut(BaseModel):
     created_at: str
 
 
+class FeedbackRow(BaseModel):
+    """A stored feedback as the table holds it (a row an older taxonomy wrote is listed too, to be deleted)."""
+
+    id: str
+    ticket_id: str
+    created_at: str
+    agent_id: str | None
+    topic: str | None
+    urgency: str | None
+    handoff: bool | None
+    article_id: str | None
+    article_helped: bool | None
+    draft_helped: bool | None
+    comment: str | None
+
+
+class FeedbackList(BaseModel):
+    items: list[FeedbackRow]
+    total: int = Field(description="How many rows match the filters, on every page.")
+    next_offset: int | None = Field(description="The `offset` of the next page; null on the last.")
+
+
 class ErrorBody(BaseModel):
     code: str
     field: str | None

@@ -10,11 +10,13 @@ joined with, the ticket it is about.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass, fields
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select
 
 from engine.errors import InvalidInput
 from engine.input_text import clean_string
@@ -22,6 +24,8 @@ from engine.store.db import Location, open_database, utc_now
 from engine.store.schema import feedback as feedback_table
 from engine.store.schema import tickets
 from engine.types import URGENCY_LEVELS
+
+log = logging.getLogger(__name__)
 
 # What makes a feedback worth storing: a correction or a rating. A comment alone is not.
 JUDGEMENTS = ("topic", "urgency", "handoff", "article_helped", "draft_helped")
@@ -98,6 +102,24 @@ class FeedbackRecord:
         }
 
 
+@dataclass(frozen=True)
+class FeedbackPage:
+    """One page of stored feedback rows as they are in the table, newest first, and how many match in all."""
+
+    rows: list[dict[str, Any]]
+    total: int
+
+
+def utc_text(moment: datetime, field: str) -> str:
+    """``moment`` as the table's timestamps are written (ISO-8601 UTC, milliseconds), so text comparison orders it;
+    a moment without a zone is taken as UTC."""
+    try:
+        aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat(timespec="milliseconds")
+    except (OverflowError, ValueError) as exc:  # e.g. 0001-01-01T00:00+01:00 falls before year 1 in UTC
+        raise InvalidInput(field, f"{moment.isoformat()} is out of range in UTC") from exc
+
+
 def _bool(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
@@ -158,16 +180,50 @@ class FeedbackStore:
         )
 
     def get(self, feedback_id: str) -> FeedbackRecord | None:
-        rows = self._select(feedback_table.c.id == feedback_id)
+        rows, _ = self._select(feedback_table.c.id == feedback_id)
         return rows[0] if rows else None
 
     def for_ticket(self, ticket_id: str) -> list[FeedbackRecord]:
-        """Every feedback on one ticket, oldest first."""
-        return self._select(feedback_table.c.ticket_id == ticket_id)
+        """Every readable feedback on one ticket, oldest first."""
+        return self._select(feedback_table.c.ticket_id == ticket_id)[0]
 
     def records(self) -> list[FeedbackRecord]:
-        """Every feedback, oldest first (ties in insertion order), joined with its ticket."""
+        """Every readable feedback, oldest first (ties in insertion order), joined with its ticket; a row that
+        no longer validates is left out with a warning in the log (``readable`` says which and why)."""
+        records, unreadable = self.readable()
+        for problem in unreadable:
+            log.warning("feedback left out: %s", problem)
+        return records
+
+    def readable(self) -> tuple[list[FeedbackRecord], list[str]]:
+        """Every feedback that still validates, oldest first, and why each other row does not.
+
+        Rows are validated as they are read: a row written by hand, by an older Sift or through a bug must not
+        stop an export or a training run, only be named so an operator can delete it (`sift feedback delete`).
+        """
         return self._select(None)
+
+    def page(
+        self, ticket_id: str | None = None, since: datetime | None = None, limit: int = 50, offset: int = 0
+    ) -> FeedbackPage:
+        """Stored rows as they are (unvalidated, so a bad row can be found and deleted), newest first."""
+        f = feedback_table.c
+        conditions: list[ColumnElement[bool]] = []
+        if ticket_id is not None:
+            conditions.append(f.ticket_id == ticket_id)
+        if since is not None:
+            conditions.append(f.created_at >= utc_text(since, "since"))
+        query = select(*(f[name] for name in _COLUMNS)).where(*conditions)
+        query = query.order_by(f.created_at.desc(), f.seq.desc(), f.id.desc()).limit(limit).offset(offset)
+        with self._db.read() as db:
+            rows = db.execute(query).all()
+            total = int(db.execute(select(func.count()).select_from(feedback_table).where(*conditions)).scalar_one())
+        return FeedbackPage([self._row(tuple(row)) for row in rows], total)
+
+    def delete(self, feedback_id: str) -> bool:
+        """Delete one feedback; whether it existed. The ticket and its other feedback stay."""
+        with self._db.write() as db:
+            return bool(db.execute(delete(feedback_table).where(feedback_table.c.id == feedback_id)).rowcount)
 
     def count(self) -> int:
         with self._db.read() as db:
@@ -177,7 +233,7 @@ class FeedbackStore:
         """``None`` when this store can write now, else why not (``/readyz``)."""
         return self._db.write_problem()
 
-    def _select(self, where: ColumnElement[bool] | None) -> list[FeedbackRecord]:
+    def _select(self, where: ColumnElement[bool] | None) -> tuple[list[FeedbackRecord], list[str]]:
         f = feedback_table.c
         query = (
             select(*(f[name] for name in _COLUMNS), tickets.c.payload, tickets.c.result)
@@ -188,7 +244,20 @@ class FeedbackStore:
             query = query.where(where)
         with self._db.read() as db:
             rows = db.execute(query).all()
-        return [self._record(tuple(row)) for row in rows]
+        records, unreadable = [], []
+        for row in rows:
+            try:
+                records.append(self._record(tuple(row)))
+            except (InvalidInput, ValueError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
+                unreadable.append(f"feedback {row.id} on ticket {row.ticket_id}: {exc}")
+        return records, unreadable
+
+    @staticmethod
+    def _row(row: tuple[Any, ...]) -> dict[str, Any]:
+        values = dict(zip(_COLUMNS, row, strict=True))
+        for name in ("handoff", "article_helped", "draft_helped"):
+            values[name] = _bool(values[name])
+        return values
 
     @staticmethod
     def _record(row: tuple[Any, ...]) -> FeedbackRecord:

@@ -3,6 +3,10 @@
 A key is shown once, when it is created; the database keeps its SHA-256 (a key is 32 random bytes, so a
 plain hash cannot be searched backwards) and an eight-character prefix by which operators tell keys apart in
 listings and logs. Revoking keeps the row, so the audit trail says which key did what until when.
+
+A key for a website's help widget sits in the page for anyone to read, so it may hold only the ``suggest``
+scope, and it names the sites (origins) whose pages may use it: browsers are answered only from those
+(``engine/api/cors.py``), so another site cannot spend the key's budget from its visitors' browsers.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Literal, get_args
+from urllib.parse import urlsplit
 
 from sqlalchemy import insert, select, update
 
@@ -36,6 +41,25 @@ class ApiKey:
     scopes: tuple[str, ...]
     created_at: str
     revoked_at: str | None = None
+    origins: tuple[str, ...] = ()
+
+
+def normalise_origin(value: str, field: str = "--origin") -> str:
+    """``scheme://host[:port]`` in lower case, as a browser sends it in ``Origin``; anything else is refused."""
+    parts = urlsplit(value.strip())
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidInput(field, f"{value!r} has a bad port") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query \
+            or parts.fragment or parts.username or parts.password:
+        raise InvalidInput(field, f"{value!r} is not an origin like https://shop.example (scheme, host, port only)")
+    default = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port is not None and port != default else "")
+
+
+def _origins(stored: str | None) -> tuple[str, ...]:
+    return tuple(stored.split()) if stored else ()
 
 
 class KeyStore:
@@ -43,20 +67,29 @@ class KeyStore:
         """``location``: the SQLite file (``Settings.database_path``) or a PostgreSQL URL (``Settings.database``)."""
         self._db = open_database(location)
 
-    def create(self, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
-        """A new key and its secret, which is never stored and cannot be shown again."""
+    def create(self, name: str, scopes: list[str], origins: list[str] | None = None) -> tuple[ApiKey, str]:
+        """A new key and its secret, which is never stored and cannot be shown again.
+
+        ``origins``: the sites whose pages may call with it from a browser; only for a key whose one scope is
+        ``suggest`` (any other key would be readable in a page's source).
+        """
         if not name.strip():
             raise InvalidInput("--name", "must not be blank")
         unknown = sorted(set(scopes) - set(SCOPES))
         if unknown or not scopes:
             raise InvalidInput("--scope", f"give one or more of {', '.join(SCOPES)}; got {unknown or 'none'}")
+        allowed = tuple(sorted({normalise_origin(origin) for origin in origins or []}))
+        if allowed and set(scopes) != {"suggest"}:
+            raise InvalidInput("--origin", "only a key with the suggest scope alone may be used from web pages")
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
-        key = ApiKey(uuid.uuid4().hex[:12], name.strip(), secret[:12], tuple(sorted(set(scopes))), utc_now())
+        key = ApiKey(
+            uuid.uuid4().hex[:12], name.strip(), secret[:12], tuple(sorted(set(scopes))), utc_now(), origins=allowed
+        )
         with self._db.write() as db:
             db.execute(
                 insert(api_keys).values(
                     id=key.id, name=key.name, prefix=key.prefix, hash=key_hash(secret), scopes=" ".join(key.scopes),
-                    created_at=key.created_at,
+                    created_at=key.created_at, origins=" ".join(allowed) or None,
                 )
             )
         return key, secret
@@ -75,9 +108,10 @@ class KeyStore:
         c = api_keys.c
         with self._db.read() as db:
             rows = db.execute(
-                select(c.id, c.name, c.prefix, c.scopes, c.created_at, c.revoked_at).order_by(c.created_at, c.id)
+                select(c.id, c.name, c.prefix, c.scopes, c.created_at, c.revoked_at, c.origins)
+                .order_by(c.created_at, c.id)
             ).all()
-        return [ApiKey(i, n, p, tuple(s.split()), c, r) for i, n, p, s, c, r in rows]
+        return [ApiKey(i, n, p, tuple(s.split()), c, r, _origins(o)) for i, n, p, s, c, r, o in rows]
 
     def exist(self) -> bool:
         """Whether any key was ever created: from then on every call needs one, even when all are revoked (revoking
@@ -90,9 +124,9 @@ class KeyStore:
         c = api_keys.c
         with self._db.read() as db:
             rows = db.execute(
-                select(c.hash, c.id, c.name, c.prefix, c.scopes, c.created_at).where(c.revoked_at.is_(None))
+                select(c.hash, c.id, c.name, c.prefix, c.scopes, c.created_at, c.origins).where(c.revoked_at.is_(None))
             ).all()
-        return {h: ApiKey(i, n, p, tuple(s.split()), c) for h, i, n, p, s, c in rows}
+        return {h: ApiKey(i, n, p, tuple(s.split()), c, None, _origins(o)) for h, i, n, p, s, c, o in rows}
 
     def close(self) -> None:
         self._db.close()

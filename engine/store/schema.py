@@ -81,4 +81,6 @@ api_keys = Table(
     Column("scopes", Text, nullable=False),
     Column("created_at", Text, nullable=False),
     Column("revoked_at", Text),
+    # Space-separated origins (https://shop.example) whose web pages may use a suggest-only key; NULL: none.
+    Column("origins", Text),
 )

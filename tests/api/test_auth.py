@@ -60,3 +60,16 @@ def test_a_key_over_its_budget_waits(client: TestClient, keys: KeyStore, monkeyp
     assert [r.status_code for r in statuses] == [200, 200, 429]
     assert int(statuses[-1].headers["retry-after"]) >= 1
     assert statuses[-1].json()["error"]["code"] == "rate_limited"
+
+
+def test_feedback_listing_and_deletion_scopes(client: TestClient, keys: KeyStore) -> None:
+    _, feedback = keys.create("helpdesk", ["feedback"])
+    _, admin = keys.create("ops", ["admin"])
+    _, triage = keys.create("zendesk", ["triage"])
+    assert client.get("/v1/feedback", headers={"X-API-Key": feedback}).status_code == 200
+    assert client.get("/v1/feedback", headers={"X-API-Key": admin}).status_code == 200
+    refused = client.get("/v1/feedback", headers={"X-API-Key": triage})
+    assert refused.status_code == 403 and "'feedback' or 'admin'" in refused.json()["error"]["message"]
+    # Deleting rewrites the audit trail: the operator's, not the integration's that records feedback.
+    assert client.delete("/v1/feedback/" + "0" * 32, headers={"X-API-Key": feedback}).status_code == 403
+    assert client.delete("/v1/feedback/" + "0" * 32, headers={"X-API-Key": admin}).status_code == 404

@@ -4,6 +4,7 @@ survive reopening."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,46 @@ def test_shares_the_ticket_log_database_in_wal_mode(tmp_path: Path) -> None:
 def test_a_fresh_database_exports_nothing(tmp_path: Path) -> None:
     store = FeedbackStore(tmp_path / "new" / "sift.db")
     assert store.records() == [] and store.count() == 0
+
+
+def test_pages_filter_by_ticket_and_time_newest_first(location: Location) -> None:
+    first, second = processed_ticket(location), processed_ticket(location, "Refund please", None)
+    store = FeedbackStore(location)
+    ids = [store.record(Feedback(ticket_id=t, urgency=u)).id for t, u in
+           ((first, "low"), (second, "high"), (first, "urgent"))]
+    execute(location, "UPDATE feedback SET created_at = '2020-01-01T00:00:00.000+00:00' WHERE id = :id", id=ids[0])
+    everything = store.page(limit=2)
+    assert [r["id"] for r in everything.rows] == [ids[2], ids[1]] and everything.total == 3
+    assert [r["id"] for r in store.page(limit=2, offset=2).rows] == [ids[0]]
+    mine = store.page(ticket_id=first)
+    assert [r["id"] for r in mine.rows] == [ids[2], ids[0]] and mine.total == 2
+    assert mine.rows[0]["urgency"] == "urgent" and mine.rows[0]["handoff"] is None
+    # A zone-less time is UTC; one with a zone is converted before it is compared with the stored text.
+    recent = store.page(since=datetime(2021, 1, 1))
+    assert {r["id"] for r in recent.rows} == {ids[1], ids[2]}
+    assert store.page(since=datetime(2020, 1, 1, 1, tzinfo=timezone(timedelta(hours=2)))).total == 3
+    with pytest.raises(InvalidInput) as caught:
+        store.page(since=datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1))))
+    assert caught.value.field == "since"
+
+
+def test_delete_removes_one_row_and_keeps_the_ticket(location: Location) -> None:
+    ticket_id = processed_ticket(location)
+    store = FeedbackStore(location)
+    gone, kept = (store.record(Feedback(ticket_id=ticket_id, urgency=u)).id for u in ("low", "high"))
+    assert store.delete(gone) and not store.delete(gone)
+    assert [r.id for r in store.for_ticket(ticket_id)] == [kept]
+    assert TicketStore(location).get(ticket_id) is not None
+
+
+def test_a_row_that_no_longer_validates_is_named_not_fatal(location: Location) -> None:
+    ticket_id = processed_ticket(location)
+    store = FeedbackStore(location)
+    good = store.record(Feedback(ticket_id=ticket_id, urgency="low")).id
+    bad = store.record(Feedback(ticket_id=ticket_id, topic="billing")).id
+    execute(location, "UPDATE feedback SET topic = '' WHERE id = :id", id=bad)  # written by hand
+    records, unreadable = store.readable()
+    assert [r.id for r in records] == [good]
+    assert len(unreadable) == 1 and unreadable[0].startswith(f"feedback {bad} on ticket {ticket_id}: topic")
+    assert [r.id for r in store.records()] == [good]
+    assert {r["id"] for r in store.page().rows} == {good, bad}  # listed, so it can be found and deleted

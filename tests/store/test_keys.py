@@ -44,3 +44,30 @@ def test_bad_keys_are_refused_naming_the_option(tmp_path: Path, name: str, scope
     with pytest.raises(InvalidInput) as caught:
         KeyStore(tmp_path / "sift.db").create(name, scopes)
     assert caught.value.field == field
+
+
+def test_a_widget_key_keeps_its_origins(location: Location) -> None:
+    store = KeyStore(location)
+    key, secret = store.create("shop-widget", ["suggest"], ["https://Shop.example/", "http://localhost:8080",
+                                                            "https://shop.example:443"])
+    assert key.origins == ("http://localhost:8080", "https://shop.example")
+    assert store.active()[key_hash(secret)].origins == key.origins
+    plain, _ = store.create("zendesk", ["triage"])
+    assert {k.id: k.origins for k in store.list()} == {key.id: key.origins, plain.id: ()}
+
+
+@pytest.mark.parametrize(
+    ("scopes", "origin"),
+    [
+        (["suggest", "triage"], "https://shop.example"),
+        (["suggest"], "https://shop.example/help"),
+        (["suggest"], "ftp://shop.example"),
+        (["suggest"], "shop.example"),
+        (["suggest"], "https://shop.example:99999"),
+        (["suggest"], "https://user@shop.example"),
+    ],
+)
+def test_origins_only_for_suggest_keys_and_only_origins(tmp_path: Path, scopes: list[str], origin: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        KeyStore(tmp_path / "sift.db").create("widget", scopes, [origin])
+    assert caught.value.field == "--origin"

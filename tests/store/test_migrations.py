@@ -113,7 +113,7 @@ def test_a_ticket_log_from_before_alembic_upgrades_in_place(tmp_path: Path) -> N
     assert [(r.id, r.feedback.topic, r.text) for r in feedback.records()] == [("f2", "billing", "kept"), ("f1", "returns", "kept")]
     later = feedback.record(feedback.records()[0].feedback)
     assert [r.id for r in feedback.for_ticket("t1")][-1] == later.id
-    assert [k.id for k in KeyStore(path).list()] == ["k1"]
+    assert [(k.id, k.origins) for k in KeyStore(path).list()] == [("k1", ())]  # 0003: no page may use an old key
     tickets = TicketStore(path)
     assert tickets.count() == 1 and tickets.get("t1") is not None
     assert execute(path, "PRAGMA journal_mode") == [("wal",)]

@@ -42,23 +42,41 @@ def test_merge_appends_new_texts_and_relabels_known_ones(tmp_path: Path) -> None
     store.record(Feedback(ticket_id=new, topic="privacy", urgency="urgent"))
     store.record(Feedback(ticket_id=urgency_only, urgency="low"))
     data = LabelledTickets(
-        texts=["Refund please", "Hub offline"],
-        columns={"topic": ["billing", "technical"], "urgency": ["normal", None]},
+        texts=["Refund please", "Hub offline", "Send a return label", "Delete my data"],
+        columns={"topic": ["billing", "technical", "returns", "privacy"], "urgency": ["normal", None, "urgent", "low"]},
     )
     corrections = latest_corrections(store.records())
 
     merged = merge_corrections(data, corrections, {"topic": "topic"})
-    assert (merged.added, merged.relabelled) == (1, 1)
-    assert merged.data.texts == ["Refund please", "Hub offline", "Camera shows someone watching"]
-    assert merged.data.columns["topic"] == ["returns", "technical", "privacy"]
-    assert merged.data.columns["urgency"] == ["normal", None, None]  # not trained: untouched, no label added
-    assert data.columns["topic"] == ["billing", "technical"]  # the input is not mutated
+    assert (merged.added, merged.relabelled, merged.skipped) == (1, 1, [])
+    assert merged.data.texts == [*data.texts, "Camera shows someone watching"]
+    assert merged.data.columns["topic"] == ["returns", "technical", "returns", "privacy", "privacy"]
+    assert merged.data.columns["urgency"] == [*data.columns["urgency"], None]  # not trained: no label added
+    assert data.columns["topic"] == ["billing", "technical", "returns", "privacy"]  # the input is not mutated
 
     both = merge_corrections(data, corrections, {"topic": "topic", "urgency": "urgency"})
     assert (both.added, both.relabelled) == (2, 1)
     assert both.data.labelled("urgency") == (
-        ["Refund please", "Camera shows someone watching", "Bulb flickers"], ["normal", "urgent", "low"]
+        ["Refund please", "Send a return label", "Delete my data", "Camera shows someone watching", "Bulb flickers"],
+        ["normal", "urgent", "low", "urgent", "low"],
     )
+
+
+def test_labels_outside_the_training_data_and_blank_texts_are_skipped_and_named(tmp_path: Path) -> None:
+    store, (old, blank, good) = store_with_tickets(
+        tmp_path, {"text": "Parcel never came"}, {"text": "   "}, {"text": "Charged twice"}
+    )
+    store.record(Feedback(ticket_id=old, topic="shipping", urgency="high"))  # an older taxonomy's topic
+    store.record(Feedback(ticket_id=blank, topic="billing"))
+    store.record(Feedback(ticket_id=good, topic="billing"))
+    data = LabelledTickets(texts=["Refund please"], columns={"topic": ["billing"], "urgency": ["high"]})
+    merged = merge_corrections(data, latest_corrections(store.records()), {"topic": "topic", "urgency": "urgency"})
+    assert merged.data.texts == ["Refund please", "Parcel never came", "Charged twice"]
+    assert merged.data.columns == {"topic": ["billing", None, "billing"], "urgency": ["high", "high", None]}
+    assert merged.skipped == [
+        f"ticket {old}: topic 'shipping' is not a label of the training data",
+        f"ticket {blank}: its text is blank",
+    ]
 
 
 def test_nothing_to_merge_leaves_the_data_as_it_was(tmp_path: Path) -> None:
