@@ -68,6 +68,7 @@ HANDOFF_RULES = {
     "language_unknown": "too short to tell the language",
     "unsupported_language": "no agents speak the customer's language",
     "draft_needs_translation": "the draft is not in the customer's language",
+    "draft_machine_translated": "the draft was machine-translated and handoff_machine_translated is on",
 }
 
 
