@@ -582,6 +582,46 @@ def evaluate(
     out.print(f"wrote {out_path}")
 
 
+def _imported_tickets(
+    data: Path, text_column: str, subject_column: str | None, date_column: str | None, kb_name: str
+) -> list[Any]:
+    """Tickets from a file, triaged now (as ``triage-file`` does) so that the report knows which went unanswered."""
+    from datetime import UTC, datetime
+
+    from engine.errors import InvalidInput
+    from engine.report.gaps import LoggedTicket
+    from engine.result_shape import to_jsonable
+    from engine.training.data import read_rows
+    from engine.types import Ticket
+
+    if not data.is_file():
+        raise InvalidInput("--from", f"{data} does not exist or is not a file")
+    rows = read_rows(data)
+    if rows and text_column not in rows[0]:
+        raise InvalidInput(text_column, f"no column {text_column!r} in {data}; columns are {sorted(rows[0])}")
+    rows = [r for r in rows if str(r.get(text_column) or "").strip()]
+    now = datetime.now(UTC).isoformat()
+    logged = []
+    with _service() as service, progress_bar() as bar:
+        task = bar.add_task("triaging imported tickets", total=len(rows))
+        for start in range(0, len(rows), 64):
+            chunk = rows[start : start + 64]
+            tickets = [
+                Ticket(
+                    text=str(r[text_column]),
+                    subject=(str(r.get(subject_column) or "") or None) if subject_column else None,
+                    kb=kb_name,
+                )
+                for r in chunk
+            ]
+            for offset, (row, ticket, result) in enumerate(zip(chunk, tickets, service.triage(tickets), strict=True)):
+                received = str(row.get(date_column) or "") if date_column else ""
+                payload = {"text": ticket.text, **({"subject": ticket.subject} if ticket.subject else {})}
+                logged.append(LoggedTicket(f"row-{start + offset}", received or now, payload, to_jsonable(result)))
+            bar.advance(task, len(chunk))
+    return sorted(logged, key=lambda t: t.received_at)
+
+
 @app.command()
 @fails_cleanly
 def gaps(
@@ -600,15 +640,27 @@ def gaps(
         float | None,
         typer.Option(min=0.01, max=1.0, help="Average cosine distance under which tickets share a gap [default: 0.12]."),
     ] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option("--from", help="Tickets from a file (.csv, .tsv, .jsonl) instead of the ticket log; triaged first."),
+    ] = None,
+    text_column: Annotated[str, typer.Option(help="With --from: the column with the ticket text.")] = "text",
+    subject_column: Annotated[str | None, typer.Option(help="With --from: an optional subject column.")] = None,
+    date_column: Annotated[
+        str | None, typer.Option(help="With --from: an optional ISO date column, for the trend (default: now).")
+    ] = None,
     knowledge_base: KnowledgeBaseOption = None,
 ) -> None:
-    """KB gaps: groups of triaged tickets no article answered, largest first, with suggested titles."""
+    """KB gaps: groups of triaged tickets no article answered, ranked by volume x trend, with the nearest article
+    to extend, a suggested title and outline; then follow-ups on the last report and the KB's hygiene."""
     from datetime import date
 
     from engine.models.registry import ModelRegistry
-    from engine.report.gaps import DISTANCE_THRESHOLD, MAX_TICKETS, LoggedTicket, find_gaps, mask_report, write
+    from engine.report.gap_run import GapOptions, build_report
+    from engine.report.gaps import DISTANCE_THRESHOLD, MAX_TICKETS, LoggedTicket, mask_report, write
+    from engine.retrieve.index import KBIndex
     from engine.route import load_policy
-    from engine.store import TicketStore
+    from engine.store import FeedbackStore, TicketStore
 
     if since is not None:
         try:
@@ -616,36 +668,66 @@ def gaps(
         except ValueError:
             raise SiftError(f"--since must be a date as YYYY-MM-DD; got {since!r}") from None
     settings = get_settings()
-    kb_name = _knowledge_base(knowledge_base).name
-    store = TicketStore(settings.database)
+    kb = _knowledge_base(knowledge_base)
+    if from_file is not None:
+        tickets = _imported_tickets(from_file, text_column, subject_column, date_column, kb.name)
+    else:
+        store = TicketStore(settings.database)
+        try:
+            tickets = [LoggedTicket(*row) for row in store.processed(since)]
+        finally:
+            store.close()
+    feedback = FeedbackStore(settings.database)
     try:
-        tickets = [LoggedTicket(*row) for row in store.processed(since)]
+        ratings = [(r.article_id, bool(r.article_helped)) for r in feedback.records() if r.article_id is not None]
     finally:
-        store.close()
-    encode = _encode_with_progress(ModelRegistry(settings), "encoding unanswered tickets")
-    report = find_gaps(
-        tickets, encode, load_policy(settings.routing_file).thresholds.answer_confidence, min_tickets, distance or DISTANCE_THRESHOLD,
-        kb=kb_name, since=since, max_tickets=limit or MAX_TICKETS,
+        feedback.close()
+    registry = ModelRegistry(settings)
+    options = GapOptions(
+        load_policy(settings.routing_file).thresholds.answer_confidence, min_tickets, distance or DISTANCE_THRESHOLD,
+        limit or MAX_TICKETS, since, keep_state=from_file is None,
+    )
+    report = build_report(
+        tickets, kb.name, KBIndex.current(kb.index_dir, registry.encoder.id, lexical=False),
+        _encode_with_progress(registry, "encoding tickets"), _encode_with_progress(registry, "encoding sections"),
+        ratings, options, settings.data_dir,
     )
     report = mask_report(report, settings.pii_keep_last_digits)
+    _print_gaps(report, kb.name, min_tickets)
+    if out_path is not None:
+        write(report, out_path, settings.pii_keep_last_digits)
+        out.print(f"wrote {out_path}")
+
+
+def _print_gaps(report: Any, kb_name: str, min_tickets: int) -> None:
     grouped = f", the latest {report.clustered} grouped" if report.clustered < report.unanswered else ""
     table = Table(
         title=f"KB gaps: {report.unanswered} of {report.tickets_read} tickets unanswered{grouped} ({kb_name})"
     )
-    for column in ("tickets", "suggested title", "keywords", "languages", "closest article"):
-        table.add_column(column, justify="right" if column == "tickets" else "left")
+    for column in ("tickets", "trend/wk", "suggested title", "keywords", "languages", "nearest article (cosine)"):
+        table.add_column(column, justify="right" if column in ("tickets", "trend/wk") else "left")
     for gap in report.gaps:
         table.add_row(
             str(gap.tickets),
+            f"{gap.trend.slope:+.2g}",
             gap.suggested_title,
             ", ".join(gap.keywords),
             " ".join(f"{code} {n}" for code, n in gap.languages.items()),
-            f"{gap.closest_article or 'none'} ({gap.best_confidence})",
+            f"{gap.nearest_article or 'none'} ({gap.nearest_similarity})",
         )
     out.print(table if report.gaps else f"{table.title}: no group of {min_tickets} or more asks the same thing")
-    if out_path is not None:
-        write(report, out_path, settings.pii_keep_last_digits)
-        out.print(f"wrote {out_path}")
+    for f in report.followups:
+        share = "no tickets since" if f.answered_share is None else f"{f.answered_share:.0%} of {f.tickets_since} answered"
+        out.print(f"follow-up: a gap of {f.previous_tickets} tickets now meets {f.article} ({f.similarity}): {share}")
+    checks = report.hygiene
+    for pair in checks.duplicates:
+        out.print(f"near-duplicate: {pair.first} / {pair.second} ({pair.similarity})")
+    for pair in checks.contradictions:
+        out.print(f"possible contradiction: {pair.first} / {pair.second} (question {pair.similarity}, answer {pair.answer_similarity})")
+    if checks.contradictions:
+        out.print(checks.contradiction_note)
+    for s in checks.stale:
+        out.print(f"stale: {s.article} updated {s.updated}, top suggestion {s.suggested}x, unhelpful {s.unhelpful}/{s.rated}")
 
 
 @models_app.command("list")
