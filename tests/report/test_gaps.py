@@ -52,7 +52,7 @@ def test_unanswered_tickets_are_grouped_by_what_they_ask(
     by_text = {t.id: t.payload["text"] for t in tickets}
     groups = [{by_text[i] for i in gap.ticket_ids} for gap in report.gaps]
     assert groups[0] <= set(GIFT_CARDS) and len(groups[0]) >= 3  # the largest gap first
-    assert [gap.tickets for gap in report.gaps] == sorted((gap.tickets for gap in report.gaps), reverse=True)
+    assert [gap.score for gap in report.gaps] == sorted((gap.score for gap in report.gaps), reverse=True)
     assert all(group <= set(GIFT_CARDS) or group <= set(JOBS) for group in groups)  # no gap mixes two questions
     reported = set().union(*groups)
     assert not reported & set(ANSWERED)  # answered tickets are no gap
