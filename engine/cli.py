@@ -563,6 +563,7 @@ def evaluate(
         labelled, results, per_ticket_ms, batches, data.name, settings.pii_keep_last_digits,
         pipeline.registry.encoder.id, settings.out_of_scope_label,
     )
+    report["gaps"] = _eval_gaps(pipeline, labelled.texts, results, settings)
     table = Table(title=f"{data.name}: {report['tickets']} tickets")
     table.add_column("figure")
     table.add_column("this run", justify="right")
@@ -622,6 +623,27 @@ def _imported_tickets(
     return sorted(logged, key=lambda t: t.received_at)
 
 
+def _eval_gaps(pipeline: Any, texts: list[str], results: list[Any], settings: Settings) -> dict[str, Any]:
+    """The gap report over the evaluated tickets (masked, top groups only): the KB's misses on this set."""
+    from datetime import UTC, datetime
+
+    from engine.report.gaps import LoggedTicket, SectionVectors, find_gaps, mask_report, summary
+    from engine.result_shape import to_jsonable
+
+    now = datetime.now(UTC).isoformat()
+    tickets = [
+        LoggedTicket(f"row-{i}", now, {"text": text}, to_jsonable(result))
+        for i, (text, result) in enumerate(zip(texts, results, strict=True))
+    ]
+    index = pipeline.knowledge_bases.retriever().index
+    sections = SectionVectors([c.article_id for c in index.chunks], index.vectors(list(range(len(index.chunks)))))
+    report = find_gaps(
+        tickets, _encode_with_progress(pipeline.registry, "grouping unanswered tickets"),
+        pipeline.policy.thresholds.answer_confidence, sections=sections,
+    )
+    return summary(mask_report(report, settings.pii_keep_last_digits))
+
+
 @app.command()
 @fails_cleanly
 def gaps(
@@ -656,11 +678,10 @@ def gaps(
     from datetime import date
 
     from engine.models.registry import ModelRegistry
-    from engine.report.gap_run import GapOptions, build_report
-    from engine.report.gaps import DISTANCE_THRESHOLD, MAX_TICKETS, LoggedTicket, mask_report, write
+    from engine.report.gap_run import GapOptions, article_ratings, build_report, logged_tickets
+    from engine.report.gaps import DISTANCE_THRESHOLD, MAX_TICKETS, mask_report, write
     from engine.retrieve.index import KBIndex
     from engine.route import load_policy
-    from engine.store import FeedbackStore, TicketStore
 
     if since is not None:
         try:
@@ -672,16 +693,7 @@ def gaps(
     if from_file is not None:
         tickets = _imported_tickets(from_file, text_column, subject_column, date_column, kb.name)
     else:
-        store = TicketStore(settings.database)
-        try:
-            tickets = [LoggedTicket(*row) for row in store.processed(since)]
-        finally:
-            store.close()
-    feedback = FeedbackStore(settings.database)
-    try:
-        ratings = [(r.article_id, bool(r.article_helped)) for r in feedback.records() if r.article_id is not None]
-    finally:
-        feedback.close()
+        tickets = logged_tickets(settings, since)
     registry = ModelRegistry(settings)
     options = GapOptions(
         load_policy(settings.routing_file).thresholds.answer_confidence, min_tickets, distance or DISTANCE_THRESHOLD,
@@ -690,7 +702,7 @@ def gaps(
     report = build_report(
         tickets, kb.name, KBIndex.current(kb.index_dir, registry.encoder.id, lexical=False),
         _encode_with_progress(registry, "encoding tickets"), _encode_with_progress(registry, "encoding sections"),
-        ratings, options, settings.data_dir,
+        article_ratings(settings), options, settings.data_dir,
     )
     report = mask_report(report, settings.pii_keep_last_digits)
     _print_gaps(report, kb.name, min_tickets)
@@ -716,6 +728,11 @@ def _print_gaps(report: Any, kb_name: str, min_tickets: int) -> None:
             f"{gap.nearest_article or 'none'} ({gap.nearest_similarity})",
         )
     out.print(table if report.gaps else f"{table.title}: no group of {min_tickets} or more asks the same thing")
+    for gap in report.answered_elsewhere:
+        out.print(
+            f"update {gap.nearest_article or 'none'}: {gap.tickets} unanswered tickets ask what it answers for "
+            f"{gap.answered_nearby:.0%} of others ({gap.suggested_title})"
+        )
     for f in report.followups:
         share = "no tickets since" if f.answered_share is None else f"{f.answered_share:.0%} of {f.tickets_since} answered"
         out.print(f"follow-up: a gap of {f.previous_tickets} tickets now meets {f.article} ({f.similarity}): {share}")

@@ -19,6 +19,8 @@ from engine.report import gap_followup
 from engine.report.gaps import DISTANCE_THRESHOLD, MAX_TICKETS, GapReport, LoggedTicket, SectionVectors, find_gaps
 from engine.report.kb_hygiene import hygiene
 from engine.retrieve.index import KBIndex
+from engine.settings import Settings
+from engine.store import FeedbackStore, TicketStore
 
 
 @dataclass(frozen=True)
@@ -77,3 +79,21 @@ def build_report(
     if options.keep_state:
         gap_followup.save(state, report, dates)
     return report
+
+
+def logged_tickets(settings: Settings, since: str | None) -> list[LoggedTicket]:
+    """The service's ticket log, oldest first."""
+    store = TicketStore(settings.database)
+    try:
+        return [LoggedTicket(*row) for row in store.processed(since)]
+    finally:
+        store.close()
+
+
+def article_ratings(settings: Settings) -> list[tuple[str, bool]]:
+    """Feedback's (article, helped) pairs, for the stale check."""
+    feedback = FeedbackStore(settings.database)
+    try:
+        return [(r.article_id, bool(r.article_helped)) for r in feedback.records() if r.article_id is not None]
+    finally:
+        feedback.close()
