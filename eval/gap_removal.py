@@ -42,6 +42,7 @@ from engine.report.gaps import (
     ANSWERED_ELSEWHERE,
     ANSWERED_RADIUS,
     DISTANCE_THRESHOLD,
+    MERGE_DISTANCE,
     LoggedTicket,
     SectionVectors,
     find_gaps,
@@ -56,8 +57,8 @@ from eval.retrieval import pool_articles
 
 RESULTS = Path(__file__).parent / "results" / "gap_removal.json"
 SEEDS = {"explored": 21, "held_out": 22}
-"""The first sample was used to choose ``ANSWERED_RADIUS`` and look at ``ANSWERED_ELSEWHERE``; the second, drawn
-afterwards, gives the figures to quote."""
+"""The first sample was used to choose ``ANSWERED_RADIUS`` and ``MERGE_DISTANCE`` (and to look at
+``ANSWERED_ELSEWHERE``); the second, drawn afterwards, gives the figures to quote."""
 N_ARTICLES = 100
 """Paragraphs in the KB: with 20% removed, 20 removed articles can all fit in a top 20."""
 REMOVED_SHARE = 0.2
@@ -180,6 +181,7 @@ def main() -> None:
         "kb_articles": N_ARTICLES,
         "removed": int(N_ARTICLES * REMOVED_SHARE),
         "distance_threshold": DISTANCE_THRESHOLD,
+        "merge_distance": MERGE_DISTANCE,
         "answered_radius": ANSWERED_RADIUS,
         "answered_elsewhere_cut": round(ANSWERED_ELSEWHERE, 4),
         "top": TOP,

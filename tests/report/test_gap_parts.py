@@ -76,7 +76,8 @@ def test_the_outline_lists_each_distinct_question_once() -> None:
     texts = ["How do I reset my password", "how to reset password", "Where is the password page",
              "where can I change the password", "password cost"]
     tickets = [logged(i, t, "2026-11-16") for i, t in enumerate(texts)]
-    (gap,) = find_gaps(tickets, encode, threshold=0.5, distance_threshold=0.3).gaps
+    # Tickets group into questions at distance_threshold, questions into one gap at merge_distance.
+    (gap,) = find_gaps(tickets, encode, threshold=0.5, distance_threshold=0.05, merge_distance=0.3).gaps
     assert len(gap.outline) == 3  # how, where, cost
     assert {p.split()[0].lower() for p in gap.outline} == {"how", "where", "password"}
 
