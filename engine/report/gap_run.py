@@ -94,6 +94,7 @@ def article_ratings(settings: Settings) -> list[tuple[str, bool]]:
     """Feedback's (article, helped) pairs, for the stale check."""
     feedback = FeedbackStore(settings.database)
     try:
-        return [(r.article_id, bool(r.article_helped)) for r in feedback.records() if r.article_id is not None]
+        rated = [r.feedback for r in feedback.records() if r.feedback.article_id is not None]
+        return [(f.article_id, bool(f.article_helped)) for f in rated if f.article_id is not None]
     finally:
         feedback.close()

@@ -147,3 +147,25 @@ def test_stale_articles_are_old_and_still_suggested_or_rated_unhelpful() -> None
     found = stale(articles, suggested, ratings, date(2026, 11, 20))
     assert [s.article for s in found] == ["old-busy", "old-disliked"]
     assert found[1].unhelpful == 3 and found[1].rated == 4 and found[0].age_days > 365
+
+
+def test_feedback_ratings_and_top_suggestions_are_read_for_the_stale_check(tmp_path: Path) -> None:
+    from engine.report.gap_run import article_ratings, logged_tickets, suggested_counts
+    from engine.settings import Settings
+    from engine.store import Feedback, FeedbackStore, TicketStore
+
+    settings = Settings(data_dir=tmp_path)
+    store = TicketStore(settings.database)
+    try:
+        ids = store.accept([{"text": "where is my invoice"}, {"text": "invoice again"}])
+        store.complete([(i, logged(n, "x", "2026-11-02").result) for n, i in enumerate(ids)])
+    finally:
+        store.close()
+    feedback = FeedbackStore(settings.database)
+    try:
+        feedback.record(Feedback(ticket_id=ids[0], agent_id="a1", article_id="other", article_helped=False))
+        feedback.record(Feedback(ticket_id=ids[1], agent_id="a1", draft_helped=True))
+    finally:
+        feedback.close()
+    assert article_ratings(settings) == [("other", False)]
+    assert suggested_counts(logged_tickets(settings, None), "default") == Counter({"other": 2})
