@@ -566,6 +566,7 @@ def evaluate(
         labelled, results, per_ticket_ms, batches, data.name, settings.pii_keep_last_digits,
         pipeline.registry.encoder.id, settings.out_of_scope_label,
     )
+    report["gaps"] = _eval_gaps(pipeline, labelled.texts, results, settings)
     table = Table(title=f"{data.name}: {report['tickets']} tickets")
     table.add_column("figure")
     table.add_column("this run", justify="right")
@@ -583,6 +584,67 @@ def evaluate(
     out.print(table)
     evaluation.write(report, out_path, other)
     out.print(f"wrote {out_path}")
+
+
+def _imported_tickets(
+    data: Path, text_column: str, subject_column: str | None, date_column: str | None, kb_name: str
+) -> list[Any]:
+    """Tickets from a file, triaged now (as ``triage-file`` does) so that the report knows which went unanswered."""
+    from datetime import UTC, datetime
+
+    from engine.errors import InvalidInput
+    from engine.report.gaps import LoggedTicket
+    from engine.result_shape import to_jsonable
+    from engine.training.data import read_rows
+    from engine.types import Ticket
+
+    if not data.is_file():
+        raise InvalidInput("--from", f"{data} does not exist or is not a file")
+    rows = read_rows(data)
+    if rows and text_column not in rows[0]:
+        raise InvalidInput(text_column, f"no column {text_column!r} in {data}; columns are {sorted(rows[0])}")
+    rows = [r for r in rows if str(r.get(text_column) or "").strip()]
+    now = datetime.now(UTC).isoformat()
+    logged = []
+    with _service() as service, progress_bar() as bar:
+        task = bar.add_task("triaging imported tickets", total=len(rows))
+        for start in range(0, len(rows), 64):
+            chunk = rows[start : start + 64]
+            tickets = [
+                Ticket(
+                    text=str(r[text_column]),
+                    subject=(str(r.get(subject_column) or "") or None) if subject_column else None,
+                    kb=kb_name,
+                )
+                for r in chunk
+            ]
+            for offset, (row, ticket, result) in enumerate(zip(chunk, tickets, service.triage(tickets), strict=True)):
+                received = str(row.get(date_column) or "") if date_column else ""
+                payload = {"text": ticket.text, **({"subject": ticket.subject} if ticket.subject else {})}
+                logged.append(LoggedTicket(f"row-{start + offset}", received or now, payload, to_jsonable(result)))
+            bar.advance(task, len(chunk))
+    return sorted(logged, key=lambda t: t.received_at)
+
+
+def _eval_gaps(pipeline: Any, texts: list[str], results: list[Any], settings: Settings) -> dict[str, Any]:
+    """The gap report over the evaluated tickets (masked, top groups only): the KB's misses on this set."""
+    from datetime import UTC, datetime
+
+    from engine.report.gaps import LoggedTicket, SectionVectors, find_gaps, mask_report, summary
+    from engine.result_shape import to_jsonable
+
+    now = datetime.now(UTC).isoformat()
+    tickets = [
+        LoggedTicket(f"row-{i}", now, {"text": text}, to_jsonable(result))
+        for i, (text, result) in enumerate(zip(texts, results, strict=True))
+    ]
+    index = pipeline.knowledge_bases.retriever().index
+    sections = SectionVectors([c.article_id for c in index.chunks], index.vectors(list(range(len(index.chunks)))))
+    report = find_gaps(
+        tickets, _encode_with_progress(pipeline.registry, "grouping unanswered tickets"),
+        pipeline.policy.thresholds.answer_confidence, sections=sections,
+    )
+    return summary(mask_report(report, settings.pii_keep_last_digits))
 
 
 @app.command()
@@ -603,15 +665,26 @@ def gaps(
         float | None,
         typer.Option(min=0.01, max=1.0, help="Average cosine distance under which tickets share a gap [default: 0.12]."),
     ] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option("--from", help="Tickets from a file (.csv, .tsv, .jsonl) instead of the ticket log; triaged first."),
+    ] = None,
+    text_column: Annotated[str, typer.Option(help="With --from: the column with the ticket text.")] = "text",
+    subject_column: Annotated[str | None, typer.Option(help="With --from: an optional subject column.")] = None,
+    date_column: Annotated[
+        str | None, typer.Option(help="With --from: an optional ISO date column, for the trend (default: now).")
+    ] = None,
     knowledge_base: KnowledgeBaseOption = None,
 ) -> None:
-    """KB gaps: groups of triaged tickets no article answered, largest first, with suggested titles."""
+    """KB gaps: groups of triaged tickets no article answered, ranked by volume x trend, with the nearest article
+    to extend, a suggested title and outline; then follow-ups on the last report and the KB's hygiene."""
     from datetime import date
 
     from engine.models.registry import ModelRegistry
-    from engine.report.gaps import DISTANCE_THRESHOLD, MAX_TICKETS, LoggedTicket, find_gaps, mask_report, write
+    from engine.report.gap_run import GapOptions, article_ratings, build_report, logged_tickets
+    from engine.report.gaps import DISTANCE_THRESHOLD, MAX_TICKETS, mask_report, write
+    from engine.retrieve.index import KBIndex
     from engine.route import load_policy
-    from engine.store import TicketStore
 
     if since is not None:
         try:
@@ -619,36 +692,62 @@ def gaps(
         except ValueError:
             raise SiftError(f"--since must be a date as YYYY-MM-DD; got {since!r}") from None
     settings = get_settings()
-    kb_name = _knowledge_base(knowledge_base).name
-    store = TicketStore(settings.database)
-    try:
-        tickets = [LoggedTicket(*row) for row in store.processed(since)]
-    finally:
-        store.close()
-    encode = _encode_with_progress(ModelRegistry(settings), "encoding unanswered tickets")
-    report = find_gaps(
-        tickets, encode, load_policy(settings.routing_file).thresholds.answer_confidence, min_tickets, distance or DISTANCE_THRESHOLD,
-        kb=kb_name, since=since, max_tickets=limit or MAX_TICKETS,
+    kb = _knowledge_base(knowledge_base)
+    if from_file is not None:
+        tickets = _imported_tickets(from_file, text_column, subject_column, date_column, kb.name)
+    else:
+        tickets = logged_tickets(settings, since)
+    registry = ModelRegistry(settings)
+    options = GapOptions(
+        load_policy(settings.routing_file).thresholds.answer_confidence, min_tickets, distance or DISTANCE_THRESHOLD,
+        limit or MAX_TICKETS, since, keep_state=from_file is None,
+    )
+    report = build_report(
+        tickets, kb.name, KBIndex.current(kb.index_dir, registry.encoder.id, lexical=False),
+        _encode_with_progress(registry, "encoding tickets"), _encode_with_progress(registry, "encoding sections"),
+        article_ratings(settings), options, settings.data_dir,
     )
     report = mask_report(report, settings.pii_keep_last_digits)
+    _print_gaps(report, kb.name, min_tickets)
+    if out_path is not None:
+        write(report, out_path, settings.pii_keep_last_digits)
+        out.print(f"wrote {out_path}")
+
+
+def _print_gaps(report: Any, kb_name: str, min_tickets: int) -> None:
     grouped = f", the latest {report.clustered} grouped" if report.clustered < report.unanswered else ""
     table = Table(
         title=f"KB gaps: {report.unanswered} of {report.tickets_read} tickets unanswered{grouped} ({kb_name})"
     )
-    for column in ("tickets", "suggested title", "keywords", "languages", "closest article"):
-        table.add_column(column, justify="right" if column == "tickets" else "left")
+    for column in ("tickets", "trend/wk", "suggested title", "keywords", "languages", "nearest article (cosine)"):
+        table.add_column(column, justify="right" if column in ("tickets", "trend/wk") else "left")
     for gap in report.gaps:
         table.add_row(
             str(gap.tickets),
+            f"{gap.trend.slope:+.2g}",
             gap.suggested_title,
             ", ".join(gap.keywords),
             " ".join(f"{code} {n}" for code, n in gap.languages.items()),
-            f"{gap.closest_article or 'none'} ({gap.best_confidence})",
+            f"{gap.nearest_article or 'none'} ({gap.nearest_similarity})",
         )
     out.print(table if report.gaps else f"{table.title}: no group of {min_tickets} or more asks the same thing")
-    if out_path is not None:
-        write(report, out_path, settings.pii_keep_last_digits)
-        out.print(f"wrote {out_path}")
+    for gap in report.answered_elsewhere:
+        out.print(
+            f"update {gap.nearest_article or 'none'}: {gap.tickets} unanswered tickets ask what it answers for "
+            f"{gap.answered_nearby:.0%} of others ({gap.suggested_title})"
+        )
+    for f in report.followups:
+        share = "no tickets since" if f.answered_share is None else f"{f.answered_share:.0%} of {f.tickets_since} answered"
+        out.print(f"follow-up: a gap of {f.previous_tickets} tickets now meets {f.article} ({f.similarity}): {share}")
+    checks = report.hygiene
+    for pair in checks.duplicates:
+        out.print(f"near-duplicate: {pair.first} / {pair.second} ({pair.similarity})")
+    for pair in checks.contradictions:
+        out.print(f"possible contradiction: {pair.first} / {pair.second} (question {pair.similarity}, answer {pair.answer_similarity})")
+    if checks.contradictions:
+        out.print(checks.contradiction_note)
+    for s in checks.stale:
+        out.print(f"stale: {s.article} updated {s.updated}, top suggestion {s.suggested}x, unhelpful {s.unhelpful}/{s.rated}")
 
 
 @models_app.command("list")

@@ -175,6 +175,35 @@ class TriageService:
         index = self.pipeline.knowledge_bases.retriever(knowledge_base.name).index
         return article_text(index, knowledge_base.name, article_id, language.lower(), self.pipeline.translator)
 
+    def gap_report(self, kb: str | None, since: str | None, min_tickets: int) -> dict[str, Any]:
+        """The gap report over the ticket log, masked, as JSON (``sift gaps`` prints the same report).
+
+        Encoding runs on the pipeline's worker 64 texts at a time, so triage batches interleave with a long report.
+        """
+        import numpy as np
+
+        from engine.report.gap_run import GapOptions, article_ratings, build_report, logged_tickets
+        from engine.report.gaps import mask_report
+
+        knowledge_base = self.pipeline.knowledge_bases.resolve(kb)
+        encoder = self.pipeline.registry.encoder
+
+        def on_worker(encode: Any) -> Any:
+            def run(texts: list[str]) -> np.ndarray:
+                parts = [self.batcher.call(lambda c=texts[i : i + 64]: encode(c)) for i in range(0, len(texts), 64)]
+                return np.vstack(parts) if parts else np.zeros((0, 1), dtype=np.float32)
+
+            return run
+
+        options = GapOptions(self.pipeline.policy.thresholds.answer_confidence, min_tickets, since=since)
+        report = build_report(
+            logged_tickets(self.settings, since), knowledge_base.name,
+            self.pipeline.knowledge_bases.retriever(knowledge_base.name).index,
+            on_worker(encoder.encode_queries), on_worker(encoder.encode_passages),
+            article_ratings(self.settings), options, self.settings.data_dir,
+        )
+        return mask_report(report, self.settings.pii_keep_last_digits).to_json()
+
     def record_feedback(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Store an agent's correction of a triaged ticket; no model is involved, so not on the worker.
 

@@ -16,7 +16,7 @@ from engine.api.cors import SuggestCorsMiddleware
 from engine.api.limits import BodyLimitMiddleware
 from engine.api.log_redaction import install_redaction
 from engine.api.metrics import Metrics
-from engine.api.routes import articles, feedback, health, triage
+from engine.api.routes import articles, feedback, health, reports, triage
 from engine.bootstrap import ensure_ready
 from engine.errors import NotReady
 from engine.service import TriageService
@@ -109,4 +109,5 @@ def create_app(settings: Settings | None = None, on_start_failure: Callable[[], 
     app.include_router(articles.router)
     app.include_router(feedback.router)
     app.include_router(health.router)
+    app.include_router(reports.router)
     return app

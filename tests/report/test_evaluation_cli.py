@@ -41,10 +41,13 @@ def test_eval_reports_the_installed_heads_and_compares_runs(ready_registry: Mode
     assert report["models"]["topic"] and report["models"]["encoder"]
     assert 0.0 <= report["topic"]["risk_coverage"]["operating_point"]["coverage"] <= 1.0
     assert report["latency"]["p50_ms"] > 0 and "encode" in report["latency"]["stages_mean_ms"]
+    gaps = report["gaps"]  # the KB's misses on this set, as `sift gaps` groups them
+    assert gaps["tickets_read"] == len(rows[::12]) and 0 <= gaps["unanswered"] <= gaps["tickets_read"]
+    assert all(g["tickets"] >= 2 and "ticket_ids" not in g for g in gaps["gaps"])
     second = CliRunner().invoke(
         app, ["eval", str(data), *columns, "--compare", str(tmp_path / "a.json"), "--out", str(tmp_path / "b.html")]
     )
     assert second.exit_code == 0, second.output
     html = (tmp_path / "b.html").read_text()
-    assert "compared run" in html and 'id="plot-risk-coverage"' in html
+    assert "compared run" in html and 'id="plot-risk-coverage"' in html and 'id="section-gaps"' in html
     assert _logged(ready_registry) == logged  # evaluation tickets stay out of the ticket log

@@ -52,7 +52,7 @@ def test_unanswered_tickets_are_grouped_by_what_they_ask(
     by_text = {t.id: t.payload["text"] for t in tickets}
     groups = [{by_text[i] for i in gap.ticket_ids} for gap in report.gaps]
     assert groups[0] <= set(GIFT_CARDS) and len(groups[0]) >= 3  # the largest gap first
-    assert [gap.tickets for gap in report.gaps] == sorted((gap.tickets for gap in report.gaps), reverse=True)
+    assert [gap.score for gap in report.gaps] == sorted((gap.score for gap in report.gaps), reverse=True)
     assert all(group <= set(GIFT_CARDS) or group <= set(JOBS) for group in groups)  # no gap mixes two questions
     reported = set().union(*groups)
     assert not reported & set(ANSWERED)  # answered tickets are no gap
@@ -105,3 +105,24 @@ def test_sift_gaps_reads_the_ticket_log_and_writes_the_report(
 def test_sift_gaps_refuses_a_bad_date_with_exit_2() -> None:
     result = CliRunner().invoke(app, ["gaps", "--since", "last week"])
     assert result.exit_code == 2 and "--since" in result.output
+
+
+def test_sift_gaps_reads_imported_tickets_and_keeps_no_follow_up_state(
+    ready_registry: ModelRegistry, tmp_path: Path
+) -> None:
+    data = tmp_path / "tickets.csv"
+    data.write_text("body,when\n" + "".join(f'"{t}",2026-11-{10 + i:02d}\n' for i, t in enumerate(GIFT_CARDS)))
+    out = tmp_path / "imported.json"
+    args = ["gaps", "--from", str(data), "--text-column", "body", "--date-column", "when", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["tickets_read"] == len(GIFT_CARDS)
+    for gap in report["gaps"] + report["answered_elsewhere"]:
+        assert set(gap["trend"]["weeks"]) <= {"2026-11-09", "2026-11-16"} and gap["outline"]
+    state = ready_registry.settings.data_dir / "reports" / "gaps-default.json"
+    before = state.read_bytes() if state.exists() else None
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert (state.read_bytes() if state.exists() else None) == before  # imported files leave the log's state alone
+    missing = CliRunner().invoke(app, ["gaps", "--from", str(data), "--text-column", "nope"])
+    assert missing.exit_code != 0 and "nope" in missing.output
