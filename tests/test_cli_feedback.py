@@ -51,6 +51,14 @@ def demo_rows(per_topic: int) -> list[dict]:
     return rows
 
 
+def small_training_file(folder: Path) -> tuple[list[dict], Path]:
+    """Six demo tickets a topic, as a JSONL file `sift train` reads."""
+    rows = demo_rows(per_topic=6)
+    data = folder / "small.jsonl"
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    return rows, data
+
+
 def n_examples(settings: Settings, head: str) -> int:
     version = active_version(settings.heads_dir, head)
     assert version is not None
@@ -118,9 +126,7 @@ def test_feedback_export_of_an_empty_log(private: Settings, tmp_path: Path) -> N
 def test_train_include_feedback_adds_corrected_tickets(
     private: Settings, shared_encoder: None, tmp_path: Path
 ) -> None:
-    rows = demo_rows(per_topic=6)
-    data = tmp_path / "small.jsonl"
-    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    rows, data = small_training_file(tmp_path)
     tickets = TicketStore(private.database_path)
     new_a, new_b, known = tickets.accept(
         [
@@ -154,9 +160,7 @@ def test_train_include_feedback_adds_corrected_tickets(
 def test_train_include_feedback_skips_corrupted_rows_and_says_which(
     private: Settings, shared_encoder: None, tmp_path: Path
 ) -> None:
-    rows = demo_rows(per_topic=6)
-    data = tmp_path / "small.jsonl"
-    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    rows, data = small_training_file(tmp_path)
     tickets = TicketStore(private.database_path)
     old_taxonomy, blank, good, unreadable = tickets.accept(
         [{"text": "Where is my parcel, it is a week late."}, {"text": "placeholder"},
