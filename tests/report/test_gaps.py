@@ -95,9 +95,10 @@ def test_sift_gaps_reads_the_ticket_log_and_writes_the_report(
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text(encoding="utf-8"))
     # Reported as a gap, or as answered elsewhere when the session's log already holds answered tickets near it
-    # (the suite triages many): either way the command read these tickets from the log.
+    # (the suite triages many, and other tests' tickets may join the group): either way the command read these
+    # tickets from the log.
     listed = report["gaps"] + report["answered_elsewhere"]
-    assert any(set(ids) >= set(gap["ticket_ids"]) and gap["tickets"] >= 3 for gap in listed)
+    assert any(len(set(ids) & set(gap["ticket_ids"])) >= 3 for gap in listed)
     html = tmp_path / "gaps.html"
     assert CliRunner().invoke(app, ["gaps", "--out", str(html)]).exit_code == 0
     empty = CliRunner().invoke(app, ["gaps", "--since", "2999-01-01"])
