@@ -43,7 +43,7 @@ from hypothesis.errors import HypothesisException
 from schemathesis import GenerationMode
 from schemathesis.core import NOT_SET
 
-from bench.server import free_port
+from bench.server import free_port, wait_ready
 from bench.tickets import REPO_ROOT
 
 LONG = 100_000
@@ -221,18 +221,7 @@ def live_server(data_dir: Path, log_path: Path, ready_timeout_s: float = 600.0) 
         proc = subprocess.Popen([str(sift), "serve", "--host", "127.0.0.1", "--port", str(port)], cwd=REPO_ROOT,
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + ready_timeout_s
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"sift serve exited with {proc.returncode}; see {log_path}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"sift serve was not ready after {ready_timeout_s:.0f} s; see {log_path}")
-            time.sleep(1)
+        wait_ready(proc, base, time.perf_counter() + ready_timeout_s, log_path)
         yield base
     finally:
         proc.terminate()

@@ -79,7 +79,7 @@ def measure_api(
         proc = subprocess.Popen([str(sift), "serve"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     sampler = RssSampler(proc.pid).start()
     try:
-        ready = _wait_ready(proc, base, start + ready_timeout_s, log_path)
+        ready = wait_ready(proc, base, start + ready_timeout_s, log_path)
         ready_s = time.perf_counter() - start
         idle_mib = sampler.current_mib()
         with httpx.Client(base_url=base, timeout=120) as client:
@@ -121,7 +121,8 @@ def measure_api(
     }
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], base: str, deadline: float, log_path: Path) -> dict[str, Any]:
+def wait_ready(proc: subprocess.Popen[bytes], base: str, deadline: float, log_path: Path) -> dict[str, Any]:
+    """``/readyz``'s body once it says 200 (``deadline`` on ``time.perf_counter``); the log's tail if it never does."""
     import httpx
 
     while time.perf_counter() < deadline:
