@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 
-import yaml
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, get_timezone_name
+
+from engine.draft.catalog import catalog_languages, load_catalog
 
 CATALOG_DIR = Path(__file__).parent / "catalogs"
 FALLBACK_LANGUAGE = "en"
@@ -24,14 +24,12 @@ OPTIONAL_KEYS = frozenset({"locale"})
 (``sr-Latn``: CLDR writes Serbian in Cyrillic; ``pt-PT``: CLDR's Portuguese is Brazil's)."""
 
 
-@cache
 def catalog(language: str) -> dict[str, str]:
-    path = CATALOG_DIR / f"{language}.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return load_catalog(CATALOG_DIR, language)
 
 
 def available_languages() -> list[str]:
-    return sorted(p.stem for p in CATALOG_DIR.glob("*.yaml"))
+    return catalog_languages(CATALOG_DIR)
 
 
 def pick_language(*preferred: str) -> str:

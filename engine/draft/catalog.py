@@ -19,14 +19,23 @@ FALLBACK_LANGUAGE = "en"
 
 
 @cache
-def catalog(language: str) -> dict[str, Any]:
-    """The catalog of ``language``, or ``{}`` when none ships for it."""
-    path = CATALOG_DIR / f"{language}.yaml"
+def load_catalog(folder: Path, language: str) -> dict[str, Any]:
+    """``folder``'s catalog of ``language``, read once, or ``{}`` when none ships for it: adding a language is
+    adding a file (the drafts' catalogs here, the acknowledgements' in ``engine/automate``)."""
+    path = folder / f"{language}.yaml"
     return yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
+def catalog_languages(folder: Path) -> list[str]:
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def catalog(language: str) -> dict[str, Any]:
+    return load_catalog(CATALOG_DIR, language)
+
+
 def available_languages() -> list[str]:
-    return sorted(p.stem for p in CATALOG_DIR.glob("*.yaml"))
+    return catalog_languages(CATALOG_DIR)
 
 
 def seed(*parts: str) -> str:
