@@ -10,7 +10,6 @@ from engine.translate.base import (
     ORIGINAL,
     UNAVAILABLE,
     Backend,
-    NoTranslator,
     TranslationUnavailable,
     Translator,
 )
@@ -23,7 +22,6 @@ __all__ = [
     "UNAVAILABLE",
     "Backend",
     "GistTranslator",
-    "NoTranslator",
     "Translation",
     "TranslationUnavailable",
     "Translator",

@@ -1,7 +1,8 @@
 """The translator protocol every backend follows, and the words a result uses to say how a text was translated.
 
-The draft composer calls ``can_translate`` and ``translate`` only; ``pairs`` is what `sift translate list` and
-the docs show an operator, so every backend answers it from what is installed, never from a catalogue.
+The chain (``chain.py``) calls ``can_translate`` and ``translate``; ``pairs`` is what `sift translate list` and
+the docs show an operator, so every backend answers it from what is installed, never from a catalogue. With
+machine translation off the chain simply has no backends.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ KB = "kb"
 """The knowledge base's own translation of the article (written by a person): it always wins."""
 UNAVAILABLE = "unavailable"
 """A translation was needed and no installed backend has the pair."""
-__all__ = ["KB", "ORIGINAL", "UNAVAILABLE", "Backend", "NoTranslator", "TranslationUnavailable", "Translator"]
+__all__ = ["KB", "ORIGINAL", "UNAVAILABLE", "Backend", "TranslationUnavailable", "Translator"]
 
 
 class Translator(Protocol):
@@ -34,16 +35,3 @@ class Backend(Translator, Protocol):
         """Every (source, target) it translates directly, ISO 639-1 codes where the language has one."""
         ...
 
-
-class NoTranslator:
-    """Translates nothing: what a draft composer is given where machine translation is off."""
-
-    name = "none"
-
-    def can_translate(self, source: str, target: str) -> bool:
-        return source == target
-
-    def translate(self, texts: list[str], source: str, target: str) -> list[str]:
-        if source != target:
-            raise TranslationUnavailable(f"no translation pair {source}->{target} is installed")
-        return list(texts)

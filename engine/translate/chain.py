@@ -1,8 +1,8 @@
 """The one translator the rest of Sift uses: the configured backends in order, behind a cache.
 
-It is a ``Translator`` like any backend (the draft composer calls it unchanged), and it also says which
-backend produced a text, which is what a result's ``translation`` field reports: a backend's name, or
-``unavailable`` when none installed can, or ``original`` when nothing needed translating.
+It is a ``Translator`` like any backend, and ``translate_marked`` also says which backend produced a text,
+which is what a result's ``translation`` field reports (the draft's, the gist's, an article's): a backend's
+name, or ``original`` when nothing needed translating; ``unavailable`` when none installed can.
 """
 
 from __future__ import annotations
