@@ -1022,8 +1022,9 @@ def _topic_labels(settings: Settings) -> list[str] | None:
     return list(json.loads(meta.read_text(encoding="utf-8"))["labels"]) if version and meta.is_file() else None
 
 
-def _checked_policy(path: Path, settings: Settings) -> tuple[Any, list[Any]]:
-    """The policy in ``path`` and its warnings; its errors (line-numbered) refuse it with exit code 2."""
+def _checked_policy(path: Path, topics: list[str] | None) -> tuple[Any, list[Any]]:
+    """The policy in ``path`` and its warnings (``topics``: the trained head's, checked against when known);
+    its errors (line-numbered) refuse it with exit code 2."""
     from engine.errors import InvalidInput
     from engine.route.check import check_policy
 
@@ -1033,7 +1034,7 @@ def _checked_policy(path: Path, settings: Settings) -> tuple[Any, list[Any]]:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InvalidInput("FILE", f"{path} is not UTF-8 text") from None
-    policy, problems = check_policy(text, _topic_labels(settings))
+    policy, problems = check_policy(text, topics)
     if policy is None:
         raise InvalidInput("FILE", f"{path} is not a valid routing policy:\n" + "\n".join(f"  {p}" for p in problems))
     return policy, problems
@@ -1046,11 +1047,11 @@ def policy_check(file: Annotated[Path, typer.Argument(help="A routing policy YAM
 
     Topics are checked against the active topic head's labels when the data directory has one.
     """
-    settings = get_settings()
-    _, warnings = _checked_policy(file, settings)
+    labels = _topic_labels(get_settings())
+    _, warnings = _checked_policy(file, labels)
     for problem in warnings:
         err.print(f"[yellow]{file}:[/yellow] {problem}")
-    topics = "" if _topic_labels(settings) is not None else " (topics not checked: no trained topic head)"
+    topics = "" if labels is not None else " (topics not checked: no trained topic head)"
     out.print(f"{file}: valid routing policy, {len(warnings)} warning{'s' * (len(warnings) != 1)}{topics}")
 
 
@@ -1094,7 +1095,7 @@ def policy_simulate(
     from engine.types import Ticket
 
     settings = get_settings()
-    policy, _ = _checked_policy(file, settings)
+    policy, _ = _checked_policy(file, _topic_labels(settings))
     if not data.is_file():
         raise InvalidInput("DATA", f"{data} does not exist or is not a file")
     known = {code.split(":")[0] for code in HANDOFF_RULES}
