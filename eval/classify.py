@@ -218,16 +218,10 @@ def run_clinc150(encoder, kind: str, c: float, settings: Settings, console: Cons
         }
 
     scale = logit_scale(held.near, held.logit) if held.logit is not None else 0.0
+    grid = [ceiling(w, mu * scale) for w in SCOPE_CONFIDENCE_WEIGHTS for mu in (SCOPE_LOGIT_WEIGHTS if scale else (0.0,))]
     without_examples["oos_recall_ceiling_at_in_scope_rejection"] = {
         "service_weights": ceiling(plain.confidence_weight, plain.logit_weight),
-        "best_of_grid": {
-            f"{share:.2f}": max(
-                ceiling(w, mu * scale)[f"{share:.2f}"]
-                for w in SCOPE_CONFIDENCE_WEIGHTS
-                for mu in (SCOPE_LOGIT_WEIGHTS if scale else (0.0,))
-            )
-            for share in CEILING_SHARES
-        },
+        "best_of_grid": {share: max(point[share] for point in grid) for share in grid[0]},
     }
 
     def on_validation(w: float, lam: float, mu: float, raw_mu: float, bound: float | None = None) -> dict[str, float]:
