@@ -22,6 +22,8 @@ from engine.errors import NotReady
 from engine.service import TriageService
 from engine.settings import Settings, get_settings
 from engine.store.keys import KeyStore
+from engine.web import console, widget
+from engine.web.templating import static_files
 
 log = logging.getLogger(__name__)
 
@@ -110,4 +112,7 @@ def create_app(settings: Settings | None = None, on_start_failure: Callable[[], 
     app.include_router(feedback.router)
     app.include_router(health.router)
     app.include_router(reports.router)
+    app.include_router(widget.router)
+    app.include_router(console.router)
+    app.mount("/static", static_files(), name="static")
     return app
