@@ -515,6 +515,11 @@ class Settings(BaseSettings):
         return self.database_url or self.database_path
 
     @property
+    def reports_dir(self) -> Path:
+        """Where `sift eval`, `sift backtest` and `sift gaps` publish HTML reports for the console to list."""
+        return self.data_dir / "reports"
+
+    @property
     def translate_dir(self) -> Path:
         """Installed translation packages (Argos) and the on-disk cache of article translations."""
         return self.data_dir / "translate"
