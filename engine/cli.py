@@ -1259,9 +1259,11 @@ def backtest(
     ensure_ready(pipeline.registry)
     with progress_bar() as bar:
         task = bar.add_task("replaying", total=len(history.tickets))
-        results = bt.triage(pipeline.run, history.tickets, batch_size, lambda n: bar.advance(task, n))
+        replayed = bt.replay(
+            pipeline.run, history.tickets, policy, ignore_reason or [], batch_size, lambda n: bar.advance(task, n)
+        )
     report = bt.build_report(
-        history, results, policy, str(policy_path), ignore_reason or [], settings.pii_keep_last_digits,
+        history, replayed, policy, str(policy_path), ignore_reason or [], settings.pii_keep_last_digits,
         pipeline.registry.encoder.id,
     )
     _print_backtest(report)

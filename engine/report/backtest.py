@@ -32,7 +32,6 @@ from typing import Any
 
 from engine.privacy.owner_only import write_private_text
 from engine.privacy.redact import redact_json
-from engine.report.figures import models
 from engine.report.history import NO_DATE, History, PastTicket, describe
 from engine.route.policy import RoutingPolicy
 from engine.route.simulate import automated
@@ -129,19 +128,44 @@ def outcome(past: PastTicket, result: TriageResult, answer_threshold: float, ign
     )
 
 
-def triage(
+@dataclass
+class Replayed:
+    """Each past ticket's outcome, in order, and the head versions that answered (results are not kept: a long
+    history would hold every article body in memory)."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    versions: dict[str, Counter[str]] = field(default_factory=lambda: {"topic": Counter(), "urgency": Counter()})
+
+    def add(self, results: Sequence[TriageResult], past: Sequence[PastTicket], threshold: float, ignore: Iterable[str]) -> None:
+        for p, r in zip(past, results, strict=True):
+            self.outcomes.append(outcome(p, r, threshold, ignore))
+            for head, counts in self.versions.items():
+                prediction = getattr(r, head)
+                if prediction is not None and prediction.model_version:
+                    counts[prediction.model_version] += 1
+
+    def models(self) -> dict[str, str | None]:
+        """The most common version of each head (should a reload land mid-run)."""
+        return {head: c.most_common(1)[0][0] if c else None for head, c in self.versions.items()}
+
+
+def replay(
     run: Callable[[list[Ticket], list[str]], list[TriageResult]],
     history: Sequence[PastTicket],
-    batch_size: int,
+    policy: RoutingPolicy,
+    ignore: Iterable[str] = (),
+    batch_size: int = 64,
     advance: Callable[[int], None] = lambda n: None,
-) -> list[TriageResult]:
-    """Every past ticket through ``run`` (``Pipeline.run``) in batches, in order."""
-    results: list[TriageResult] = []
+) -> Replayed:
+    """Every past ticket through ``run`` (``Pipeline.run``) in batches, each scored as soon as it is triaged."""
+    skipped = tuple(ignore)
+    replayed = Replayed()
     for start in range(0, len(history), batch_size):
         chunk = history[start : start + batch_size]
-        results += run([p.ticket for p in chunk], [f"backtest-{start + i}" for i in range(len(chunk))])
+        results = run([p.ticket for p in chunk], [f"backtest-{start + i}" for i in range(len(chunk))])
+        replayed.add(results, chunk, policy.thresholds.answer_confidence, skipped)
         advance(len(chunk))
-    return results
+    return replayed
 
 
 def _ordered(dimension: str, groups: dict[str, Tally]) -> list[str]:
@@ -189,7 +213,7 @@ def figures(outcomes: Sequence[Outcome]) -> dict[str, Any]:
 
 def build_report(
     history: History,
-    results: Sequence[TriageResult],
+    replayed: Replayed,
     policy: RoutingPolicy,
     policy_name: str,
     ignore: Sequence[str],
@@ -199,10 +223,9 @@ def build_report(
     """The JSON report: source, policy, models and every figure (labels masked), with the plots it holds."""
     from engine.report.backtest_plots import plot_ids
 
-    if len(results) != len(history.tickets):
-        raise ValueError(f"{len(results)} results for {len(history.tickets)} past tickets")
-    threshold = policy.thresholds.answer_confidence
-    outcomes = [outcome(p, r, threshold, ignore) for p, r in zip(history.tickets, results, strict=True)]
+    outcomes = replayed.outcomes
+    if len(outcomes) != len(history.tickets):
+        raise ValueError(f"{len(outcomes)} outcomes for {len(history.tickets)} past tickets")
     report: dict[str, Any] = {
         "schema": SCHEMA,
         "report": "backtest",
@@ -212,10 +235,10 @@ def build_report(
         "policy": {
             "file": policy_name,
             "topic_confidence": policy.thresholds.topic_confidence,
-            "answer_confidence": threshold,
+            "answer_confidence": policy.thresholds.answer_confidence,
             "ignored_reasons": list(ignore),
         },
-        "models": {**models(results), "encoder": encoder},
+        "models": {**replayed.models(), "encoder": encoder},
         **figures(outcomes),
     }
     report = redact_json(report, keep_last_digits)
