@@ -53,6 +53,11 @@ def rates(groups: list[dict[str, Any]], title: str) -> str:
     for k, (key, label, colour) in enumerate(RATES):
         values = [g[key] if g[key] is not None else 0.0 for g in shown]
         ax.barh([i + k * width for i in range(len(shown))], values, width, label=label, color=colour)
+        if key == "error_rate":  # the figure that matters most, and a zero-length bar says nothing: write it out
+            for i, g in enumerate(shown):
+                if g["judged"]:
+                    ax.text(values[i] + 0.01, i + k * width, f"{g['wrong']}/{g['judged']} wrong", va="center",
+                            fontsize=7, color=colour)
     ax.set_yticks([i + width * (len(RATES) - 1) / 2 for i in range(len(shown))], names, fontsize=8)
     ax.invert_yaxis()
     ax.set(xlim=(0, 1), xlabel="share of the group's tickets (error: of its automated, recorded ones)", title=title)
@@ -77,6 +82,7 @@ def topics_by_month(data: dict[str, Any]) -> str:
         ax.bar(months, counts, 0.7, bottom=bottom, label=topic, color="C7" if grey else colours[i % len(colours)])
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     ax.set(ylabel="tickets", title="Tickets per topic per month")
+    ax.margins(y=0.06)
     ax.tick_params(axis="x", labelrotation=45 if len(months) > 6 else 0, labelsize=8)
     handles, labels = ax.get_legend_handles_labels()  # the legend in the stack's order, top first
     ax.legend(handles[::-1], labels[::-1], fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))

@@ -31,7 +31,11 @@ def open_whole_page(driver: Any, page: Path, name: str) -> list[list[Any]]:
     """Open ``page``, size the window to all of it, save the screenshot; each image's (figure id, complete, width)."""
     driver.get(page.as_uri())
     height = int(driver.execute_script("return document.documentElement.scrollHeight;"))
-    driver.set_window_size(1280, min(height + 40, 16_000))
+    # The viewport itself made as tall as the page (a window size would leave the browser's own frame out of it).
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1280, "height": min(height, 16_000), "deviceScaleFactor": 1, "mobile": False},
+    )
     screenshot(driver, name)
     return list(driver.execute_script(IMAGES))
 
