@@ -82,7 +82,7 @@ def topics_by_month(data: dict[str, Any]) -> str:
         ax.bar(months, counts, 0.7, bottom=bottom, label=topic, color="C7" if grey else colours[i % len(colours)])
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     ax.set(ylabel="tickets", title="Tickets per topic per month")
-    ax.margins(y=0.06)
+    ax.set_ylim(0, max(bottom) * 1.08 or 1)  # headroom: the tallest month's top must not meet the frame
     ax.tick_params(axis="x", labelrotation=45 if len(months) > 6 else 0, labelsize=8)
     handles, labels = ax.get_legend_handles_labels()  # the legend in the stack's order, top first
     ax.legend(handles[::-1], labels[::-1], fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
