@@ -1,6 +1,6 @@
 """`sift backtest` on real public tickets: what Sift would have automated, how often wrongly, and what it deflects.
 
-Run from the repo root (full data, not part of CI; about 10 minutes on 2 shared cores):
+Run from the repo root (full data, not part of CI; about 30 minutes on 2 busy shared cores):
 
     .venv/bin/python -m eval.backtest [--limit N] [--sets tickets,endava] [--keep]
 
