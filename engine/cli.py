@@ -1157,6 +1157,136 @@ def policy_simulate(
 
 
 
+class BacktestFormat(StrEnum):
+    """Where past tickets come from; ``auto`` tells CSV/TSV, JSONL and the two exports' JSON apart."""
+
+    auto = "auto"
+    csv = "csv"
+    jsonl = "jsonl"
+    zendesk = "zendesk"
+    freshdesk = "freshdesk"
+
+
+@app.command()
+@fails_cleanly
+def backtest(
+    data: Annotated[
+        Path | None,
+        typer.Argument(help="Past tickets: .csv, .tsv, .jsonl, a Zendesk or Freshdesk export; omitted: the ticket log."),
+    ] = None,
+    from_log: Annotated[bool, typer.Option("--from-log", help="Replay the service's own ticket log.")] = False,
+    fmt: Annotated[
+        BacktestFormat, typer.Option("--format", help="auto, csv, jsonl, zendesk (JSON export), freshdesk (CSV or API JSON).")
+    ] = BacktestFormat.auto,
+    text_column: Annotated[str | None, typer.Option(help="csv/jsonl: the ticket text column (default: text).")] = None,
+    subject_column: Annotated[str | None, typer.Option(help="csv/jsonl: an optional subject column.")] = None,
+    queue_column: Annotated[
+        str | None, typer.Option(help="The queue the ticket was handled in (recorded outcome: a different routed queue is an error).")
+    ] = None,
+    topic_column: Annotated[
+        str | None,
+        typer.Option(help="The topic an agent gave it (recorded outcome); for exports a field, 'tag:PREFIX' or 'custom_field:ID'."),
+    ] = None,
+    language_column: Annotated[str | None, typer.Option(help="The ticket's language (default: the detected one).")] = None,
+    date_column: Annotated[
+        str | None, typer.Option(help="When it was received, ISO 8601 (exports: created_at); none: no month breakdown.")
+    ] = None,
+    channel_column: Annotated[
+        str | None, typer.Option(help="Its channel (exports: Zendesk via.channel, Freshdesk source).")
+    ] = None,
+    policy_file: Annotated[
+        Path | None, typer.Option("--policy", help="A routing policy to replay under (default: the configured one).")
+    ] = None,
+    ignore_reason: Annotated[
+        list[str] | None,
+        typer.Option(help="A handoff reason to replay as not handing off (e.g. no_confident_article); repeatable."),
+    ] = None,
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", help="The report: .html or .json (default: reports/backtest-YYYYMMDD-HHMM.html and .json)."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Replay only the first N tickets (the log: the latest N).")] = None,
+    since: Annotated[str | None, typer.Option(help="The log: only tickets received on or after this date (YYYY-MM-DD).")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=1024, help="Tickets per pipeline batch.")] = 64,
+    knowledge_base: KnowledgeBaseOption = None,
+) -> None:
+    """Replay past tickets through the whole pipeline: per queue, channel, language and month the share Sift would
+    have automated and how often wrongly, the deflection estimate, risk handoffs and topics over time.
+
+    Nothing is written to the ticket log. See docs/reports.md.
+    """
+    from datetime import date
+
+    from engine.bootstrap import ensure_ready
+    from engine.errors import InvalidInput
+    from engine.pipeline import Pipeline
+    from engine.report import backtest as bt
+    from engine.report.history import Columns, read_file, read_log
+    from engine.route.router import HANDOFF_RULES
+
+    settings = get_settings()
+    if data is not None and from_log:
+        raise InvalidInput("--from-log", "replays the ticket log; give DATA or --from-log, not both")
+    if out_path is not None and out_path.suffix.lower() not in {".html", ".htm", ".json"}:
+        raise InvalidInput("--out", f"must end in .html or .json; got {out_path.name!r}")
+    known = {code.split(":")[0] for code in HANDOFF_RULES}
+    for reason in ignore_reason or []:
+        if reason.split(":")[0] not in known:
+            raise InvalidInput("--ignore-reason", f"no rule hands off with {reason!r}; reasons: {', '.join(sorted(known))}")
+    if since is not None:
+        try:
+            date.fromisoformat(since)
+        except ValueError:
+            raise InvalidInput("--since", f"must be a date as YYYY-MM-DD; got {since!r}") from None
+    policy_path = policy_file or settings.routing_file
+    policy, _ = _checked_policy(policy_path, _topic_labels(settings))
+    if data is None:
+        options = (("--text-column", text_column), ("--subject-column", subject_column), ("--queue-column", queue_column),
+                   ("--topic-column", topic_column), ("--language-column", language_column),
+                   ("--date-column", date_column), ("--channel-column", channel_column))
+        named = [option for option, value in options if value]
+        if named:
+            raise InvalidInput(named[0], "applies to a file; the ticket log has its own fields")
+        history = read_log(settings, since, limit)
+    else:
+        if since is not None:
+            raise InvalidInput("--since", "applies to the ticket log; a file is replayed whole (see --limit)")
+        columns = Columns(text_column, subject_column, queue_column, topic_column, language_column, date_column,
+                          channel_column)
+        kb = _knowledge_base(knowledge_base).name if knowledge_base else None
+        history = read_file(data, fmt.value, columns, kb, limit)
+    pipeline = Pipeline(settings.model_copy(update={"routing_file": policy_path}))
+    ensure_ready(pipeline.registry)
+    with progress_bar() as bar:
+        task = bar.add_task("replaying", total=len(history.tickets))
+        replayed = bt.replay(
+            pipeline.run, history.tickets, policy, ignore_reason or [], batch_size, lambda n: bar.advance(task, n)
+        )
+    report = bt.build_report(
+        history, replayed, policy, str(policy_path), ignore_reason or [], settings.pii_keep_last_digits,
+        pipeline.registry.encoder.id,
+    )
+    _print_backtest(report)
+    paths = [out_path] if out_path is not None else [p := bt.default_path(settings.reports_dir), p.with_suffix(".json")]
+    for path in paths:
+        bt.write(report, path)
+        out.print(f"wrote {path}")
+
+
+def _print_backtest(report: dict[str, Any]) -> None:
+    table = Table(title=f"backtest of {report['data']}: {report['tickets']} tickets")
+    for column in ("queue", "tickets", "automated", "error rate", "deflection", "risk handoffs"):
+        table.add_column(column, justify="left" if column == "queue" else "right")
+    for g in [*report["by"]["queue"][:15], {"key": "[bold]all", **report["overall"]}]:
+        table.add_row(g["key"], str(g["tickets"]), _pct(g["automation_share"]), _pct(g["error_rate"]),
+                      _pct(g["deflection_estimate"]), _pct(g["risk_share"]))
+    out.print(table)
+    if not report["by"]["month"]:
+        out.print("no dates: no month breakdown")
+    for note in report["source"]["notes"]:
+        err.print(f"[yellow]note:[/yellow] {note}")
+
+
 @translate_app.command("install")
 @fails_cleanly
 def translate_install(

@@ -1,4 +1,4 @@
-"""Labelled tickets from helpdesk exports (Zendesk JSON, Freshdesk CSV).
+"""Labelled tickets from helpdesk exports (Zendesk JSON, Freshdesk CSV or API JSON).
 
 A helpdesk already holds years of tickets its agents labelled by hand; these
 readers turn its export into the same ``LabelledTickets`` that ``sift train``
@@ -7,7 +7,8 @@ reads from a CSV, so training does not know where the examples came from.
 Where the label lives differs per helpdesk and per account, so the caller names
 it with a *field spec*:
 
-- ``name``: a top-level field (Zendesk ``type``) or a column (Freshdesk ``Type``, ``Group``);
+- ``name``: a top-level field (Zendesk ``type``) or a column (Freshdesk ``Type``, ``Group``); Zendesk fields
+  nest with dots (``via.channel``);
 - ``tag:<prefix>``: the first tag starting with ``<prefix>``, the prefix stripped (``tag:topic_`` turns
   ``topic_billing`` into ``billing``);
 - ``custom_field:<id>``: a Zendesk custom field's value.
@@ -24,6 +25,7 @@ import io
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,19 @@ PRIORITY_TO_URGENCY = {
 }
 _TAG = "tag:"
 _CUSTOM_FIELD = "custom_field:"
+FRESHDESK_SOURCES = {
+    # Freshdesk's API gives a ticket's source as a number; its CSV export gives the name.
+    "1": "email",
+    "2": "portal",
+    "3": "phone",
+    "4": "forum",
+    "5": "twitter",
+    "6": "facebook",
+    "7": "chat",
+    "8": "mobihelp",
+    "9": "feedback widget",
+    "10": "outbound email",
+}
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _BLOCK_END = re.compile(r"</(?:p|div|li|h\d)>|<br\s*/?>", re.IGNORECASE)
 
@@ -213,7 +228,10 @@ def _zendesk_label(ticket: dict[str, Any], spec: str, where: str) -> str | None:
                 if isinstance(field, dict) and str(field.get("id")) == wanted:
                     return _as_label(field.get("value"), spec, where)
         return None
-    return _as_label(ticket.get(spec), spec, where)
+    value: Any = ticket
+    for key in spec.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return _as_label(value, spec, where)
 
 
 def read_zendesk(path: Path, heads: dict[str, str]) -> LabelledTickets:
@@ -228,7 +246,7 @@ def read_zendesk(path: Path, heads: dict[str, str]) -> LabelledTickets:
             raise InvalidInput("DATA", f"{path}: ticket {n} is not a JSON object")
     present = {key for ticket in tickets for key in ticket}
     for spec in heads.values():
-        if not spec.startswith((_TAG, _CUSTOM_FIELD)) and spec not in present:
+        if not spec.startswith((_TAG, _CUSTOM_FIELD)) and spec.split(".")[0] not in present:
             raise InvalidInput(spec, f"no ticket in {path} has a field {spec!r}; fields are {sorted(present)}")
     return _collect(path, tickets, heads, _zendesk_text, _zendesk_label, "description", "ticket")
 
@@ -236,9 +254,53 @@ def read_zendesk(path: Path, heads: dict[str, str]) -> LabelledTickets:
 # Freshdesk ---------------------------------------------------------------------------------------------------------
 
 
+def _freshdesk_json_row(ticket: dict[str, Any]) -> dict[str, str]:
+    """One API ticket as a CSV export row would hold it: plain-text description, source and tags by name."""
+    row = {k.lower(): "" if v is None else str(v) for k, v in ticket.items() if not isinstance(v, (dict, list))}
+    text = ticket.get("description_text") or ticket.get("description") or ""
+    row["description"] = text if isinstance(text, str) else ""
+    source = row.get("source", "")
+    row["source"] = FRESHDESK_SOURCES.get(source, source)
+    tags = ticket.get("tags")
+    row["tags"] = ", ".join(str(t) for t in tags) if isinstance(tags, list) else ""
+    return row
+
+
+def _freshdesk_json_rows(path: Path, raw: str) -> list[dict[str, str]]:
+    """Tickets of Freshdesk's API (``GET /api/v2/tickets``): a list, ``{"tickets": [...]}`` or one per line."""
+    try:
+        document: Any = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        if exc.msg != "Extra data" and path.suffix.lower() not in {".jsonl", ".ndjson"}:
+            raise InvalidInput("DATA", f"{path} is not JSON ({exc.msg} at line {exc.lineno})") from exc
+        document = json_lines(path, raw)
+    if isinstance(document, dict):
+        if not isinstance(document.get("tickets"), list):
+            raise InvalidInput("tickets", f"{path}: no 'tickets' list; the top-level keys are {sorted(document)}")
+        document = document["tickets"]
+    if not isinstance(document, list):
+        raise InvalidInput("DATA", f"{path}: expected a list of tickets or {{\"tickets\": [...]}}")
+    for n, ticket in enumerate(document, start=1):
+        if not isinstance(ticket, dict):
+            raise InvalidInput("DATA", f"{path}: ticket {n} is not a JSON object")
+    return [_freshdesk_json_row(t) for t in document]
+
+
 def _freshdesk_rows(path: Path) -> tuple[list[dict[str, str]], list[str]]:
-    """Rows keyed by lower-cased column name, and the header as written (for messages)."""
+    """Rows keyed by lower-cased column name, and the header as written (for messages).
+
+    A ``.json``/``.jsonl`` file is the API's ticket list (``description_text``, numeric ``source``), read
+    into the same rows as the CSV export's.
+    """
     raw = read_user_text(path, "DATA")
+    if path.suffix.lower() in {".json", ".jsonl", ".ndjson"}:
+        if not raw.strip():
+            raise InvalidInput("DATA", f"{path} holds no rows")
+        rows = _freshdesk_json_rows(path, raw)
+        if not rows:
+            raise InvalidInput("DATA", f"{path} holds no rows")
+        header = sorted({k for row in rows for k in row})
+        return rows, header
     try:
         reader = csv.DictReader(io.StringIO(raw, newline=""))
         rows = [
@@ -269,7 +331,7 @@ def _freshdesk_text(row: dict[str, str]) -> str:
 
 
 def read_freshdesk(path: Path, heads: dict[str, str]) -> LabelledTickets:
-    """A Freshdesk ticket CSV export; column names match case-insensitively ("Type", "type")."""
+    """A Freshdesk ticket export (CSV, or the API's JSON); column names match case-insensitively ("Type", "type")."""
     for spec in heads.values():
         _check_spec(spec)
         if spec.startswith(_CUSTOM_FIELD):
@@ -280,3 +342,71 @@ def read_freshdesk(path: Path, heads: dict[str, str]) -> LabelledTickets:
         if column.lower() not in rows[0]:
             raise InvalidInput(spec, f"no column {column!r} in {path}; columns are {header}")
     return _collect(path, rows, heads, _freshdesk_text, _freshdesk_label, "Description", "row")
+
+
+# Any fields, for `sift backtest` -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportRecords:
+    """The text of every ticket that has one and the raw value of each named field (no label mapping)."""
+
+    texts: list[str]
+    fields: dict[str, list[str | None]]
+    skipped: int
+    """Tickets without a body: nothing to replay."""
+
+
+def read_export(
+    path: Path, fmt: str, fields: dict[str, str], defaults: dict[str, tuple[str, ...]] | None = None
+) -> ExportRecords:
+    """Tickets of a Zendesk or Freshdesk export with the fields a replay groups and scores by.
+
+    ``fields`` (name -> field spec, as the label specs above) must exist in the export; ``defaults`` (name ->
+    specs to try in order) are the export's own fields for dates and channels, kept only where present, so a
+    trimmed export still reads. Values stay as written (a priority is not mapped to an urgency).
+    """
+    if fmt not in ("zendesk", "freshdesk"):
+        raise InvalidInput("--format", f"must be zendesk or freshdesk here; got {fmt!r}")
+    for spec in fields.values():
+        _check_spec(spec)
+    items: list[Any]
+    if fmt == "zendesk":
+        items = _zendesk_tickets(path)
+        if not items:
+            raise InvalidInput("DATA", f"{path} holds no tickets")
+        for n, ticket in enumerate(items, start=1):
+            if not isinstance(ticket, dict):
+                raise InvalidInput("DATA", f"{path}: ticket {n} is not a JSON object")
+        present = {key for ticket in items for key in ticket}
+        text_of, label_of, noun, listing = _zendesk_text, _zendesk_label, "ticket", sorted(present)
+    else:
+        items, listing = _freshdesk_rows(path)
+        present = {key for row in items for key in row}
+        text_of, label_of, noun = _freshdesk_text, _freshdesk_label, "row"
+
+    def has(spec: str) -> bool:
+        if spec.startswith(_CUSTOM_FIELD):
+            return fmt == "zendesk"
+        if spec.startswith(_TAG):
+            return fmt == "zendesk" or "tags" in present
+        return (spec.split(".")[0] if fmt == "zendesk" else spec.strip().lower()) in present
+
+    for spec in fields.values():
+        if not has(spec):
+            raise InvalidInput(spec, f"no {noun} in {path} has a field {spec!r}; fields are {listing}")
+    chosen = dict(fields)
+    for name, specs in (defaults or {}).items():
+        found = next((spec for spec in specs if has(spec)), None)
+        if name not in chosen and found is not None:
+            chosen[name] = found
+    texts: list[str] = []
+    values: dict[str, list[str | None]] = {name: [] for name in chosen}
+    for n, item in enumerate(items, start=1):
+        text = text_of(item)
+        if not text:
+            continue
+        texts.append(text)
+        for name, spec in chosen.items():
+            values[name].append(label_of(item, spec, f"{noun} {n}"))
+    return ExportRecords(texts, values, len(items) - len(texts))

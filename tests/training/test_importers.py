@@ -202,3 +202,56 @@ def test_read_training_data_dispatches_and_keys_by_head(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
         read_training_data(plain, "helpscout", {"topic": "category"})
     assert caught.value.field == "--format"
+
+
+# Freshdesk's API export (JSON) and any fields for `sift backtest` ----------------------------------------------------
+
+FRESHDESK_API = {
+    "tickets": [
+        {
+            "id": 201, "subject": "Refund not received", "description": "<div>Still no refund.</div>",
+            "description_text": "Still no refund for the bulb I returned.", "source": 1, "priority": 3, "status": 2,
+            "type": "Refund", "group_id": 43000001, "tags": ["topic_billing"], "created_at": "2024-03-01T10:00:00Z",
+            "custom_fields": {"cf_brand": "lumio"},
+        },
+        {
+            "id": 202, "subject": "Cannot log in", "description_text": "The reset email never arrives.", "source": 7,
+            "priority": 1, "status": 3, "type": None, "group_id": 43000002, "tags": [],
+            "created_at": "2024-04-02T11:00:00Z",
+        },
+        {"id": 203, "subject": "Empty", "description_text": "", "source": 2, "priority": 2, "created_at": "2024-04-03"},
+    ]
+}
+
+
+def test_freshdesk_api_json_reads_like_the_csv_export(tmp_path: Path) -> None:
+    path = write(tmp_path, "freshdesk.json", json.dumps(FRESHDESK_API))
+    data = read_freshdesk(path, {"topic": "type", "urgency": "priority"})
+    assert data.texts == ["Refund not received\nStill no refund for the bulb I returned.",
+                          "Cannot log in\nThe reset email never arrives."]
+    assert data.columns == {"topic": ["Refund", None], "urgency": ["high", "low"]}
+    assert read_freshdesk(path, {"topic": "tag:topic_"}).columns["topic"] == ["billing", None]
+
+
+def test_read_export_takes_the_exports_own_dates_and_channels(tmp_path: Path) -> None:
+    from engine.report.history import EXPORT_DEFAULTS
+    from engine.training.importers import read_export
+
+    fresh = read_export(write(tmp_path, "f.json", json.dumps(FRESHDESK_API)), "freshdesk", {"queue": "group_id"},
+                        EXPORT_DEFAULTS["freshdesk"])
+    assert fresh.skipped == 1  # the ticket without a description
+    assert fresh.fields == {
+        "queue": ["43000001", "43000002"],
+        "date": ["2024-03-01T10:00:00Z", "2024-04-02T11:00:00Z"],
+        "channel": ["email", "chat"],  # the API's source codes, by name
+    }
+    csv_export = read_export(write(tmp_path, "f.csv", FRESHDESK_CSV), "freshdesk", {}, EXPORT_DEFAULTS["freshdesk"])
+    assert csv_export.fields["date"][0] == "2024-03-01 10:00:00" and csv_export.fields["channel"][:2] == ["Email", "Portal"]
+    tickets = [dict(ZENDESK_TICKETS[0], via={"channel": "web"}), dict(ZENDESK_TICKETS[1], via={"channel": "voice"})]
+    zendesk = read_export(write(tmp_path, "z.json", json.dumps({"tickets": tickets})), "zendesk",
+                          {"topic": "tag:topic_"}, EXPORT_DEFAULTS["zendesk"])
+    assert zendesk.fields == {"topic": ["technical", "billing"], "date": ["2024-03-04T09:12:44Z", None],
+                              "channel": ["web", "voice"]}
+    with pytest.raises(InvalidInput, match="no ticket .* has a field 'group_id'") as caught:
+        read_export(zendesk_file(tmp_path), "zendesk", {"queue": "group_id"})
+    assert caught.value.field == "group_id"
