@@ -138,7 +138,7 @@ class TicketClaims:
             stored = self._stored(db, keys)
             out = []
             for index, (tid, key) in enumerate(zip(ids, keys, strict=True)):
-                row = stored.get(key.external_id) if key else None
+                row = stored.get((key.source, key.external_id)) if key else None
                 if row is None or row.id == tid:
                     out.append(Admitted(tid, "new"))
                 elif row.request_hash != key.request_hash:  # type: ignore[union-attr]
@@ -151,15 +151,15 @@ class TicketClaims:
 
     @staticmethod
     def _stored(db: Any, keys: Sequence[ExternalKey | None]) -> dict[str, Any]:
-        """The stored rows of the keyed tickets, by external id (one request has one source)."""
+        """The stored rows of the keyed tickets, by (source, external id)."""
         given = [k for k in keys if k]
         if not given:
             return {}
         c = tickets.c
-        query = select(c.id, c.external_id, c.request_hash, c.status, c.result).where(
-            c.source == given[0].source, c.external_id.in_([k.external_id for k in given])
+        query = select(c.id, c.source, c.external_id, c.request_hash, c.status, c.result).where(
+            c.source.in_({k.source for k in given}), c.external_id.in_([k.external_id for k in given])
         )
-        return {row.external_id: row for row in db.execute(query)}
+        return {(row.source, row.external_id): row for row in db.execute(query)}
 
     @staticmethod
     def _take(db: Any, ticket_id: str, owner: str, stale_before: str) -> bool:

@@ -18,6 +18,7 @@ from engine.api.routes.feedback import ID_PATTERN
 from engine.api.routes.triage import ERRORS, source_of
 from engine.api.schemas import ErrorOut
 from engine.errors import NotFound
+from engine.input_text import clean_string
 
 router = APIRouter(prefix="/v1", tags=["tickets"], dependencies=[Depends(require("triage", "admin"))])
 RESPONSES: dict[int | str, dict[str, Any]] = {**ERRORS, 404: {"model": ErrorOut}}
@@ -61,8 +62,10 @@ async def ticket_by_external_id(
 ) -> dict[str, Any]:
     """The ticket sent under ``external_id`` by the caller's source: after a crash, has it been triaged?"""
 
+    wanted = clean_string(external_id, "external_id")  # a NUL must never reach PostgreSQL
+
     def find() -> dict[str, Any] | None:
-        ticket_id = service.store.claims.lookup(source_of(request), external_id)
+        ticket_id = service.store.claims.lookup(source_of(request), wanted)
         return service.store.get(ticket_id) if ticket_id else None
 
     return _status(await run_in_threadpool(find), f"with external_id {external_id!r}")
