@@ -46,8 +46,12 @@ def _results() -> TypeAdapter[TriageResult]:
 
 
 def stored_triage(result: dict[str, Any]) -> TriageResult:
-    """A result as the log keeps it, for a retry's answer: personal data masked as stored, the name too."""
-    return _results().validate_python(result)
+    """A result as the log keeps it, for a retry's answer: personal data masked as stored, the name too.
+
+    An article's body is internal (never in the JSON, so not stored); its snippet stands in for it.
+    """
+    articles = [{"body": a.get("snippet", ""), **a} for a in result.get("articles", ())]
+    return _results().validate_python({**result, "articles": articles})
 
 
 @cache
