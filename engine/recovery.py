@@ -1,11 +1,12 @@
 """Finishing what a dead process left: the ticket log is the queue.
 
-A process that dies mid-pipeline (``kill -9``, OOM, a power cut) leaves its tickets ``accepted``. While
-``sift serve`` runs, two daemon threads keep the promise that each is finished exactly once:
+A process that dies mid-pipeline (``kill -9``, OOM, a power cut) leaves its tickets ``accepted``. Two daemon
+threads keep the promise that each is finished exactly once:
 
-- the keeper renews this process's claims every third of ``ticket_lease_seconds``, so no one else takes over
-  a ticket a live process is still triaging (even one queued behind a long batch);
-- the sweeper, at start-up and then as often, claims accepted tickets whose claim is older than the lease
+- the keeper (in every process that triages, from its first ticket: `sift triage-file` beside a server too)
+  renews this process's claims every third of ``ticket_lease_seconds``, so no one else takes over a ticket a
+  live process is still triaging (even one queued behind a long batch);
+- the sweeper (in ``sift serve``), at start-up and then as often, claims accepted tickets whose claim is older than the lease
   (``TicketClaims.claim_orphans``, atomic on SQLite and PostgreSQL) and triages them from the log's masked copy,
   one pipeline pass at a time, through the same worker as requests.
 
@@ -37,19 +38,28 @@ class Recovery:
         self.service = service
         self.interval = service.settings.ticket_lease_seconds / 3
         self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._keep, name="sift-claims", daemon=True),
-            threading.Thread(target=self._sweep, name="sift-recovery", daemon=True),
-        ]
+        self._lock = threading.Lock()
+        self._keeper = threading.Thread(target=self._keep, name="sift-claims", daemon=True)
+        self._sweeper = threading.Thread(target=self._sweep, name="sift-recovery", daemon=True)
+
+    def keep_claims(self) -> None:
+        """Start the keeper if it is not running: any process that triages (the CLI too) keeps its claims alive."""
+        with self._lock:
+            if not self._keeper.is_alive() and not self._stop.is_set():
+                self._keeper.start()
 
     def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
+        """The keeper and the sweeper (``sift serve``)."""
+        self.keep_claims()
+        with self._lock:
+            if not self._sweeper.is_alive() and not self._stop.is_set():
+                self._sweeper.start()
 
     def stop(self) -> None:
         """Stop both threads; a recovery pass under way finishes first (its tickets are claimed by us)."""
-        self._stop.set()
-        for thread in self._threads:
+        with self._lock:
+            self._stop.set()
+        for thread in (self._keeper, self._sweeper):
             if thread.is_alive():
                 thread.join()
 

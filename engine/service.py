@@ -53,7 +53,9 @@ class TriageService:
 
     def __post_init__(self) -> None:
         self._key: bytes | None = None
-        self._recovery: Recovery | None = None
+        # Keeps this process's claims on the tickets it triages alive (started by the first triage), and in
+        # `sift serve` also finishes tickets dead processes left (start_recovery).
+        self._recovery = Recovery(self)
         # One worker thread owns the models (the encoder is not re-entrant) and runs concurrent
         # requests' tickets together, one pipeline pass for many; see engine/batching.py.
         self.batcher: MicroBatcher[tuple[Ticket, str, tuple[EarlierContact, ...]], TriageResult] = MicroBatcher(
@@ -147,6 +149,7 @@ class TriageService:
 
         A ticket another claimant finished first keeps that result, and it is the one returned.
         """
+        self._recovery.keep_claims()
         keep = self.settings.pii_keep_last_digits
         try:
             results = self.batcher.submit(list(zip(tickets, ids, earlier, strict=True)))
@@ -352,13 +355,11 @@ class TriageService:
 
     def start_recovery(self) -> None:
         """Keep this process's claims alive and finish tickets dead processes left (``sift serve``, once warm)."""
-        self._recovery = Recovery(self)
         self._recovery.start()
 
     def close(self) -> None:
         """Finish queued work and stop the worker, then close both stores (they share one database file)."""
-        if self._recovery is not None:
-            self._recovery.stop()
+        self._recovery.stop()
         self.batcher.close()
         self.feedback.close()
         self.store.close()
