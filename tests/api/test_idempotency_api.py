@@ -3,14 +3,19 @@ a 409 naming the field, and tickets a dead process left accepted are finished by
 
 from __future__ import annotations
 
+import threading
 import uuid
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from engine.idempotency import NO_SOURCE, external_key
 from engine.recovery import Recovery
 from engine.settings import Settings
 from engine.store import TicketStore
+from engine.store.db import utc_now
+from engine.types import Ticket
 from tests.store.conftest import execute
 
 pytestmark = pytest.mark.slow
@@ -95,3 +100,26 @@ def test_tickets_a_dead_process_left_accepted_are_recovered(client: TestClient, 
     assert not client.get(f"/v1/tickets/{orphans[1]}").json()["result"]["draft"]["text"].count("[CUSTOMER_NAME]")
     assert 'sift_recovered_tickets_total{outcome="recovered"}' in client.get("/metrics").text
     assert client.get("/v1/tickets/unknown").status_code == 404
+
+
+def test_a_retry_waits_for_a_live_claim_and_takes_over_a_dead_ones(client: TestClient, settings: Settings) -> None:
+    ticket = {"text": "The thermostat shows the wrong temperature.", "external_id": _id()}
+    service = client.app.state.service  # type: ignore[attr-defined]
+    key = external_key(Ticket(**ticket), NO_SOURCE, service._data_key())  # noqa: SLF001 - the key the API uses
+    store = TicketStore(settings.database)
+    try:  # the first copy, accepted by a process that is still alive (its claim is fresh)
+        [first] = store.claims.admit([{"text": ticket["text"]}], [None], [key], "other:1:x", utc_now())
+    finally:
+        store.close()
+    answers: list[Any] = []
+    retry = threading.Thread(target=lambda: answers.append(client.post("/v1/triage", json=ticket)))
+    retry.start()
+    retry.join(timeout=1.5)
+    assert retry.is_alive() and not answers  # waiting for the live claimant, not triaging a second copy
+    execute(settings.database, "UPDATE tickets SET claimed_at = '2000-01-01T00:00:00.000+00:00' "
+            f"WHERE id = '{first.id}'")  # noqa: S608 - our own id; the claimant died
+    retry.join(timeout=120)
+    [answer] = answers
+    assert answer.status_code == 200 and answer.json()["id"] == first.id, answer.text
+    stored = client.get(f"/v1/tickets/{first.id}").json()
+    assert (stored["status"], stored["attempts"]) == ("processed", 2)
