@@ -49,6 +49,8 @@ def test_the_idempotency_key_header_is_the_external_id(client: TestClient) -> No
     assert r.status_code == 422 and r.json()["error"]["field"] == "Idempotency-Key"
     r = client.post("/v1/triage", json=ticket, headers={"Idempotency-Key": "  "})
     assert r.status_code == 422 and r.json()["error"]["field"] == "Idempotency-Key"
+    r = client.post("/v1/triage/batch", json={"tickets": [ticket]}, headers={"Idempotency-Key": key})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "Idempotency-Key"
 
 
 def test_other_content_under_a_used_id_is_a_conflict_naming_the_field(client: TestClient) -> None:

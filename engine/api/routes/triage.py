@@ -61,6 +61,8 @@ async def triage(ticket: Ticket, request: Request, service: ServiceDep, metrics:
 @router.post("/triage/batch", response_model=BatchOut, responses=TRIAGE_ERRORS)
 async def triage_batch(batch: BatchIn, request: Request, service: ServiceDep, metrics: MetricsDep) -> Response:
     """Many tickets in one call: one batched encoder pass per `max_pipeline_batch` tickets."""
+    if IDEMPOTENCY_KEY in request.headers:  # one key cannot name many tickets; ignoring it would promise too much
+        raise InvalidInput(IDEMPOTENCY_KEY, "applies to POST /v1/triage only; give each ticket its external_id")
     limit = service.settings.max_batch_size
     if len(batch.tickets) > limit:
         raise InvalidInput("tickets", f"holds {len(batch.tickets)} tickets; the limit is {limit}")
