@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from engine.errors import InvalidInput
 from engine.privacy.redact import CUSTOMER_NAME
 from engine.result_shape import to_jsonable
 from engine.store.claims import ExternalKey, Orphan
@@ -71,3 +72,15 @@ def logged_ticket(orphan: Orphan) -> Ticket:
     if payload.get("received_at") is None:
         payload["received_at"] = datetime.fromisoformat(orphan.received_at)
     return _tickets().validate_python(payload)
+
+
+def refuse_repeated_ids(tickets: list[Ticket], prefixes: list[str]) -> None:
+    """One request may not carry an external id twice: which of the two would the log keep?"""
+    seen: dict[str, int] = {}
+    for i, ticket in enumerate(tickets):
+        if ticket.external_id is None:
+            continue
+        if ticket.external_id in seen:
+            first = prefixes[seen[ticket.external_id]] or "ticket "
+            raise InvalidInput(f"{prefixes[i]}external_id", f"repeats {first}external_id; each ticket needs its own")
+        seen[ticket.external_id] = i

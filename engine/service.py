@@ -11,7 +11,7 @@ from typing import Any
 
 from engine.batching import BatchObserver, MicroBatcher
 from engine.errors import Conflict, InvalidInput, NotFound, NotReady
-from engine.idempotency import NO_SOURCE, external_key, stored_triage
+from engine.idempotency import NO_SOURCE, external_key, refuse_repeated_ids, stored_triage
 from engine.input_text import clean_fields
 from engine.normalise import encoder_text
 from engine.pipeline import Pipeline
@@ -99,7 +99,7 @@ class TriageService:
         prefixes = [f"{field_prefix}{i}." if many else field_prefix for i in range(len(tickets))]
         cleaned = [clean_fields(t, prefix.rstrip(".")) for t, prefix in zip(tickets, prefixes, strict=True)]
         tickets = [self._checked(values, prefix) for values, prefix in zip(cleaned, prefixes, strict=True)]
-        _refuse_repeated_ids(tickets, prefixes)
+        refuse_repeated_ids(tickets, prefixes)
         keep = self.settings.pii_keep_last_digits
         customer_keys = [self._customer_key(t.customer_id) for t in tickets]
         earlier = self.earlier_contacts(customer_keys)
@@ -160,10 +160,8 @@ class TriageService:
         stored = [(id_, stored_result(r, t, keep)) for id_, r, t in zip(ids, out, tickets, strict=True)]
         if self.store.complete(stored) < len(stored):
             states = self.store.claims.states(ids)
-            out = [
-                r if states[id_][1] == mine else stored_triage(states[id_][1])  # type: ignore[arg-type]
-                for r, (id_, mine) in zip(out, stored, strict=True)
-            ]
+            theirs = {id_: states[id_].result for id_, mine in stored if id_ in states and states[id_].result != mine}
+            out = [stored_triage(theirs[r.id]) if theirs.get(r.id) else r for r in out]
         return out
 
     def _await(
@@ -174,17 +172,17 @@ class TriageService:
         found: dict[int, TriageResult] = {}
         deadline = time.monotonic() + self.RETRY_WAIT_S
         while busy:
-            time.sleep(0.1)
+            time.sleep(0.2)
             states = self.store.claims.states(list(busy.values()))
             for i, ticket_id in list(busy.items()):
-                status, result = states.get(ticket_id, ("gone", None))
-                if status == "processed" and result is not None:
-                    found[i] = stored_triage(result)
-                elif self.store.claims.take_over(ticket_id, self.store.owner, self.stale_before()):
+                stored, stale = states.get(ticket_id), self.stale_before()
+                if stored is None:
+                    raise NotFound(f"{prefixes[i]}external_id: ticket {ticket_id} was erased while this retry waited")
+                if stored.status == "processed" and stored.result is not None:
+                    found[i] = stored_triage(stored.result)
+                elif stored.takeable(stale) and self.store.claims.take_over(ticket_id, self.store.owner, stale):
                     self.report("resumed", 1)
                     [found[i]] = self.process([tickets[i]], [ticket_id], [earlier[i]])
-                elif status == "gone":
-                    raise NotFound(f"{prefixes[i]}external_id: ticket {ticket_id} was erased while this retry waited")
                 else:
                     continue
                 del busy[i]
@@ -364,14 +362,3 @@ class TriageService:
         self.feedback.close()
         self.store.close()
 
-
-def _refuse_repeated_ids(tickets: list[Ticket], prefixes: list[str]) -> None:
-    """One request may not carry an external id twice: which of the two would the log keep?"""
-    seen: dict[str, int] = {}
-    for i, ticket in enumerate(tickets):
-        if ticket.external_id is None:
-            continue
-        if ticket.external_id in seen:
-            first = prefixes[seen[ticket.external_id]] or "ticket "
-            raise InvalidInput(f"{prefixes[i]}external_id", f"repeats {first}external_id; each ticket needs its own")
-        seen[ticket.external_id] = i

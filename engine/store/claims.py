@@ -73,6 +73,21 @@ class Orphan:
     customer_key: str | None
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A logged ticket's status, its result once processed, and when its claim was last renewed."""
+
+    status: str
+    result: dict[str, Any] | None
+    claimed_at: str | None
+
+    def takeable(self, stale_before: str) -> bool:
+        """Whether a retry may take it over: it failed, or its claimant stopped renewing (died)."""
+        return self.status == "failed" or (
+            self.status == "accepted" and (self.claimed_at is None or self.claimed_at < stale_before)
+        )
+
+
 class IdClash(Exception):  # noqa: N818 - a clash, not an error of ours: the service names the field
     """``index``'s external id is already in the log with different content (stored as ``ticket_id``)."""
 
@@ -178,12 +193,12 @@ class TicketClaims:
         with self._db.write() as db:
             return self._take(db, ticket_id, owner, stale_before)
 
-    def states(self, ids: list[str]) -> dict[str, tuple[str, dict[str, Any] | None]]:
-        """Each ticket's status and, when processed, its stored result."""
+    def states(self, ids: list[str]) -> dict[str, Stored]:
+        """Where each ticket stands in the log (a ticket erased meanwhile is missing)."""
         c = tickets.c
         with self._db.read() as db:
-            rows = db.execute(select(c.id, c.status, c.result).where(c.id.in_(ids))).all()
-        return {r.id: (r.status, json.loads(r.result) if r.result else None) for r in rows}
+            rows = db.execute(select(c.id, c.status, c.result, c.claimed_at).where(c.id.in_(ids))).all()
+        return {r.id: Stored(r.status, json.loads(r.result) if r.result else None, r.claimed_at) for r in rows}
 
     def renew(self, owner: str) -> int:
         """Say ``owner`` is alive: its accepted tickets' claims start again; how many it holds."""
