@@ -16,6 +16,15 @@ class InvalidInput(SiftError):
         self.message = message
 
 
+class Conflict(SiftError):
+    """The request clashes with what is stored (an external id already used for other content); ``field`` names where."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
 class NotReady(SiftError):
     """A resource the request needs (index, heads) has not been built yet; ``retry_after`` seconds is a fair wait."""
 

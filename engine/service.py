@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import gc
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.batching import BatchObserver, MicroBatcher
-from engine.errors import InvalidInput, NotFound
+from engine.errors import Conflict, InvalidInput, NotFound, NotReady
+from engine.idempotency import NO_SOURCE, external_key, refuse_repeated_ids, stored_triage
 from engine.input_text import clean_fields
 from engine.normalise import encoder_text
 from engine.pipeline import Pipeline
 from engine.privacy.keys import customer_key, data_key
 from engine.privacy.redact import mask_spans, redact_text, stored_payload, stored_result
+from engine.recovery import Recovery
 from engine.retrieve.article_text import article_text
 from engine.retrieve.retriever import SearchFilter
 from engine.settings import Settings
 from engine.stage import EarlierContact
 from engine.store import Feedback, FeedbackStore, TicketStore
+from engine.store.claims import Admitted, IdClash
 from engine.types import BLANK_TEXT, ArticleHit, ArticleText, Suggestion, Ticket, TriageResult
 
 
@@ -40,9 +45,17 @@ class TriageService:
     store: TicketStore
     feedback: FeedbackStore
     on_batch: BatchObserver | None = None
+    on_recovery: Callable[[str, int], None] | None = None
+    """Called with what happened to tickets a fault left behind (``Metrics.observe_recovery``'s kinds)."""
+
+    RETRY_WAIT_S = 120.0
+    """How long a retry waits for another request (or process) still triaging its ticket before a 503."""
 
     def __post_init__(self) -> None:
         self._key: bytes | None = None
+        # Keeps this process's claims on the tickets it triages alive (started by the first triage), and in
+        # `sift serve` also finishes tickets dead processes left (start_recovery).
+        self._recovery = Recovery(self)
         # One worker thread owns the models (the encoder is not re-entrant) and runs concurrent
         # requests' tickets together, one pipeline pass for many; see engine/batching.py.
         self.batcher: MicroBatcher[tuple[Ticket, str, tuple[EarlierContact, ...]], TriageResult] = MicroBatcher(
@@ -53,13 +66,17 @@ class TriageService:
         )
 
     @classmethod
-    def create(cls, settings: Settings, on_batch: BatchObserver | None = None) -> TriageService:
+    def create(
+        cls, settings: Settings, on_batch: BatchObserver | None = None,
+        on_recovery: Callable[[str, int], None] | None = None,
+    ) -> TriageService:
         return cls(
             settings,
             Pipeline(settings),
             TicketStore(settings.database),
             FeedbackStore(settings.database),
             on_batch,
+            on_recovery,
         )
 
     def _run_pipeline(self, batch: list[tuple[Ticket, str, tuple[EarlierContact, ...]]]) -> list[TriageResult]:
@@ -70,30 +87,116 @@ class TriageService:
         self.batcher.call(self.pipeline.warm_up)
         _freeze_heap()
 
-    def triage(self, tickets: list[Ticket], field_prefix: str = "") -> list[TriageResult]:
+    def triage(self, tickets: list[Ticket], field_prefix: str = "", source: str = NO_SOURCE) -> list[TriageResult]:
         """Check all, store all (masked), then process; a refused ticket refuses the whole batch before storage.
 
         The returned ``pii[].text`` is masked like the stored result: the caller has the text and the
         offsets, and a response copied into another system's logs should not carry a card number there.
+        A ticket whose ``external_id`` is already in the log for ``source`` is not stored again: it is answered
+        with the stored result, or its stored copy is finished (engine/store/claims.py).
         """
         many = len(tickets) > 1 or field_prefix
         prefixes = [f"{field_prefix}{i}." if many else field_prefix for i in range(len(tickets))]
         cleaned = [clean_fields(t, prefix.rstrip(".")) for t, prefix in zip(tickets, prefixes, strict=True)]
         tickets = [self._checked(values, prefix) for values, prefix in zip(cleaned, prefixes, strict=True)]
+        refuse_repeated_ids(tickets, prefixes)
         keep = self.settings.pii_keep_last_digits
         customer_keys = [self._customer_key(t.customer_id) for t in tickets]
-        earlier = self._earlier_contacts(customer_keys)
-        ids = self.store.accept([stored_payload(t, keep) for t in tickets], customer_keys)
+        earlier = self.earlier_contacts(customer_keys)
+        keys = [external_key(t, source, self._data_key()) if t.external_id else None for t in tickets]
+        try:
+            admitted = self.store.claims.admit(
+                [stored_payload(t, keep) for t in tickets], customer_keys, keys, self.store.owner, self.stale_before()
+            )
+        except IdClash as clash:
+            raise Conflict(
+                f"{prefixes[clash.index]}external_id",
+                f"{tickets[clash.index].external_id!r} is already in the ticket log (ticket {clash.ticket_id}) with "
+                "different content; a retry must send the same ticket, a new ticket needs a new id",
+            ) from None
+        return self._answer(tickets, admitted, earlier, prefixes)
+
+    def stale_before(self) -> str:
+        """Claims renewed before this instant (ISO, UTC) are a dead process's."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.settings.ticket_lease_seconds)
+        return cutoff.isoformat(timespec="milliseconds")
+
+    def _answer(
+        self, tickets: list[Ticket], admitted: list[Admitted], earlier: list[tuple[EarlierContact, ...]],
+        prefixes: list[str],
+    ) -> list[TriageResult]:
+        """Each ticket's result: triaged now when ours to triage, else read from the log (waiting if need be)."""
+        out: list[TriageResult | None] = [
+            stored_triage(a.result) if a.state == "processed" and a.result else None for a in admitted
+        ]
+        mine = [i for i, a in enumerate(admitted) if a.state in ("new", "resumed")]
+        self.report("replayed", sum(a.state == "processed" for a in admitted))
+        self.report("resumed", sum(a.state == "resumed" for a in admitted))
+        if mine:
+            done = self.process([tickets[i] for i in mine], [admitted[i].id for i in mine], [earlier[i] for i in mine])
+            for i, result in zip(mine, done, strict=True):
+                out[i] = result
+        busy = {i: admitted[i].id for i, a in enumerate(admitted) if a.state == "busy"}
+        if busy:
+            for i, result in self._await(busy, tickets, earlier, prefixes).items():
+                out[i] = result
+        return [r for r in out if r is not None]
+
+    def process(
+        self, tickets: list[Ticket], ids: list[str], earlier: list[tuple[EarlierContact, ...]]
+    ) -> list[TriageResult]:
+        """Triage tickets this process has claimed and store their results.
+
+        A ticket another claimant finished first keeps that result, and it is the one returned.
+        """
+        self._recovery.keep_claims()
+        keep = self.settings.pii_keep_last_digits
         try:
             results = self.batcher.submit(list(zip(tickets, ids, earlier, strict=True)))
         except Exception as exc:
             self.store.fail(ids, f"{type(exc).__name__}: {exc}")
             raise
         out = [mask_spans(r, keep) for r in results]
-        self.store.complete([(id_, stored_result(r, t, keep)) for id_, r, t in zip(ids, out, tickets, strict=True)])
+        stored = [(id_, stored_result(r, t, keep)) for id_, r, t in zip(ids, out, tickets, strict=True)]
+        if self.store.complete(stored) < len(stored):
+            states = self.store.claims.states(ids)
+            theirs = {id_: states[id_].result for id_, mine in stored if id_ in states and states[id_].result != mine}
+            out = [stored_triage(theirs[r.id]) if theirs.get(r.id) else r for r in out]
         return out
 
-    def _earlier_contacts(self, customer_keys: list[str | None]) -> list[tuple[EarlierContact, ...]]:
+    def _await(
+        self, busy: dict[int, str], tickets: list[Ticket], earlier: list[tuple[EarlierContact, ...]],
+        prefixes: list[str],
+    ) -> dict[int, TriageResult]:
+        """Results of tickets another request or process is triaging: read once stored, taken over if it died."""
+        found: dict[int, TriageResult] = {}
+        deadline = time.monotonic() + self.RETRY_WAIT_S
+        while busy:
+            time.sleep(0.2)
+            states = self.store.claims.states(list(busy.values()))
+            for i, ticket_id in list(busy.items()):
+                stored, stale = states.get(ticket_id), self.stale_before()
+                if stored is None:
+                    raise NotFound(f"{prefixes[i]}external_id: ticket {ticket_id} was erased while this retry waited")
+                if stored.status == "processed" and stored.result is not None:
+                    found[i] = stored_triage(stored.result)
+                elif stored.takeable(stale) and self.store.claims.take_over(ticket_id, self.store.owner, stale):
+                    self.report("resumed", 1)
+                    [found[i]] = self.process([tickets[i]], [ticket_id], [earlier[i]])
+                else:
+                    continue
+                del busy[i]
+            if busy and time.monotonic() > deadline:
+                i, ticket_id = next(iter(busy.items()))
+                raise NotReady(f"{prefixes[i]}external_id: ticket {ticket_id} is still being triaged; retry later", 5)
+        return found
+
+    def report(self, kind: str, n: int) -> None:
+        """Tell ``on_recovery`` that ``n`` tickets were ``kind`` (replayed, resumed, recovered, failed, abandoned)."""
+        if n and self.on_recovery is not None:
+            self.on_recovery(kind, n)
+
+    def earlier_contacts(self, customer_keys: list[str | None]) -> list[tuple[EarlierContact, ...]]:
         """Each ticket's customer's tickets inside the policy's repeated_contact window, read before these are stored."""
         rule = self.pipeline.policy.repeated_contact
         known = [k for k in customer_keys if k]
@@ -119,9 +222,12 @@ class TriageService:
         """The stored form of a customer id (keyed hash); the key is read once, on the first id."""
         if not customer_id or not customer_id.strip():
             return None
+        return customer_key(customer_id, self._data_key())
+
+    def _data_key(self) -> bytes:
         if self._key is None:
             self._key = data_key(self.settings.data_dir)
-        return customer_key(customer_id, self._key)
+        return self._key
 
     def write_problem(self) -> str | None:
         """``None`` when both stores can write now, else why not: ``/readyz`` fails rather than accept and lose."""
@@ -245,8 +351,14 @@ class TriageService:
         indexes = self.batcher.call(swap)
         return {"status": "reloaded", "index": indexes[self.pipeline.knowledge_bases.default], "indexes": indexes}
 
+    def start_recovery(self) -> None:
+        """Keep this process's claims alive and finish tickets dead processes left (``sift serve``, once warm)."""
+        self._recovery.start()
+
     def close(self) -> None:
         """Finish queued work and stop the worker, then close both stores (they share one database file)."""
+        self._recovery.stop()
         self.batcher.close()
         self.feedback.close()
         self.store.close()
+

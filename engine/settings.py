@@ -377,6 +377,13 @@ class Settings(BaseSettings):
         "Retry-After. 0: no limit. Applies once keys exist (`sift keys create`).",
     )
     max_batch_size: int = Field(default=256, ge=1)
+    ticket_lease_seconds: float = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="A process renews its claim on the tickets it is triaging every third of this; a claim older "
+        "is a dead process's, and a restarted or other replica finishes the ticket (docs/api.md, exactly once).",
+    )
 
     @field_validator("languages", "language_also_named")
     @classmethod

@@ -146,6 +146,16 @@ class Ticket:
         "it, and the routing policy raises the priority of a long wait (priority_waiting_hours). Default: when it "
         "is triaged."),
     ] = None
+    external_id: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=200,
+            description="Your helpdesk's id of this ticket: the idempotency key. A ticket sent again with an id "
+            "already in the log (a retry) is answered from the log, never triaged or stored twice; different "
+            "content under a used id is refused with 409. Unique per API key name.",
+        ),
+    ] = None
 
     def __post_init__(self) -> None:
         if not self.text or not self.text.strip():

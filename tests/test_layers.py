@@ -17,8 +17,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "types", "result_shape", "settings", "user_files", "input_text", "stage", "__init__"),
     ("models", "privacy", "normalise", "kb", "store", "translate"),
     ("language", "sentiment", "classify", "retrieve", "entities", "draft", "route", "risk", "automate", "macros"),
-    ("pipeline", "batching", "training", "bootstrap", "report"),
-    ("service",),
+    ("pipeline", "batching", "training", "bootstrap", "report", "idempotency"),
+    ("service", "recovery"),
     ("api", "cli", "web"),
 )
 LAYER = {name: level for level, names in enumerate(LAYERS) for name in names}

@@ -16,7 +16,7 @@ from engine.api.cors import SuggestCorsMiddleware
 from engine.api.limits import BodyLimitMiddleware
 from engine.api.log_redaction import install_redaction
 from engine.api.metrics import Metrics
-from engine.api.routes import articles, feedback, health, reports, triage
+from engine.api.routes import articles, feedback, health, reports, tickets, triage
 from engine.bootstrap import ensure_ready
 from engine.errors import NotReady
 from engine.service import TriageService
@@ -59,11 +59,13 @@ def create_app(settings: Settings | None = None, on_start_failure: Callable[[], 
         service: TriageService | None = None
         try:
             starting.step = "opening the ticket log and the models"
-            service = TriageService.create(settings, on_batch=app.state.metrics.observe_batch)
+            metrics = app.state.metrics
+            service = TriageService.create(settings, on_batch=metrics.observe_batch, on_recovery=metrics.observe_recovery)
             starting.step = "preparing the data directory (KB index, default heads)"
             ensure_ready(service.pipeline.registry)
             starting.step = "loading and warming up the models"
             service.warm_up()
+            service.start_recovery()
         except Exception as exc:  # noqa: BLE001 - reported to every caller and the log, then the hook decides
             log.exception("sift failed to start")
             starting.failed = f"{type(exc).__name__}: {exc}"
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None, on_start_failure: Callable[[], 
     app.add_middleware(SuggestCorsMiddleware)
     errors.install(app)
     app.include_router(triage.router)
+    app.include_router(tickets.router)
     app.include_router(articles.router)
     app.include_router(feedback.router)
     app.include_router(health.router)

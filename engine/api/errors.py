@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import (
+    Conflict,
     Forbidden,
     InvalidInput,
     ModelError,
@@ -52,6 +53,10 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
 
 async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
     return error_response(422, "invalid_input", exc.message and f"{exc.field}: {exc.message}", exc.field)
+
+
+async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+    return error_response(409, "conflict", f"{exc.field}: {exc.message}", exc.field)
 
 
 async def _not_ready(_: Request, exc: NotReady) -> JSONResponse:
@@ -101,6 +106,7 @@ async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(InvalidInput, _invalid)  # type: ignore[arg-type]
+    app.add_exception_handler(Conflict, _conflict)  # type: ignore[arg-type]
     app.add_exception_handler(NotReady, _not_ready)  # type: ignore[arg-type]
     app.add_exception_handler(Unauthorized, _unauthorized)  # type: ignore[arg-type]
     app.add_exception_handler(Forbidden, _forbidden)  # type: ignore[arg-type]

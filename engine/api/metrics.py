@@ -45,6 +45,30 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.recovered = Counter(
+            "sift_recovered_tickets_total",
+            "Tickets a stopped process left accepted, finished by this one: recovered, failed again, or abandoned "
+            "(its process stopped on it repeatedly)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.retries = Counter(
+            "sift_ticket_retries_total",
+            "Tickets sent again under an external id already in the log: replayed (the stored result answered) or "
+            "resumed (its unfinished stored copy triaged)",
+            ["outcome"],
+            registry=self.registry,
+        )
+
+    RECOVERY_OUTCOMES = frozenset({"recovered", "failed", "abandoned"})
+
+    def observe_recovery(self, kind: str, tickets: int) -> None:
+        """``TriageService.on_recovery``: what became of tickets a fault left, and of retries."""
+        if kind in self.RECOVERY_OUTCOMES:
+            self.recovered.labels(kind).inc(tickets)
+        else:
+            self.retries.labels(kind).inc(tickets)
+
     def observe_batch(self, tickets: int, waits: list[float]) -> None:
         """A pipeline pass started: its size, and how long each of its requests queued for it."""
         self.batch_size.observe(tickets)

@@ -27,7 +27,8 @@ def data_key(data_dir: Path) -> bytes:
     if not path.exists():
         # Written in full under a temporary name, then linked into place: a process starting beside this one
         # reads either no key or the whole key, never an empty file (whose hashes would match nothing later).
-        tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}.tmp")
+        # Named per call, not per process: two threads of one process may both find no key yet.
+        tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
         fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(secrets.token_bytes(KEY_BYTES))

@@ -84,7 +84,8 @@ def stored_payload(ticket: Ticket, keep_last_digits: int) -> dict[str, Any]:
         messages=tuple(replace(m, text=mask(m.text)) for m in ticket.messages),
         metadata=_walk(ticket.metadata, keep_last_digits, names),
     )
-    return to_jsonable(masked, exclude={"customer_id", "customer_salutation"})
+    # external_id has a column of its own (engine/store/claims.py), as the customer id's hash has.
+    return to_jsonable(masked, exclude={"customer_id", "customer_salutation", "external_id"})
 
 
 def mask_spans(result: TriageResult, keep_last_digits: int) -> TriageResult:

@@ -39,6 +39,17 @@ tickets = Table(
     Column("error", Text),
     # The customer id only as a keyed hash (engine/privacy/keys.py), so `sift forget` finds a customer's rows.
     Column("customer_key", Text),
+    # Exactly once (engine/store/claims.py): the helpdesk's own id of the ticket, unique per source (the API
+    # key's name; '' without keys), with a keyed hash of what was sent under it, so a retry is told from a clash.
+    Column("source", Text),
+    Column("external_id", Text),
+    Column("request_hash", Text),
+    # Who is triaging an accepted ticket, and when they last said so: a claim older than the lease is a dead
+    # process's, and recovery takes the ticket over. attempts counts claims, so a ticket that kills its process
+    # every time is given up rather than retried forever.
+    Column("claimed_by", Text),
+    Column("claimed_at", Text),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
     Index("tickets_received", "received_at"),
     Index("tickets_status", "status"),
     Index(
@@ -46,6 +57,14 @@ tickets = Table(
         "customer_key",
         sqlite_where=text("customer_key IS NOT NULL"),
         postgresql_where=text("customer_key IS NOT NULL"),
+    ),
+    Index(
+        "tickets_external",
+        "source",
+        "external_id",
+        unique=True,
+        sqlite_where=text("external_id IS NOT NULL"),
+        postgresql_where=text("external_id IS NOT NULL"),
     ),
 )
 

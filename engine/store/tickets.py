@@ -1,8 +1,9 @@
 """The ticket log: every accepted ticket is written before it is processed.
 
 If the process dies mid-pipeline the ticket is still there with status
-``accepted``, so nothing a customer sent is lost; the result is written before
-the response goes out. Each write commits before its method returns, on SQLite
+``accepted``, so nothing a customer sent is lost, and a restarted process (or
+another replica) finishes it (``claims.py``, ``engine/recovery.py``); the result
+is written before the response goes out. Each write commits before its method returns, on SQLite
 (WAL: readers work while one writer appends) and on PostgreSQL alike. What is
 stored is already masked (``engine/privacy/redact.py``); the customer id only
 as a keyed hash, indexed, so `sift forget` finds a customer's rows.
@@ -18,6 +19,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from engine.privacy.pii import redact
 from engine.stage import EarlierContact
+from engine.store.claims import TicketClaims, new_owner
 from engine.store.db import Location, open_database, utc_now
 from engine.store.schema import tickets
 
@@ -26,25 +28,29 @@ class TicketStore:
     def __init__(self, location: Location) -> None:
         """``location``: the SQLite file (``Settings.database_path``) or a PostgreSQL URL (``Settings.database``)."""
         self._db = open_database(location)
+        self.claims = TicketClaims(self._db)
+        self.owner = new_owner()
 
     def accept(self, payloads: list[dict[str, Any]], customer_keys: list[str | None] | None = None) -> list[str]:
-        """Persist tickets as received (already masked) and return their new ids, all in one transaction."""
+        """Persist tickets as received (already masked) and return their new ids, all in one transaction.
+
+        Each is claimed by this store's owner (no external id: ``claims.admit`` stores those), so recovery
+        leaves it alone while this process lives.
+        """
         ids = [uuid.uuid4().hex for _ in payloads]
         keys = customer_keys or [None] * len(payloads)
-        now = utc_now()
-        rows = [
-            {
-                "id": tid, "received_at": now, "channel": p.get("channel"),
-                "payload": json.dumps(p, ensure_ascii=False), "status": "accepted", "customer_key": key,
-            }
-            for tid, p, key in zip(ids, payloads, keys, strict=True)
-        ]
+        rows = self.claims.rows(ids, payloads, keys, [None] * len(payloads), self.owner, utc_now())
         if rows:
             with self._db.write() as db:
                 db.execute(insert(tickets), rows)
         return ids
 
-    def complete(self, results: list[tuple[str, dict[str, Any]]]) -> None:
+    def complete(self, results: list[tuple[str, dict[str, Any]]]) -> int:
+        """Store results over tickets still ``accepted``; how many were written.
+
+        A processed ticket's result never changes: a late second finisher (a claim taken over from a process
+        that was only frozen) writes nothing, and its caller reads the stored result instead.
+        """
         now = utc_now()
         rows = [
             {
@@ -58,21 +64,22 @@ class TicketStore:
         ]
         statement = (
             update(tickets)
-            .where(tickets.c.id == bindparam("tid"))
+            .where(tickets.c.id == bindparam("tid"), tickets.c.status == "accepted")
             .values(
                 status="processed", result=bindparam("new_result"), queue=bindparam("new_queue"),
                 handoff=bindparam("new_handoff"), processed_at=bindparam("now"),
             )
         )
-        if rows:
-            with self._db.write() as db:
-                db.execute(statement, rows)
+        if not rows:
+            return 0
+        with self._db.write() as db:
+            return int(db.execute(statement, rows).rowcount)
 
     def fail(self, ids: list[str], error: str) -> None:
-        """Mark tickets failed; the error text is masked (an exception may quote the ticket)."""
+        """Mark tickets still ``accepted`` failed; the error text is masked (an exception may quote the ticket)."""
         statement = (
             update(tickets)
-            .where(tickets.c.id.in_(ids))
+            .where(tickets.c.id.in_(ids), tickets.c.status == "accepted")
             .values(status="failed", error=redact(error), processed_at=utc_now())
         )
         with self._db.write() as db:
@@ -86,7 +93,8 @@ class TicketStore:
         c = tickets.c
         with self._db.read() as db:
             row = db.execute(
-                select(c.id, c.received_at, c.channel, c.payload, c.status, c.result, c.error).where(c.id == ticket_id)
+                select(c.id, c.received_at, c.channel, c.payload, c.status, c.result, c.error, c.external_id,
+                       c.processed_at, c.attempts).where(c.id == ticket_id)
             ).first()
         if row is None:
             return None
@@ -98,6 +106,9 @@ class TicketStore:
             "status": row.status,
             "result": json.loads(row.result) if row.result else None,
             "error": row.error,
+            "external_id": row.external_id,
+            "processed_at": row.processed_at,
+            "attempts": row.attempts,
         }
 
     def processed(self, since: str | None = None) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
