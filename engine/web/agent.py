@@ -91,6 +91,6 @@ def agent_languages(request: Request) -> list[str]:
 
 
 def parse_languages(text: str) -> list[str]:
-    """ISO 639 codes from a free list ("en, de-AT hr"): primary subtags, lower case, each once, at most 20."""
-    codes = [part.strip().split("-")[0].lower() for part in text.replace(",", " ").split()]
+    """ISO 639 codes from a free list ("en, de-AT hr"; the cookie's "en.de"): primary subtags, lower case, each once, at most 20."""
+    codes = [part.strip().split("-")[0].lower() for part in text.replace(",", " ").replace(".", " ").split()]
     return list(dict.fromkeys(c for c in codes if c.isalpha() and 2 <= len(c) <= 3))[:20]

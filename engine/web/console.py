@@ -264,7 +264,7 @@ async def preferences(request: Request) -> Response:
         raise InvalidInput("languages", "name one or more language codes, such as 'en, de'")
     response = RedirectResponse(_safe_next(fields.get("next")), status_code=303)
     response.set_cookie(
-        LANGUAGES_COOKIE, " ".join(codes), max_age=365 * 86400, path=COOKIE_PATH,
+        LANGUAGES_COOKIE, ".".join(codes), max_age=365 * 86400, path=COOKIE_PATH,
         secure=request.url.scheme == "https", httponly=True, samesite="strict",
     )
     return response

@@ -125,6 +125,25 @@ def test_one_ticket_with_its_feedback(client: TestClient, triaged: list[dict[str
     assert client.get("/console/tickets/nope-x").status_code == 404
 
 
+def test_the_agents_languages_decide_when_the_gist_shows(client: TestClient, triaged: list[dict[str, Any]]) -> None:
+    german = triaged[1]
+    assert german["language"]["code"] == "de"
+    token = _csrf(client.get("/console").text)
+
+    def prefer(languages: str) -> Any:
+        return client.post("/console/preferences", data={"csrf": token, "languages": languages, "next": "/console"},
+                           headers=SAME_ORIGIN, follow_redirects=False)
+
+    r = prefer("en")
+    assert r.status_code == 303 and "sift_console_languages=en" in r.headers["set-cookie"]
+    assert 'class="gist"' in client.get(f"/console/tickets/{german['id']}").text  # original beside the gist
+    assert prefer("en, de-AT").status_code == 303
+    assert 'class="gist"' not in client.get(f"/console/tickets/{german['id']}").text
+    bad = prefer("!!")
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "languages"
+    client.cookies.clear()
+
+
 def test_draft_edits_through_the_api(client: TestClient, triaged: list[dict[str, Any]]) -> None:
     ticket = triaged[1]
     body = {"ticket_id": ticket["id"], "agent_id": "api", "draft_action": "sent", "sent_text": ticket["draft"]["text"]}
