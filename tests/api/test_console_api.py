@@ -288,3 +288,14 @@ def test_a_triage_key_reads_but_gives_no_feedback(
     assert r.status_code == 403
     assert client.get("/console/reports/gaps").status_code == 403
     client.cookies.clear()
+
+
+def test_an_admin_sees_the_gap_report(client: TestClient, keys: KeyStore, triaged: list[dict[str, Any]]) -> None:
+    _, secret = keys.create("ops", ["admin"])
+    client.cookies.clear()
+    _login(client, secret)
+    assert 'href="/console/reports/gaps"' in client.get("/console/reports").text
+    page = client.get("/console/reports/gaps")
+    assert page.status_code == 200, page.text
+    assert "Missing articles" in page.text and "logged tickets were left unanswered" in page.text
+    client.cookies.clear()

@@ -14,25 +14,32 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import delete
 
+from engine.settings import Settings
 from engine.store.keys import KeyStore
+from engine.store.schema import api_keys
 from tests.browser.conftest import DESKTOP, PHONE, axe_violations, describe, open_browser, screenshot
 from tests.conftest import SHARED_DATASETS
 
 pytestmark = pytest.mark.slow
 
 OWN_TICKETS = [
-    {"subject": "Charged twice", "text": "I was charged twice for my Lumio Plus renewal this month. Please refund one.",
+    {"subject": "Need help", "text": "Hello, I would like to know more about your products and services.",
      "channel": "email"},
     {"subject": "Hub offline", "text": "Mein Lumio Hub verbindet sich seit gestern nicht mehr mit dem WLAN. Was kann ich tun?",
      "channel": "email"},
 ]
+# The demo KB answers questions about Lumio's smart-home products: this one gets a draft that cites articles.
+ANSWERED = {"subject": "Hub offline", "channel": "email",
+            "text": "My Lumio Hub keeps dropping off the Wi-Fi since yesterday. How do I reconnect it to my network?"}
 AGENT = "agent-e2e"
 SERVER_KEY_REFRESH_S = 12  # the live server re-reads keys every 5 s
 
 
 def _real_tickets() -> list[dict[str, Any]]:
-    """An English and a German ticket from the public multilingual set when it is here, else our own."""
+    """An English and a German ticket from the public multilingual set when it is here, else our own (neither is
+    about Lumio's products: the demo KB answers neither, and both are handed off)."""
     path = SHARED_DATASETS / "tickets-multilang" / "dataset-tickets-multi-lang-4-20k.prefix.csv"
     if not path.is_file():
         return OWN_TICKETS
@@ -58,9 +65,30 @@ def _login_needed(base: str) -> bool:
 @pytest.fixture
 def tickets(web_server: str) -> list[dict[str, Any]]:
     """Tickets triaged by the live server while its API is open."""
-    r = httpx.post(f"{web_server}/v1/triage/batch", json={"tickets": _real_tickets()}, timeout=120)
+    r = httpx.post(f"{web_server}/v1/triage/batch", json={"tickets": [ANSWERED, *_real_tickets()]}, timeout=120)
     assert r.status_code == 200, r.text
     return r.json()["results"]
+
+
+@pytest.fixture
+def published(settings: Settings) -> Iterator[Path]:
+    """One report in the reports folder, as `sift eval` publishes it, for the reports page to list."""
+    folder = settings.reports_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "eval-20261206T080000Z.html"
+    path.write_text("<!doctype html><html lang='en'><title>Evaluation</title><h1>Evaluation: demo</h1></html>")
+    yield path
+    path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def keys(settings: Settings) -> Iterator[KeyStore]:
+    """The session's key table (the live server's too); emptied after, so other tests see an open API again."""
+    store = KeyStore(settings.database_path)
+    yield store
+    with store._db.write() as db:  # noqa: SLF001 - no command deletes keys (revoked ones stay for the audit trail)
+        db.execute(delete(api_keys))
+    store.close()
 
 
 @pytest.fixture
@@ -117,11 +145,11 @@ def _status(driver: Any, text: str) -> None:
 
 
 def test_an_agent_works_a_ticket_in_the_console(
-    web_server: str, tickets: list[dict[str, Any]], agent_key: str, tmp_path: Path
+    web_server: str, tickets: list[dict[str, Any]], agent_key: str, published: Path, tmp_path: Path
 ) -> None:
     from selenium.webdriver.support.ui import Select
 
-    ticket, foreign = tickets
+    answered, real, foreign = tickets
     driver = open_browser(*DESKTOP, profile=tmp_path / "desktop")
     try:
         driver.get(f"{web_server}/console")
@@ -129,8 +157,11 @@ def test_an_agent_works_a_ticket_in_the_console(
         _assert_accessible(driver, "login")
         screenshot(driver, "console-login-desktop")
         _log_in(driver, web_server, agent_key)
+        for submitted in tickets:
+            link = f"a[href='/console/tickets/{submitted['id']}']"
+            assert driver.find_elements(_by("CSS_SELECTOR"), link), "a submitted ticket is not in the queue"
+        ticket = answered
         link = f"a[href='/console/tickets/{ticket['id']}']"
-        assert driver.find_elements(_by("CSS_SELECTOR"), link), "the submitted ticket is not in the queue"
         assert AGENT in driver.find_element(_by("CSS_SELECTOR"), ".who").text
         _assert_accessible(driver, "queue")
         screenshot(driver, "console-queue-desktop")
@@ -149,7 +180,7 @@ def test_an_agent_works_a_ticket_in_the_console(
         draft = driver.find_element(_by("ID"), "draft")
         assert draft.get_attribute("value").strip() == ticket["draft"]["text"].strip()
         citations = [c.text for c in driver.find_elements(_by("CSS_SELECTOR"), ".citations li")]
-        assert len(citations) == len(ticket["draft"]["citations"])
+        assert ticket["draft"]["citations"] and len(citations) == len(ticket["draft"]["citations"])
         assert all(cited in text for cited, text in zip(ticket["draft"]["citations"], citations, strict=True))
         _assert_accessible(driver, "ticket")
         screenshot(driver, "console-ticket-desktop")
@@ -172,6 +203,11 @@ def test_an_agent_works_a_ticket_in_the_console(
         assert sent and 0 < sent[0]["draft_edit_distance"] < 0.5, sent
         screenshot(driver, "console-ticket-feedback-desktop")
 
+        # The real ticket from the public set: its draft is there too (a holding reply: the KB cannot answer it).
+        driver.get(f"{web_server}/console/tickets/{real['id']}")
+        assert driver.find_element(_by("ID"), "draft").get_attribute("value").strip() == real["draft"]["text"].strip()
+        screenshot(driver, "console-ticket-real-desktop")
+
         # The foreign-language ticket shows the original beside the gist (this browser reads English only).
         driver.get(f"{web_server}/console/tickets/{foreign['id']}")
         if foreign["language"]["code"] != "en":
@@ -183,6 +219,8 @@ def test_an_agent_works_a_ticket_in_the_console(
         assert driver.find_element(_by("ID"), "fig-distance").text != "–"
         _assert_accessible(driver, "reports")
         screenshot(driver, "console-reports-desktop")
+        driver.find_element(_by("LINK_TEXT"), published.name).click()
+        _until(driver, lambda d: "Evaluation: demo" in d.page_source)
     finally:
         driver.quit()
 
@@ -235,6 +273,9 @@ def test_console_pages_at_phone_size(
     web_server: str, tickets: list[dict[str, Any]], agent_key: str, tmp_path: Path
 ) -> None:
     driver = open_browser(*PHONE, profile=tmp_path / "phone")
+    # Headless Chromium keeps a window at least 500 pixels wide: emulate the phone's viewport itself.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True})
     try:
         driver.get(f"{web_server}/console")
         _until(driver, lambda d: "/console/login" in d.current_url)
