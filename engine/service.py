@@ -10,7 +10,7 @@ from typing import Any
 from engine.batching import BatchObserver, MicroBatcher
 from engine.edit_distance import normalised_distance
 from engine.errors import InvalidInput, NotFound
-from engine.input_text import clean_fields
+from engine.input_text import clean_fields, clean_string
 from engine.normalise import encoder_text
 from engine.pipeline import Pipeline
 from engine.privacy.keys import customer_key, data_key
@@ -237,7 +237,8 @@ class TriageService:
             raise InvalidInput("sent_text", "comes only with draft_action 'sent'")
         if payload.get("draft_edit_distance") is not None:
             raise InvalidInput("draft_edit_distance", "give sent_text or draft_edit_distance, not both")
-        stored = self.store.get(str(payload.get("ticket_id") or ""))
+        sent = clean_string(sent, "sent_text")
+        stored = self.store.get(clean_string(str(payload.get("ticket_id") or ""), "ticket_id"))
         if stored is None:
             raise InvalidInput("ticket_id", f"no ticket {payload.get('ticket_id')!r} in the ticket log")
         draft = ((stored["result"] or {}).get("draft") or {}).get("text")
