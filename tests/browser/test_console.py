@@ -129,6 +129,20 @@ def _log_in(driver: Any, base: str, secret: str) -> None:
     _until(driver, lambda d: d.find_elements(_by("CSS_SELECTOR"), "table.queue, #queue-count"))
 
 
+def full_screenshot(driver: Any, name: str) -> Path:
+    """The whole page, not only the window (``screenshot``'s): a phone's queue is a long list of cards."""
+    import base64
+
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 6000), "scale": 1},
+    })
+    path = screenshot(driver, name)  # the window, then replaced by the whole page
+    path.write_bytes(base64.b64decode(shot["data"]))
+    return path
+
+
 def _assert_accessible(driver: Any, page: str) -> None:
     violations = axe_violations(driver)
     assert not violations, f"{page}:\n{describe(violations)}"
@@ -183,7 +197,7 @@ def test_an_agent_works_a_ticket_in_the_console(
         assert ticket["draft"]["citations"] and len(citations) == len(ticket["draft"]["citations"])
         assert all(cited in text for cited, text in zip(ticket["draft"]["citations"], citations, strict=True))
         _assert_accessible(driver, "ticket")
-        screenshot(driver, "console-ticket-desktop")
+        full_screenshot(driver, "console-ticket-desktop")
 
         # Correct the topic: one click on Save, and the feedback store has it under the key's name.
         topics = Select(driver.find_element(_by("ID"), "correct-topic"))
@@ -199,6 +213,7 @@ def test_an_agent_works_a_ticket_in_the_console(
         draft.send_keys(" Best wishes from the console test.")
         driver.find_element(_by("XPATH"), "//button[normalize-space()='Send reply']").click()
         _status(driver, "Draft marked as sent")
+        assert driver.find_element(_by("ID"), "feedback-status").is_displayed()  # floats where the agent looks
         sent = [r for r in _feedback_rows(web_server, agent_key, ticket["id"]) if r["draft_action"] == "sent"]
         assert sent and 0 < sent[0]["draft_edit_distance"] < 0.5, sent
         screenshot(driver, "console-ticket-feedback-desktop")
@@ -284,12 +299,12 @@ def test_console_pages_at_phone_size(
         width = driver.execute_script("return document.documentElement.scrollWidth")
         assert width <= PHONE[0] + 1, f"the queue scrolls sideways on a phone ({width}px)"
         _assert_accessible(driver, "queue (phone)")
-        screenshot(driver, "console-queue-phone")
+        full_screenshot(driver, "console-queue-phone")
         for name, path in (("ticket", f"/console/tickets/{tickets[0]['id']}"), ("reports", "/console/reports")):
             driver.get(f"{web_server}{path}")
             width = driver.execute_script("return document.documentElement.scrollWidth")
             assert width <= PHONE[0] + 1, f"the {name} page scrolls sideways on a phone ({width}px)"
             _assert_accessible(driver, f"{name} (phone)")
-            screenshot(driver, f"console-{name}-phone")
+            full_screenshot(driver, f"console-{name}-phone")
     finally:
         driver.quit()

@@ -5,10 +5,15 @@
 (function () {
   const status = document.getElementById("feedback-status");
 
+  let clearing = null;
+
   function say(message, failed) {
     if (!status) return;
     status.textContent = message;
     status.classList.toggle("failed", Boolean(failed));
+    // The message floats over the page: it goes after a while (the history list keeps what was saved).
+    clearTimeout(clearing);
+    clearing = setTimeout(() => { status.textContent = ""; }, 10000);
   }
 
   function remember(message) {
