@@ -14,12 +14,12 @@ import pytest
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
 # Bottom to top; a module may import from its own layer and the ones below it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "types", "result_shape", "settings", "user_files", "input_text", "stage", "__init__"),
+    ("errors", "types", "result_shape", "settings", "user_files", "input_text", "stage", "edit_distance", "__init__"),
     ("models", "privacy", "normalise", "kb", "store", "translate"),
     ("language", "sentiment", "classify", "retrieve", "entities", "draft", "route", "risk", "automate", "macros"),
     ("pipeline", "batching", "training", "bootstrap", "report"),
     ("service",),
-    ("api", "cli"),
+    ("api", "cli", "web"),
 )
 LAYER = {name: level for level, names in enumerate(LAYERS) for name in names}
 
