@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from engine.cli import app
 from engine.models.registry import ModelRegistry
-from engine.report.evaluation import draft_edit_figures
+from engine.report.evaluation import draft_edit_figures, render_html
 from engine.settings import REPO_ROOT, get_settings
 from engine.store import Feedback, FeedbackStore, TicketStore
 from engine.web.published import kind_of, listing, report_path
@@ -36,6 +36,10 @@ def test_draft_edit_figures_count_each_tickets_latest_decision(tmp_path: Path) -
     }
     store.close()
     tickets.close()
+    report = {"data": "set.csv", "created": "now", "tickets": 3, "models": {}, "draft_edits": figures}
+    html = render_html(report)
+    assert 'id="section-draft-edits"' in html and "drafts sent unedited" in html  # a headline too
+    assert ">0.250<" in html
 
 
 def test_published_reports_are_listed_newest_first_and_nothing_else(tmp_path: Path) -> None:
