@@ -507,10 +507,18 @@ def triage_file(
 @fails_cleanly
 def evaluate(
     data: Annotated[Path, typer.Argument(help="Labelled tickets: .csv, .tsv, .jsonl, or a helpdesk export (as `sift train`).")],
-    out_path: Annotated[Path, typer.Option("--out", help="The report: .html to read, .json for the figures alone.")],
     topic_column: Annotated[
         str, typer.Option(help="Column with the topic label; for exports a field, 'tag:PREFIX' or 'custom_field:ID'.")
     ],
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", help="The report: .html to read, .json for the figures alone [default: published]."),
+    ] = None,
+    publish: Annotated[
+        bool,
+        typer.Option(help="Also publish the HTML report into the reports folder, where the console lists it "
+                     "(the default without --out)."),
+    ] = False,
     text_column: Annotated[
         str | None, typer.Option(help="Column with the ticket text (--format auto; default: text).")
     ] = None,
@@ -542,7 +550,7 @@ def evaluate(
     from engine.pipeline import Pipeline
     from engine.report import evaluation
 
-    if out_path.suffix.lower() not in {".html", ".htm", ".json"}:
+    if out_path is not None and out_path.suffix.lower() not in {".html", ".htm", ".json"}:
         raise InvalidInput("--out", f"must end in .html or .json; got {out_path.name!r}")
     other = evaluation.read_report(compare) if compare is not None else None
     columns = {
@@ -567,6 +575,9 @@ def evaluate(
         pipeline.registry.encoder.id, settings.out_of_scope_label,
     )
     report["gaps"] = _eval_gaps(pipeline, labelled.texts, results, settings)
+    drafts = evaluation.draft_edit_figures(settings.database)
+    if drafts is not None:
+        report["draft_edits"] = drafts
     table = Table(title=f"{data.name}: {report['tickets']} tickets")
     table.add_column("figure")
     table.add_column("this run", justify="right")
@@ -582,8 +593,21 @@ def evaluate(
             cells.append(f"[{colour[row['verdict']]}]{delta:+.4g}[/]" if delta is not None else "-")
         table.add_row(*cells)
     out.print(table)
-    evaluation.write(report, out_path, other)
-    out.print(f"wrote {out_path}")
+    if out_path is not None:
+        evaluation.write(report, out_path, other)
+        out.print(f"wrote {out_path}")
+    if publish or out_path is None:
+        published = _published_path(settings, "eval")
+        evaluation.write(report, published, other)
+        out.print(f"published {published} (the console lists it under Reports)")
+
+
+def _published_path(settings: Settings, kind: str) -> Path:
+    """Where a report command publishes: a new time-stamped HTML file in ``Settings.reports_dir``."""
+    from engine.privacy.owner_only import private_dir
+    from engine.web.published import publish_name
+
+    return private_dir(settings.reports_dir) / publish_name(kind)
 
 
 def _imported_tickets(
@@ -675,6 +699,9 @@ def gaps(
         str | None, typer.Option(help="With --from: an optional ISO date column, for the trend (default: now).")
     ] = None,
     knowledge_base: KnowledgeBaseOption = None,
+    publish: Annotated[
+        bool, typer.Option(help="Also publish the HTML report into the reports folder, where the console lists it.")
+    ] = False,
 ) -> None:
     """KB gaps: groups of triaged tickets no article answered, ranked by volume x trend, with the nearest article
     to extend, a suggested title and outline; then follow-ups on the last report and the KB's hygiene."""
@@ -712,6 +739,10 @@ def gaps(
     if out_path is not None:
         write(report, out_path, settings.pii_keep_last_digits)
         out.print(f"wrote {out_path}")
+    if publish:
+        published = _published_path(settings, "gaps")
+        write(report, published, settings.pii_keep_last_digits)
+        out.print(f"published {published} (the console lists it under Reports)")
 
 
 def _print_gaps(report: Any, kb_name: str, min_tickets: int) -> None:

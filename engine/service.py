@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.batching import BatchObserver, MicroBatcher
+from engine.edit_distance import normalised_distance
 from engine.errors import Conflict, InvalidInput, NotFound, NotReady
 from engine.idempotency import NO_SOURCE, external_key, refuse_repeated_ids, stored_triage
-from engine.input_text import clean_fields
+from engine.input_text import clean_fields, clean_string
 from engine.normalise import encoder_text
 from engine.pipeline import Pipeline
 from engine.privacy.keys import customer_key, data_key
@@ -327,8 +328,29 @@ class TriageService:
         comment = payload.get("comment")
         if isinstance(comment, str):  # an agent may quote the customer: masked like the ticket
             payload = {**payload, "comment": redact_text(comment, self.settings.pii_keep_last_digits)}
+        payload = self._draft_edit(payload)
         record = self.feedback.record(Feedback(**payload))
         return {"id": record.id, "ticket_id": record.feedback.ticket_id, "created_at": record.created_at}
+
+    def _draft_edit(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """``payload`` with ``sent_text`` replaced by its normalised edit distance from the ticket's stored draft:
+        how much the agent changed the draft is kept, what they sent (personal data) is not."""
+        payload = dict(payload)
+        sent = payload.pop("sent_text", None)
+        if sent is None:
+            return payload
+        if payload.get("draft_action") != "sent":
+            raise InvalidInput("sent_text", "comes only with draft_action 'sent'")
+        if payload.get("draft_edit_distance") is not None:
+            raise InvalidInput("draft_edit_distance", "give sent_text or draft_edit_distance, not both")
+        sent = clean_string(sent, "sent_text")
+        stored = self.store.get(clean_string(str(payload.get("ticket_id") or ""), "ticket_id"))
+        if stored is None:
+            raise InvalidInput("ticket_id", f"no ticket {payload.get('ticket_id')!r} in the ticket log")
+        draft = ((stored["result"] or {}).get("draft") or {}).get("text")
+        if not isinstance(draft, str):
+            raise InvalidInput("sent_text", "the ticket has no drafted reply to compare with")
+        return {**payload, "draft_edit_distance": normalised_distance(draft, sent)}
 
     def delete_feedback(self, feedback_id: str) -> None:
         """Delete one stored feedback; NotFound when there is none with that id."""

@@ -14,7 +14,7 @@ import pytest
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
 # Bottom to top; a module may import from its own layer and the ones below it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "types", "result_shape", "settings", "user_files", "input_text", "stage", "__init__"),
+    ("errors", "types", "result_shape", "settings", "user_files", "input_text", "stage", "edit_distance", "__init__"),
     ("models", "privacy", "normalise", "kb", "store", "translate"),
     ("language", "sentiment", "classify", "retrieve", "entities", "draft", "route", "risk", "automate", "macros"),
     ("pipeline", "batching", "training", "bootstrap", "report", "idempotency"),

@@ -17,6 +17,7 @@ from engine.api.limits import BodyLimitMiddleware
 from engine.api.log_redaction import install_redaction
 from engine.api.metrics import Metrics
 from engine.api.routes import articles, feedback, health, reports, tickets, triage
+from engine.api.session import SessionSigner
 from engine.bootstrap import ensure_ready
 from engine.errors import NotReady
 from engine.service import TriageService
@@ -105,7 +106,9 @@ def create_app(settings: Settings | None = None, on_start_failure: Callable[[], 
     app.state.service = None
     app.state.starting = starting
     app.state.metrics = Metrics()
-    app.state.auth = Authenticator(KeyStore(settings.database), settings.rate_limit_per_minute)
+    app.state.auth = Authenticator(
+        KeyStore(settings.database), settings.rate_limit_per_minute, SessionSigner(settings.data_dir)
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SuggestCorsMiddleware)
     errors.install(app)
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None, on_start_failure: Callable[[], 
     app.include_router(tickets.router)
     app.include_router(articles.router)
     app.include_router(feedback.router)
+    app.include_router(tickets.router)
     app.include_router(health.router)
     app.include_router(reports.router)
     app.include_router(widget.router)

@@ -6,6 +6,11 @@ refuses any other address then). Once a key exists every endpoint but the health
 ``Authorization: Bearer <key>`` or ``X-API-Key``. Keys are looked up by hash in a copy refreshed every few
 seconds, so a key revoked by `sift keys revoke` stops working on every worker within that time without a
 database read per request.
+
+The agent console (``/console``) authenticates with the same keys: its login sets a signed session cookie
+(``engine/api/session.py``) naming a key by its hash, which ``caller`` accepts wherever no key header is sent;
+the key's scopes, revocation and request budget apply as to the key itself. A state-changing request made
+with the cookie must come from the console's own origin.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 
 from fastapi import Request
 
+from engine.api.session import COOKIE, UNSAFE_METHODS, SessionSigner, same_origin
 from engine.errors import Forbidden, RateLimited, Unauthorized
 from engine.store.keys import ApiKey, KeyStore, Scope, key_hash
 
@@ -45,9 +51,11 @@ class TokenBucket:
 
 
 class Authenticator:
-    def __init__(self, store: KeyStore, per_minute: int) -> None:
-        """``per_minute``: each key's request budget (0: unlimited)."""
+    def __init__(self, store: KeyStore, per_minute: int, sessions: SessionSigner | None = None) -> None:
+        """``per_minute``: each key's request budget (0: unlimited); ``sessions``: the console's cookies
+        (None: no console sessions are accepted)."""
         self._store = store
+        self.sessions = sessions
         self._per_minute = per_minute
         self._lock = threading.Lock()
         self._keys: dict[str, ApiKey] = {}
@@ -87,6 +95,42 @@ class Authenticator:
         key = keys.get(key_hash(secret))
         if key is None:
             raise Unauthorized("the API key is unknown or revoked")
+        return self.admit(key, scopes)
+
+    def session_key(self, cookie: str | None) -> ApiKey | None:
+        """The active key a console session cookie names; None when there is no valid session (malformed, forged,
+        expired) or its key was revoked since."""
+        if self.sessions is None:
+            return None
+        hashed = self.sessions.read(cookie)
+        return self.keys().get(hashed) if hashed else None
+
+    def caller(self, request: Request, scopes: tuple[Scope, ...]) -> ApiKey | None:
+        """The key a request acts with: its key header, else its console session cookie; None in open mode.
+
+        With the cookie, a state-changing request must come from this server's own pages (``same_origin``),
+        or carry the page's CSRF token in ``X-CSRF-Token``.
+        """
+        secret = secret_of(request)
+        cookie = request.cookies.get(COOKIE)
+        if secret or not cookie or self.open:
+            return self.check(secret, scopes)
+        key = self.session_key(cookie)
+        if key is None:
+            raise Unauthorized("the console session has expired or its key was revoked: log in again")
+        if request.method in UNSAFE_METHODS and not self.csrf_ok(request, request.headers.get("x-csrf-token")):
+            raise Forbidden("a console request that changes data must come from the console's own pages")
+        return self.admit(key, scopes)
+
+    def csrf_ok(self, request: Request, token: str | None) -> bool:
+        """Whether a state-changing browser request is the console's own: same origin, or its page's token."""
+        verdict = same_origin(request)
+        if verdict is not None:
+            return verdict
+        return self.sessions is not None and self.sessions.csrf_ok(request.cookies.get(COOKIE), token)
+
+    def admit(self, key: ApiKey, scopes: tuple[Scope, ...]) -> ApiKey:
+        """``key`` if it holds one of ``scopes`` and has budget left now; Forbidden or RateLimited otherwise."""
         if not set(scopes) & set(key.scopes):
             wanted = " or ".join(repr(s) for s in scopes)
             raise Forbidden(f"the key {key.prefix}… ({key.name}) lacks the scope {wanted}; it has {', '.join(key.scopes)}")
@@ -112,6 +156,6 @@ def require(*scopes: Scope) -> Callable[[Request], Coroutine[Any, Any, ApiKey | 
 
     async def dependency(request: Request) -> ApiKey | None:
         authenticator: Authenticator = request.app.state.auth
-        return authenticator.check(secret_of(request), scopes)
+        return authenticator.caller(request, scopes)
 
     return dependency

@@ -5,6 +5,8 @@ A ticket and a triage result are validated into and serialised from those datacl
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -60,6 +62,22 @@ class FeedbackIn(BaseModel):
     article_helped: bool | None = Field(default=None, description="Whether that article answered the ticket.")
     draft_helped: bool | None = Field(default=None, description="Whether the drafted reply was usable.")
     comment: str | None = Field(default=None, max_length=5_000)
+    draft_action: Literal["sent", "discarded"] | None = Field(
+        default=None, description="What the agent did with the drafted reply."
+    )
+    sent_text: str | None = Field(
+        default=None,
+        max_length=50_000,
+        description="With draft_action 'sent': the reply as sent. Only its normalised edit distance from the stored "
+        "draft is kept (the text is personal data and is never stored).",
+    )
+    draft_edit_distance: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="With draft_action 'sent', instead of sent_text: the normalised Levenshtein distance between "
+        "draft and sent reply, computed by the caller (0 = sent as drafted).",
+    )
 
 
 class FeedbackOut(BaseModel):
@@ -82,6 +100,8 @@ class FeedbackRow(BaseModel):
     article_helped: bool | None
     draft_helped: bool | None
     comment: str | None
+    draft_action: str | None
+    draft_edit_distance: float | None
 
 
 class FeedbackList(BaseModel):

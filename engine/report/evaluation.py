@@ -45,6 +45,9 @@ HEADLINES: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("retrieval recall@1", ("retrieval", "recall@1"), True),
     ("retrieval recall@5", ("retrieval", "recall@5"), True),
     ("retrieval MRR@10", ("retrieval", "mrr@10"), True),
+    ("drafts sent unedited", ("draft_edits", "sent_unedited_share"), True),
+    ("draft edit distance", ("draft_edits", "mean_edit_distance"), False),
+    ("drafts discarded", ("draft_edits", "discard_share"), False),
     ("latency p50 (ms)", ("latency", "p50_ms"), False),
     ("latency p95 (ms)", ("latency", "p95_ms"), False),
 )
@@ -117,6 +120,22 @@ def build_report(
     body["models"]["encoder"] = encoder
     head = {"schema": SCHEMA, "created": datetime.now(UTC).isoformat(timespec="seconds"), "data": data_name}
     return redact_json({**head, **body}, keep_last_digits)
+
+
+def draft_edit_figures(database: Path | str) -> dict[str, Any] | None:
+    """What agents did with drafted replies in the console (the feedback store of the service's data dir):
+    sent unedited, mean edit distance of sent drafts, discarded. None when no draft was decided there, or the
+    service has no ticket log yet (one is not created for this)."""
+    from engine.store import FeedbackStore
+
+    if isinstance(database, Path) and not database.is_file():
+        return None
+    store = FeedbackStore(database)
+    try:
+        edits = store.draft_edits()
+    finally:
+        store.close()
+    return edits.to_json() if edits.decided else None
 
 
 def read_report(path: Path) -> dict[str, Any]:

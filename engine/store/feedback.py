@@ -28,10 +28,11 @@ from engine.types import URGENCY_LEVELS
 log = logging.getLogger(__name__)
 
 # What makes a feedback worth storing: a correction or a rating. A comment alone is not.
-JUDGEMENTS = ("topic", "urgency", "handoff", "article_helped", "draft_helped")
+JUDGEMENTS = ("topic", "urgency", "handoff", "article_helped", "draft_helped", "draft_action")
+DRAFT_ACTIONS = ("sent", "discarded")
 _COLUMNS = (
     "id", "ticket_id", "created_at", "agent_id", "topic", "urgency", "handoff",
-    "article_id", "article_helped", "draft_helped", "comment",
+    "article_id", "article_helped", "draft_helped", "comment", "draft_action", "draft_edit_distance",
 )
 
 
@@ -45,7 +46,9 @@ class Feedback:
 
     ``topic``, ``urgency`` and ``handoff`` are what the result should have said;
     ``article_helped`` rates the suggested article ``article_id``; ``draft_helped``
-    rates the drafted reply.
+    rates the drafted reply. ``draft_action`` says whether the agent sent the draft
+    or discarded it, and ``draft_edit_distance`` how much they changed it before
+    sending (normalised Levenshtein: 0 sent as drafted, 1 nothing kept).
     """
 
     ticket_id: str
@@ -57,6 +60,8 @@ class Feedback:
     article_helped: bool | None = None
     draft_helped: bool | None = None
     comment: str | None = None
+    draft_action: str | None = None
+    draft_edit_distance: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("ticket_id", "agent_id", "topic", "article_id", "comment"):
@@ -73,6 +78,13 @@ class Feedback:
         if (self.article_id is None) != (self.article_helped is None):
             missing = "article_helped" if self.article_helped is None else "article_id"
             raise InvalidInput(missing, "article_id and article_helped come together: which article, and did it help")
+        if self.draft_action is not None and self.draft_action not in DRAFT_ACTIONS:
+            raise InvalidInput("draft_action", f"must be one of {', '.join(DRAFT_ACTIONS)}; got {self.draft_action!r}")
+        if self.draft_edit_distance is not None:
+            if self.draft_action != "sent":
+                raise InvalidInput("draft_edit_distance", "only a sent draft has an edit distance")
+            if not 0.0 <= self.draft_edit_distance <= 1.0:
+                raise InvalidInput("draft_edit_distance", f"must lie in [0, 1]; got {self.draft_edit_distance}")
         if all(getattr(self, name) is None for name in JUDGEMENTS):
             raise InvalidInput(
                 "body", f"corrects or rates nothing; give at least one of {', '.join(JUDGEMENTS)}"
@@ -108,6 +120,47 @@ class FeedbackPage:
 
     rows: list[dict[str, Any]]
     total: int
+
+
+@dataclass(frozen=True)
+class DraftEdits:
+    """How drafted replies fared with agents: the figures the eval report and the console show.
+
+    ``sent_unedited_share`` and ``discard_share`` are shares of every decided draft; ``mean_edit_distance`` is
+    over sent drafts whose distance was recorded (``None`` when there are none).
+    """
+
+    decided: int
+    sent: int
+    sent_unedited: int
+    discarded: int
+    mean_edit_distance: float | None
+
+    @classmethod
+    def of(cls, decisions: list[tuple[str, float | None]]) -> DraftEdits:
+        distances = [d for action, d in decisions if action == "sent" and d is not None]
+        return cls(
+            decided=len(decisions),
+            sent=sum(action == "sent" for action, _ in decisions),
+            sent_unedited=sum(d == 0 for d in distances),
+            discarded=sum(action == "discarded" for action, _ in decisions),
+            mean_edit_distance=round(sum(distances) / len(distances), 4) if distances else None,
+        )
+
+    @property
+    def sent_unedited_share(self) -> float | None:
+        return round(self.sent_unedited / self.decided, 4) if self.decided else None
+
+    @property
+    def discard_share(self) -> float | None:
+        return round(self.discarded / self.decided, 4) if self.decided else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "decided": self.decided, "sent": self.sent, "sent_unedited": self.sent_unedited,
+            "discarded": self.discarded, "sent_unedited_share": self.sent_unedited_share,
+            "mean_edit_distance": self.mean_edit_distance, "discard_share": self.discard_share,
+        }
 
 
 def utc_text(moment: datetime, field: str) -> str:
@@ -173,6 +226,7 @@ class FeedbackStore:
                     topic=feedback.topic, urgency=feedback.urgency, handoff=_int(feedback.handoff),
                     article_id=feedback.article_id, article_helped=_int(feedback.article_helped),
                     draft_helped=_int(feedback.draft_helped), comment=feedback.comment, seq=seq,
+                    draft_action=feedback.draft_action, draft_edit_distance=feedback.draft_edit_distance,
                 )
             )
         return FeedbackRecord(
@@ -220,6 +274,18 @@ class FeedbackStore:
             total = int(db.execute(select(func.count()).select_from(feedback_table).where(*conditions)).scalar_one())
         return FeedbackPage([self._row(tuple(row)) for row in rows], total)
 
+    def draft_edits(self) -> DraftEdits:
+        """What agents did with the drafted replies: each ticket's newest send or discard counts once."""
+        f = feedback_table.c
+        query = (
+            select(f.ticket_id, f.draft_action, f.draft_edit_distance)
+            .where(f.draft_action.is_not(None))
+            .order_by(f.created_at, f.seq, f.id)
+        )
+        with self._db.read() as db:
+            latest = {row.ticket_id: (row.draft_action, row.draft_edit_distance) for row in db.execute(query)}
+        return DraftEdits.of(list(latest.values()))
+
     def delete(self, feedback_id: str) -> bool:
         """Delete one feedback; whether it existed. The ticket and its other feedback stay."""
         with self._db.write() as db:
@@ -262,12 +328,12 @@ class FeedbackStore:
     @staticmethod
     def _record(row: tuple[Any, ...]) -> FeedbackRecord:
         (fid, ticket_id, created_at, agent_id, topic, urgency, handoff, article_id, article_helped, draft_helped,
-         comment, payload_json, result_json) = row
+         comment, draft_action, draft_edit_distance, payload_json, result_json) = row
         payload = json.loads(payload_json)
         feedback = Feedback(
             ticket_id=ticket_id, agent_id=agent_id, topic=topic, urgency=urgency, handoff=_bool(handoff),
             article_id=article_id, article_helped=_bool(article_helped), draft_helped=_bool(draft_helped),
-            comment=comment,
+            comment=comment, draft_action=draft_action, draft_edit_distance=draft_edit_distance,
         )
         result = json.loads(result_json) if result_json else None
         return FeedbackRecord(

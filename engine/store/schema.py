@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -50,6 +51,13 @@ tickets = Table(
     Column("claimed_by", Text),
     Column("claimed_at", Text),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
+    # Labels of the result repeated as columns, so the console filters and sorts alike on both backends;
+    # risks space-separated and space-padded (" fraud threat ") for one LIKE per kind.
+    Column("topic", Text),
+    Column("urgency", Text),
+    Column("language", Text),
+    Column("sentiment", Text),
+    Column("risks", Text),
     Index("tickets_received", "received_at"),
     Index("tickets_status", "status"),
     Index(
@@ -66,6 +74,9 @@ tickets = Table(
         sqlite_where=text("external_id IS NOT NULL"),
         postgresql_where=text("external_id IS NOT NULL"),
     ),
+    Index("tickets_queue", "queue", "received_at"),
+    Index("tickets_urgency", "urgency", "received_at"),
+    Index("tickets_language", "language", "received_at"),
 )
 
 feedback = Table(
@@ -86,6 +97,10 @@ feedback = Table(
     Column("comment", Text),
     # Insertion order among feedback given in the same millisecond; PostgreSQL has no rowid to fall back on.
     Column("seq", BigInteger),
+    # The drafted reply's fate: 'sent' or 'discarded', and how much the agent changed it before sending
+    # (normalised Levenshtein, 0 = as drafted). The sent text is never stored.
+    Column("draft_action", Text),
+    Column("draft_edit_distance", Float),
     Index("feedback_ticket", "ticket_id", "created_at"),
     Index("feedback_seq", "seq"),
 )

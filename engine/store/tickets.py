@@ -13,15 +13,66 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, case, func, insert, select, update
 
+from engine.errors import InvalidInput
 from engine.privacy.pii import redact
 from engine.stage import EarlierContact
 from engine.store.claims import TicketClaims, new_owner
 from engine.store.db import Location, open_database, utc_now
 from engine.store.schema import tickets
+from engine.types import URGENCY_LEVELS
+
+LABEL_COLUMNS = ("topic", "urgency", "language", "sentiment", "risks")
+# What GET /v1/tickets and the console sort by; "-name" is descending. Urgency sorts by level, not by name.
+SORT_KEYS = ("received_at", "urgency", "queue", "topic", "language", "sentiment", "handoff", "status")
+
+
+def result_columns(result: dict[str, Any]) -> dict[str, Any]:
+    """The labels of a stored result the console filters by, as the ticket log's columns hold them.
+
+    ``risks`` is space-separated and space-padded (" fraud threat ") so that ``LIKE '% fraud %'`` finds a kind
+    on SQLite and PostgreSQL alike (migration 0005 fills old rows with a frozen copy of this function).
+    """
+
+    def label(name: str) -> Any:
+        value = result.get(name)
+        return value.get("label") if isinstance(value, dict) else None
+
+    language = result.get("language")
+    kinds = sorted({r.get("kind") for r in result.get("risk") or [] if isinstance(r, dict) and r.get("kind")})
+    return {
+        "topic": label("topic"),
+        "urgency": label("urgency"),
+        "sentiment": label("sentiment"),
+        "language": language.get("code") if isinstance(language, dict) else None,
+        "risks": f" {' '.join(kinds)} " if kinds else None,
+    }
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """What a ticket listing narrows to; ``None`` leaves a field open. ``risk`` is a risk kind, ``any`` or ``none``."""
+
+    queue: str | None = None
+    topic: str | None = None
+    urgency: str | None = None
+    language: str | None = None
+    sentiment: str | None = None
+    risk: str | None = None
+    handoff: bool | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    """One page of logged tickets in the asked order, and how many match in all."""
+
+    rows: list[dict[str, Any]]
+    total: int
 
 
 class TicketStore:
@@ -59,6 +110,7 @@ class TicketStore:
                 "new_queue": r.get("route", {}).get("queue"),
                 "new_handoff": int(bool(r.get("handoff", {}).get("required"))),
                 "now": now,
+                **{f"new_{k}": v for k, v in result_columns(r).items()},
             }
             for tid, r in results
         ]
@@ -68,6 +120,7 @@ class TicketStore:
             .values(
                 status="processed", result=bindparam("new_result"), queue=bindparam("new_queue"),
                 handoff=bindparam("new_handoff"), processed_at=bindparam("now"),
+                **{k: bindparam(f"new_{k}") for k in LABEL_COLUMNS},
             )
         )
         if not rows:
@@ -111,6 +164,42 @@ class TicketStore:
             "attempts": row.attempts,
         }
 
+    def page(self, where: TicketFilter, sort: str = "-received_at", limit: int = 50, offset: int = 0) -> TicketPage:
+        """Logged tickets matching ``where`` with their payloads and results, sorted by ``sort`` (one of
+        ``SORT_KEYS``, ``-`` first for descending; newest first within equal keys)."""
+        c = tickets.c
+        conditions = _conditions(where)
+        name = sort.removeprefix("-")
+        if name not in SORT_KEYS:
+            raise InvalidInput("sort", f"sort by one of {', '.join(SORT_KEYS)} (a leading '-' for descending); got {sort!r}")
+        key: Any = (
+            case({level: rank for rank, level in enumerate(URGENCY_LEVELS)}, value=c.urgency) if name == "urgency"
+            else c[name]
+        )
+        key = key.desc() if sort.startswith("-") else key.asc()
+        query = (
+            select(*_LISTED).where(*conditions)
+            .order_by(key.nulls_last(), c.received_at.desc(), c.id.desc()).limit(limit).offset(offset)
+        )
+        with self._db.read() as db:
+            rows = db.execute(query).all()
+            total = int(db.execute(select(func.count()).select_from(tickets).where(*conditions)).scalar_one())
+        return TicketPage([_listed(row) for row in rows], total)
+
+    def listed(self, ticket_id: str) -> dict[str, Any] | None:
+        """One ticket as ``page`` lists it, or None."""
+        with self._db.read() as db:
+            row = db.execute(select(*_LISTED).where(tickets.c.id == ticket_id)).first()
+        return None if row is None else _listed(row)
+
+    def values(self, column: str, limit: int = 200) -> list[str]:
+        """The distinct values a label column holds (queues, languages seen), for a filter's choices."""
+        if column not in ("queue", *LABEL_COLUMNS[:-1]):
+            raise ValueError(f"not a label column: {column}")
+        c = tickets.c[column]
+        with self._db.read() as db:
+            return [v for (v,) in db.execute(select(c).where(c.is_not(None)).distinct().order_by(c).limit(limit))]
+
     def processed(self, since: str | None = None) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
         """(id, received_at, payload, result) of every processed ticket received at or after ``since`` (ISO)."""
         c = tickets.c
@@ -152,3 +241,39 @@ class TicketStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+_LISTED = tuple(
+    tickets.c[name] for name in (
+        "id", "received_at", "processed_at", "channel", "status", "queue", "handoff", *LABEL_COLUMNS, "payload",
+        "result", "error", "external_id", "attempts",
+    )
+)
+
+
+def _conditions(where: TicketFilter) -> list[ColumnElement[bool]]:
+    c = tickets.c
+    out: list[ColumnElement[bool]] = [
+        c[name] == getattr(where, name)
+        for name in ("queue", "topic", "urgency", "language", "sentiment", "status")
+        if getattr(where, name) is not None
+    ]
+    if where.handoff is not None:
+        out.append(c.handoff == int(where.handoff))
+    if where.risk == "any":
+        out.append(c.risks.is_not(None))
+    elif where.risk == "none":
+        out.append(c.risks.is_(None))
+    elif where.risk is not None:
+        out.append(c.risks.like(f"% {where.risk} %"))
+    return out
+
+
+def _listed(row: Any) -> dict[str, Any]:
+    """One listed ticket: its columns, ``risks`` as a list, payload and result parsed."""
+    values = dict(row._mapping)  # noqa: SLF001 - SQLAlchemy's public name for a row as a mapping
+    values["handoff"] = None if values["handoff"] is None else bool(values["handoff"])
+    values["risks"] = (values["risks"] or "").split()
+    values["payload"] = json.loads(values["payload"])
+    values["result"] = json.loads(values["result"]) if values["result"] else None
+    return values
