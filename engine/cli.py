@@ -333,6 +333,13 @@ def train(
             "languages: they estimate each language's mean embedding for language centring. Repeatable.",
         ),
     ] = None,
+    unlabelled_from_log: Annotated[
+        bool,
+        typer.Option(
+            "--unlabelled-from-log",
+            help="Also estimate the language means from the service's ticket log (processed tickets, as masked).",
+        ),
+    ] = False,
 ) -> None:
     """Fit and activate the topic and/or urgency heads; a head whose column is not given keeps its version."""
     from engine.models.registry import ModelRegistry
@@ -351,6 +358,8 @@ def train(
         for path in unlabelled or []
         for text in read_training_data(path, fmt.value, {}, text_column, subject_column).texts
     ]
+    if unlabelled_from_log:
+        extra += _logged_texts(settings)
     registry = ModelRegistry(settings)
     encode = _encode_with_progress(registry, "encoding tickets")
     reports = train_heads(registry, labelled, {name: name for name in heads}, encode, extra)
@@ -368,6 +377,20 @@ def train(
         out.print(f"activated {report.name} {report.version}")
     if reports[0].centring is not None:
         out.print(_centring_line(reports[0].centring))
+
+
+def _logged_texts(settings: Settings) -> list[str]:
+    """The text every processed ticket of the ticket log was triaged on (masked, as stored)."""
+    from engine.store import TicketStore
+    from engine.training.data import join_subject
+
+    store = TicketStore(settings.database)
+    try:
+        texts = [join_subject(p.get("subject"), p.get("text")) for _, _, p, _ in store.processed()]
+    finally:
+        store.close()
+    out.print(f"ticket log: {len(texts)} processed tickets for the language means")
+    return [t for t in texts if t]
 
 
 def _centring_line(means: Any) -> str:
