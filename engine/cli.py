@@ -325,6 +325,21 @@ def train(
     include_feedback: Annotated[
         bool, typer.Option("--include-feedback", help="Add the tickets agents corrected, with their corrected labels.")
     ] = False,
+    unlabelled: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--unlabelled",
+            help="More tickets without labels (same format and text columns as DATA), e.g. recent tickets in other "
+            "languages: they estimate each language's mean embedding for language centring. Repeatable.",
+        ),
+    ] = None,
+    unlabelled_from_log: Annotated[
+        bool,
+        typer.Option(
+            "--unlabelled-from-log",
+            help="Also estimate the language means from the service's ticket log (processed tickets, as masked).",
+        ),
+    ] = False,
 ) -> None:
     """Fit and activate the topic and/or urgency heads; a head whose column is not given keeps its version."""
     from engine.models.registry import ModelRegistry
@@ -338,9 +353,17 @@ def train(
     labelled = read_training_data(data, fmt.value, heads, text_column, subject_column)
     if include_feedback:
         labelled = _with_feedback(labelled, list(heads), settings, data.name)
+    extra = [
+        text
+        for path in unlabelled or []
+        for text in read_training_data(path, fmt.value, {}, text_column, subject_column).texts
+    ]
+    if unlabelled_from_log:
+        extra += _logged_texts(settings)
     registry = ModelRegistry(settings)
     encode = _encode_with_progress(registry, "encoding tickets")
-    for report in train_heads(registry, labelled, {name: name for name in heads}, encode):
+    reports = train_heads(registry, labelled, {name: name for name in heads}, encode, extra)
+    for report in reports:
         table = Table(title=f"{report.name} head {report.version}")
         table.add_column("label")
         table.add_column("examples", justify="right")
@@ -352,6 +375,31 @@ def train(
         if report.metrics:
             out.print("held-out: " + ", ".join(f"{k}={v}" for k, v in report.metrics.items()))
         out.print(f"activated {report.name} {report.version}")
+    if reports[0].centring is not None:
+        out.print(_centring_line(reports[0].centring))
+
+
+def _logged_texts(settings: Settings) -> list[str]:
+    """The text every processed ticket of the ticket log was triaged on (masked, as stored)."""
+    from engine.store import TicketStore
+    from engine.training.data import join_subject
+
+    store = TicketStore(settings.database)
+    try:
+        texts = [join_subject(p.get("subject"), p.get("text")) for _, _, p, _ in store.processed()]
+    finally:
+        store.close()
+    out.print(f"ticket log: {len(texts)} processed tickets for the language means")
+    return [t for t in texts if t]
+
+
+def _centring_line(means: Any) -> str:
+    """Which languages the head centres on their own mean, and which on the overall one (too few tickets)."""
+    own = ", ".join(f"{code} {n}" for code, n in means.counts.items() if code in means.means)
+    few = ", ".join(f"{code} {n}" for code, n in means.counts.items() if code not in means.means)
+    return f"language centring: {own or 'no language has enough tickets'}" + (
+        f"; on the overall mean (too few tickets, or undetermined): {few}" if few else ""
+    )
 
 
 def _with_feedback(labelled: Any, heads: list[str], settings: Settings, source: str) -> Any:

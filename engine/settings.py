@@ -200,6 +200,11 @@ class Settings(BaseSettings):
         "probabilities (logreg+knn+svm: most accurate on BANKING77 and CLINC150, eval/results/classify.json).",
     )
     head_c: float = Field(default=0.1, gt=0, description="Inverse regularisation of the heads' logistic regression.")
+    head_language_centring: bool = Field(
+        default=True,
+        description="Train the topic and urgency heads on language-centred embeddings (each language's mean "
+        "subtracted), so a head trained on one language reads the others better (engine/models/language_means.py).",
+    )
 
     sentiment_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "sentiment-v1")
     risk_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "risk-v1")

@@ -196,10 +196,14 @@ def sift_env(data_dir: Path) -> dict[str, str]:
     }
 
 
-def sift(args: list[str], data_dir: Path, log: Path) -> str:
-    """Run ``python -m engine.cli ARGS`` (this checkout's code); its output goes to ``log``, a failure stops the run."""
+def sift(args: list[str], data_dir: Path, log: Path, env: dict[str, str] | None = None) -> str:
+    """Run ``python -m engine.cli ARGS`` (this checkout's code); its output goes to ``log``, a failure stops the run.
+
+    ``env``: settings for this run on top of ``sift_env`` (``SIFT_*`` variables).
+    """
     with log.open("w", encoding="utf-8") as fh:
-        done = subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=REPO_ROOT, env=sift_env(data_dir),
+        done = subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=REPO_ROOT,
+                              env={**sift_env(data_dir), **(env or {})},
                               stdout=fh, stderr=subprocess.STDOUT, check=False)
     text = log.read_text(encoding="utf-8", errors="replace")
     if done.returncode:
@@ -228,26 +232,27 @@ class Workspace:
 
     def product_run(
         self, name: str, train_rows: list[dict[str, Any]], columns: dict[str, str],
-        tests: dict[str, list[dict[str, Any]]],
+        tests: dict[str, list[dict[str, Any]]], train_args: Sequence[str] = (), env: dict[str, str] | None = None,
     ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
         """`sift train` on ``train_rows`` then `sift triage-file` on each test file; (outputs, timings and warnings).
 
         ``columns`` maps CLI options (``text-column``, ``subject-column``, ``topic-column``, ``urgency-column``)
-        to the JSONL keys.
+        to the JSONL keys; ``train_args`` are more options for `sift train`; ``env`` settings for both commands.
         """
         folder = self.root / name
         data_dir = folder / "data"
         data_dir.mkdir(parents=True)
         shutil.copytree(self.template / "index", data_dir / "index")
         train_file = write_jsonl(train_rows, folder / "train.jsonl")
-        train_args = [f"--{option}={key}" for option, key in columns.items()]
+        column_args = [f"--{option}={key}" for option, key in columns.items()]
         start = time.perf_counter()
         console.print(f"[bold]{name}[/bold]: sift train on {len(train_rows)} rows")
-        log = sift(["train", str(train_file), *train_args], data_dir, folder / "train.log")
+        log = sift(["train", str(train_file), *column_args, *train_args], data_dir, folder / "train.log", env)
         info: dict[str, Any] = {
             "train_rows": len(train_rows),
             "train_seconds": round(time.perf_counter() - start, 1),
             "train_warnings": [line.strip() for line in log.splitlines() if line.startswith("warning:")],
+            "language_centring": next((line.strip() for line in log.splitlines() if line.startswith("language cent")), None),
             "triage_seconds": {},
         }
         triage_args = [f"--{option}={key}" for option, key in columns.items() if option in ("text-column", "subject-column")]
@@ -257,7 +262,7 @@ class Workspace:
             console.print(f"[bold]{name}[/bold]: sift triage-file on {len(rows)} {test_name} rows")
             out = folder / f"{test_name}.out.jsonl"
             sift(["triage-file", str(write_jsonl(rows, folder / f"{test_name}.jsonl")), "--out", str(out),
-                  *triage_args], data_dir, folder / f"{test_name}.log")
+                  *triage_args], data_dir, folder / f"{test_name}.log", env)
             outputs[test_name] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line]
             if len(outputs[test_name]) != len(rows):
                 raise RuntimeError(f"{name}/{test_name}: {len(outputs[test_name])} results for {len(rows)} rows")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,44 @@ def test_train_refuses_bad_exports_with_exit_2(
 def test_train_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["train", str(tmp_path / "x.json"), "--format", "helpscout", "--topic-column", "t"])
     assert result.exit_code == 2
+
+
+GERMAN = [
+    "Mein Paket ist seit einer Woche nicht angekommen.", "Ich möchte mein Passwort zurücksetzen.",
+    "Die Rechnung ist doppelt abgebucht worden.", "Wie kann ich meine Bestellung zurückschicken?",
+    "Die App stürzt beim Öffnen immer ab.", "Bitte löschen Sie alle meine Daten.",
+]
+
+
+@pytest.mark.slow
+def test_train_estimates_language_means_from_unlabelled_files_and_the_ticket_log(
+    private: Settings, shared_encoder: None, tmp_path: Path
+) -> None:
+    _, data = small_training_file(tmp_path)
+    german = tmp_path / "german.jsonl"
+    german.write_text("\n".join(json.dumps({"text": f"{t} Nummer {i}."}) for i, t in enumerate(GERMAN * 4)))
+    tickets = TicketStore(private.database_path)
+    ids = tickets.accept([{"text": f"{t} Kunde {i}."} for i, t in enumerate(GERMAN)])
+    tickets.complete([(tid, {"route": {"queue": "general"}}) for tid in ids])
+    tickets.close()
+
+    only_file = runner.invoke(app, ["train", str(data), "--topic-column", "topic", "--unlabelled", str(german)])
+    assert only_file.exit_code == 0, only_file.output
+    # The demo file's few German tickets and the 24 unlabelled ones are under the 30 a mean needs: German is
+    # centred on the overall mean, and the command says so.
+    output = " ".join(only_file.output.split())
+    few = output.split("on the overall mean", 1)[1]
+    german_texts = int(re.search(r"\bde (\d+)", few).group(1))  # type: ignore[union-attr]
+    assert 24 <= german_texts < 30
+
+    with_log = runner.invoke(
+        app, ["train", str(data), "--topic-column", "topic", "--unlabelled", str(german), "--unlabelled-from-log"]
+    )
+    assert with_log.exit_code == 0, with_log.output
+    assert "ticket log: 6 processed tickets" in with_log.output
+    assert f"language centring: de {german_texts + 6}" in " ".join(with_log.output.split())
+    version = active_version(private.heads_dir, "topic")
+    assert version is not None and (private.heads_dir / "topic" / version / "language_means.npz").is_file()
+
+    missing = runner.invoke(app, ["train", str(data), "--topic-column", "topic", "--unlabelled", str(tmp_path / "no")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output

@@ -65,14 +65,20 @@ class TicketClassifier:
             self._registry.require_head(name)
 
     def run(self, batch: Sequence[TicketState]) -> None:
-        topics, urgencies = self.predict(np.vstack([s.embedding for s in batch]))
+        languages = [s.language.code for s in batch]
+        topics, urgencies = self.predict(np.vstack([s.embedding for s in batch]), languages)
         for state, topic, urgency in zip(batch, topics, urgencies, strict=True):
             state.topic, state.urgency = topic, urgency
 
-    def predict(self, embeddings: np.ndarray) -> tuple[list[Prediction], list[Prediction]]:
-        """(topics, urgencies), one each per embedding row."""
-        topic = predictions(self._registry.require_head("topic"), embeddings, self._oos, check_scope=True)
+    def predict(
+        self, embeddings: np.ndarray, languages: Sequence[str]
+    ) -> tuple[list[Prediction], list[Prediction]]:
+        """(topics, urgencies), one each per embedding row; ``languages``: each row's detected language code."""
+        topic_head = self._registry.require_head("topic")
+        topic = predictions(topic_head, topic_head.features(embeddings, languages), self._oos, check_scope=True)
         # Every urgency level, so routing knows the helpdesk's scale when a risk raises the urgency.
         urgency_head = self._registry.require_head("urgency")
-        urgency = predictions(urgency_head, embeddings, alternatives=len(urgency_head.labels))
+        urgency = predictions(
+            urgency_head, urgency_head.features(embeddings, languages), alternatives=len(urgency_head.labels)
+        )
         return topic, urgency

@@ -11,7 +11,7 @@ running encoder's: its weights would silently mean nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from engine.models.head_arithmetic import (
     standardise,
     svc_decision,
 )
+from engine.models.language_means import LanguageMeans
 
 ACTIVE_FILE = "ACTIVE"
 SUPPORT_FILE = "support.npy"
@@ -168,10 +169,17 @@ class Head:
     """A calibrated classifier with its provenance and the examples that define its scope."""
 
     def __init__(
-        self, estimator: ClassifierMixin, meta: HeadMeta, support: np.ndarray, oos_support: np.ndarray | None = None
+        self,
+        estimator: ClassifierMixin,
+        meta: HeadMeta,
+        support: np.ndarray,
+        oos_support: np.ndarray | None = None,
+        language_means: LanguageMeans | None = None,
     ) -> None:
         self._estimator = estimator
         self.meta = meta
+        # Set for a head trained on language-centred embeddings (engine/models/language_means.py).
+        self.language_means = language_means
         self.support = support
         self.oos_support = oos_support if oos_support is not None else np.zeros((0, 0), np.float32)
         self.labels: tuple[str, ...] = tuple(str(c) for c in estimator.classes_)
@@ -181,6 +189,11 @@ class Head:
         self._fast = compile_proba(estimator, probe_rows(support, estimator.n_features_in_))
         # The scope rule's logit term (see max_logit); None for heads without a logistic regression.
         self.max_logit = max_logit(estimator)
+
+    def features(self, embeddings: np.ndarray, languages: Sequence[str]) -> np.ndarray:
+        """What this head reads for tickets with these embeddings in these languages: centred when it was trained
+        centred, the embeddings themselves otherwise."""
+        return embeddings if self.language_means is None else self.language_means.centre(embeddings, languages)
 
     @property
     def compiled(self) -> bool:
@@ -220,6 +233,8 @@ class Head:
             np.save(folder / SUPPORT_FILE, self.support)
         if len(self.oos_support):
             np.save(folder / OOS_SUPPORT_FILE, self.oos_support)
+        if self.language_means is not None:
+            self.language_means.save(folder)
         (folder / "meta.json").write_text(json.dumps(self.meta.__dict__, indent=2, default=list))
         return folder
 
@@ -244,7 +259,10 @@ class Head:
             path = folder / name
             return np.load(path, mmap_mode="r") if path.is_file() else np.zeros((0, 0), np.float32)
 
-        return cls(joblib.load(folder / "head.joblib"), meta, array(SUPPORT_FILE), array(OOS_SUPPORT_FILE))
+        return cls(
+            joblib.load(folder / "head.joblib"), meta, array(SUPPORT_FILE), array(OOS_SUPPORT_FILE),
+            LanguageMeans.load(folder),
+        )
 
 
 

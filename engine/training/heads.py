@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from engine.language.detector import LanguageDetector
 from engine.models.heads import FALSE_REJECTION, FALSE_REJECTION_WITH_EXAMPLES, activate
+from engine.models.language_means import LanguageMeans
 from engine.models.registry import ModelRegistry
 from engine.normalise import encoder_text
 from engine.route import RoutingPolicy, load_policy
@@ -30,6 +32,7 @@ class HeadReport:
     counts: dict[str, int]
     metrics: dict[str, float]
     warnings: list[str]
+    centring: LanguageMeans | None = None
 
 
 def scope_budget(settings: Settings, with_examples: bool) -> float:
@@ -63,12 +66,24 @@ def train_heads(
     data: LabelledTickets,
     heads: dict[str, str],
     encode: Callable[[list[str]], object] | None = None,
+    unlabelled: Sequence[str] = (),
 ) -> list[HeadReport]:
-    """Train ``heads`` (head name -> label column); each text is encoded once for all heads."""
+    """Train ``heads`` (head name -> label column); each text is encoded once for all heads.
+
+    ``unlabelled``: more of the helpdesk's tickets, without labels, that only estimate each language's mean
+    embedding for language centring (``Settings.head_language_centring``).
+    """
     settings = registry.settings
     encoder = registry.encoder
     embed = encode or encoder.encode_queries
-    vectors = np.asarray(embed([encoder_text(t) for t in data.texts]))  # as the service encodes them
+    centring = settings.head_language_centring
+    every_text = [*data.texts, *unlabelled] if centring else data.texts
+    vectors = np.asarray(embed([encoder_text(t) for t in every_text]))  # as the service encodes them
+    means = None
+    if centring:
+        languages = detect_languages(registry, every_text)
+        means = LanguageMeans.fit(vectors, languages)
+        vectors = means.centre(vectors, languages)[: len(data.texts)]
     index = {text: i for i, text in enumerate(data.texts)}
     reports = []
     for name, column in heads.items():
@@ -110,13 +125,20 @@ def train_heads(
             out_of_scope_texts=outside,
             false_rejection=scope_budget(settings, with_examples=bool(outside)),
         )
+        head.language_means = means
         head.save(settings.heads_dir / name / head.meta.version)
         activate(settings.heads_dir, name, head.meta.version)
         if outside:
             counts[settings.out_of_scope_label or "(no topic): out of scope"] = len(outside)
-        reports.append(HeadReport(name, head.meta.version, counts, head.meta.metrics, warnings))
+        reports.append(HeadReport(name, head.meta.version, counts, head.meta.metrics, warnings, means))
     registry.reload_heads()
     return reports
+
+
+def detect_languages(registry: ModelRegistry, texts: Sequence[str]) -> list[str]:
+    """The language the service would detect for each text (centring must group texts as triage will)."""
+    detector = LanguageDetector.from_settings(registry, registry.settings)
+    return [detector.detect(text).code for text in texts]
 
 
 def unrouted(head: str, labels: list[str], policy: RoutingPolicy) -> list[str]:

@@ -42,7 +42,8 @@ def test_train_save_activate_load_and_roll_back(tmp_path: Path, registry: ModelR
     assert active_version(settings.heads_dir, "topic") == first.version
     head = local.require_head("topic")
     vector = registry.encoder.encode_queries(["Where is my parcel? Tracking has not moved for a week."])
-    assert head.labels[int(head.predict_proba(vector).argmax())] == "delivery"
+    assert head.language_means is not None  # centred by default: the head reads features, not raw vectors
+    assert head.labels[int(head.predict_proba(head.features(vector, ["en"])).argmax())] == "delivery"
 
     loaded = Head.load(settings.heads_dir / "topic" / first.version, registry.encoder.id)
     assert loaded.meta.version == first.version
