@@ -82,14 +82,18 @@ def test_migration_0005_fills_the_columns_of_older_rows(location: Location) -> N
     store.complete([(tid, _result("billing", "high", "de", "negative", ["fraud"], "billing", True))])
     execute(location, "UPDATE tickets SET topic = NULL, urgency = NULL, language = NULL, sentiment = NULL, risks = NULL")
     execute(location, "UPDATE alembic_version SET version_num = '0003'")
-    for index in ("tickets_queue", "tickets_urgency", "tickets_language"):
+    # Back to the schema of 0003: the later revisions' indexes and columns go (0006's claims as well).
+    for index in ("tickets_queue", "tickets_urgency", "tickets_language", "tickets_external"):
         execute(location, f"DROP INDEX {index}")
-    for column in ("topic", "urgency", "language", "sentiment", "risks"):
+    for column in (
+        "topic", "urgency", "language", "sentiment", "risks",
+        "source", "external_id", "request_hash", "claimed_by", "claimed_at", "attempts",
+    ):
         execute(location, f"ALTER TABLE tickets DROP COLUMN {column}")
     for column in ("draft_action", "draft_edit_distance"):
         execute(location, f"ALTER TABLE feedback DROP COLUMN {column}")
     store.close()
-    again = TicketStore(location)  # opening migrates to 0005
+    again = TicketStore(location)  # opening migrates to the head, through 0005
     row = again.listed(tid)
     assert row is not None
     assert (row["topic"], row["urgency"], row["language"], row["sentiment"], row["risks"]) == (

@@ -7,7 +7,7 @@ each exactly once. Existing rows have no external id and no claim: an ``accepted
 this release is recovered like any other.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 """
 
 import sqlalchemy as sa
