@@ -16,12 +16,13 @@ from engine.api.cors import SuggestCorsMiddleware
 from engine.api.limits import BodyLimitMiddleware
 from engine.api.log_redaction import install_redaction
 from engine.api.metrics import Metrics
-from engine.api.routes import articles, feedback, health, reports, triage
+from engine.api.routes import articles, feedback, health, reports, triage, widget_api
 from engine.bootstrap import ensure_ready
 from engine.errors import NotReady
 from engine.service import TriageService
 from engine.settings import Settings, get_settings
 from engine.store.keys import KeyStore
+from engine.store.widget_events import WidgetEventStore
 from engine.web import console, widget
 from engine.web.templating import static_files
 
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, on_start_failure: Callable[[], 
             if service is not None:
                 service.close()
             app.state.auth.close()
+            app.state.widget_events.close()
 
     app = FastAPI(
         title="Sift",
@@ -104,6 +106,7 @@ def create_app(settings: Settings | None = None, on_start_failure: Callable[[], 
     app.state.starting = starting
     app.state.metrics = Metrics()
     app.state.auth = Authenticator(KeyStore(settings.database), settings.rate_limit_per_minute)
+    app.state.widget_events = WidgetEventStore(settings.database)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SuggestCorsMiddleware)
     errors.install(app)
@@ -112,6 +115,8 @@ def create_app(settings: Settings | None = None, on_start_failure: Callable[[], 
     app.include_router(feedback.router)
     app.include_router(health.router)
     app.include_router(reports.router)
+    app.include_router(widget_api.router)
+    app.include_router(widget_api.reports)
     app.include_router(widget.router)
     app.include_router(console.router)
     app.mount("/static", static_files(), name="static")
