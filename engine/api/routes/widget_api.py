@@ -141,8 +141,9 @@ async def widget_ticket(
 
 
 @router.post("/events", status_code=201, responses=ERRORS, dependencies=[Depends(require("suggest"))])
-async def widget_event(body: WidgetEventIn, request: Request, events: EventsDep) -> dict[str, str]:
+async def widget_event(body: WidgetEventIn, request: Request, service: ServiceDep, events: EventsDep) -> dict[str, str]:
     """Records that suggestions were shown, an article opened, "did this help?" answered; for deflection figures."""
+    kb = service.pipeline.knowledge_bases.resolve(body.kb, "kb").name if body.kb is not None else None
     if body.kind in ARTICLE_KINDS and body.article_id is None:
         raise InvalidInput("article_id", f"is required for {body.kind} events")
     if body.kind not in ARTICLE_KINDS and body.article_id is not None:
@@ -150,7 +151,7 @@ async def widget_event(body: WidgetEventIn, request: Request, events: EventsDep)
     if body.kind != "search" and (body.results is not None or body.handoff is not None):
         raise InvalidInput("results" if body.results is not None else "handoff", "belongs to search events only")
     event = WidgetEvent(
-        body.kind, body.session, body.language.lower(), body.kb, body.article_id, body.results, body.handoff,
+        body.kind, body.session, body.language.lower(), kb, body.article_id, body.results, body.handoff,
         _page_origin(request),
     )
     return {"id": await run_in_threadpool(events.record, event)}

@@ -349,6 +349,7 @@
       if (mine !== sequence) { return; }
       if (r.status !== 200) { status.textContent = t("error"); return; }
       render(r.body);
+      status.setAttribute("data-query", q);  // which question the list answers (tests wait on it)
       clearTimeout(reportTimer);
       reportTimer = setTimeout(reportSearch, REPORT_SEARCH_MS);
     }, function () { if (mine === sequence) { status.textContent = t("error"); } });
