@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from dataclasses import replace
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -23,15 +24,19 @@ from markdown_it import MarkdownIt
 
 from engine.api.deps import get_service
 from engine.api.routes.widget_api import EMAIL, SESSION
-from engine.errors import InvalidInput, NotFound, TranslationUnavailable
+from engine.errors import Forbidden, InvalidInput, NotFound, TranslationUnavailable
 from engine.store.widget_events import WidgetEvent, WidgetEventStore
-from engine.types import Suggestion, Ticket
+from engine.types import ArticleHit, Suggestion, Ticket
 from engine.web import catalog
 from engine.web.templating import WEB_DIR, templates
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 SUGGESTIONS = 5
+# What the help centre and the widget (widget.js) list: an article at least this confident, and at least a tenth
+# as confident as the best one (the rest merely shares words with the question); when none is, the best few.
+MIN_CONFIDENCE = 0.01
+FALLBACK_SHOWN = 3
 MAX_QUERY = 500
 MAX_FORM_BYTES = 64_000
 _SESSION = re.compile(SESSION)
@@ -89,7 +94,17 @@ async def widget_preview(request: Request, lang: str | None = None, key: str | N
 
 async def _suggest(request: Request, q: str, language: str) -> Suggestion:
     service = await get_service(request)
-    return await run_in_threadpool(service.suggest, q, language, SUGGESTIONS, [])
+    suggestion: Suggestion = await run_in_threadpool(service.suggest, q, language, SUGGESTIONS, [])
+    return replace(suggestion, articles=relevant(suggestion.articles))
+
+
+def relevant(articles: tuple[ArticleHit, ...]) -> tuple[ArticleHit, ...]:
+    """The articles worth listing (``MIN_CONFIDENCE``), best first."""
+    if not articles:
+        return articles
+    floor = max(MIN_CONFIDENCE, articles[0].answer_confidence / 10)
+    kept = tuple(a for a in articles if a.answer_confidence >= floor)
+    return kept or articles[:FALLBACK_SHOWN]
 
 
 @router.get("/help", response_class=HTMLResponse)
@@ -146,7 +161,14 @@ def article_id_language(service: Any, article_id: str) -> str:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    """A url-encoded form's fields (the first value of each), without python-multipart."""
+    """A url-encoded form's fields (the first value of each), without python-multipart.
+
+    Only from Sift's own pages: a form another site posts (its ``Origin`` is not ours) is refused, so no page
+    elsewhere can file tickets or answers through a visitor's browser.
+    """
+    origin = request.headers.get("origin")
+    if origin is not None and origin.lower() != f"{request.url.scheme}://{request.headers.get('host', '')}".lower():
+        raise Forbidden(f"Origin: {origin!r} is not this help centre; its forms are posted from its own pages")
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         raise InvalidInput("body", f"is {len(body)} bytes; the limit is {MAX_FORM_BYTES}")

@@ -117,7 +117,7 @@ def test_widget_ticket_is_triaged_and_answers_only_what_a_visitor_may_read(clien
         ({"article_id": ARTICLE_HR}, "article_id"),
         ({"kind": "open", "article_id": ARTICLE_HR, "results": 3}, "results"),
         ({"results": -1}, "results"),
-        ({"query": "what I typed"}, "query"),
+        ({"text": "what I typed"}, "text"),
         ({"kb": "no-such-kb"}, "kb"),
     ],
 )
@@ -194,6 +194,9 @@ def test_help_centre_works_without_javascript(client: TestClient) -> None:
     assert catalog.strings("hr")["thanks"] in client.get(helped.headers["location"]).text
     bad = client.post(f"/help/articles/{ARTICLE_HR}/helped", data={"helped": "maybe"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "helped"
+    elsewhere = client.post("/help/contact", data={"email": "a@example.com", "message": "hi", "lang": "en"},
+                            headers={"Origin": "https://evil.example"})
+    assert elsewhere.status_code == 403
 
 
 @pytest.mark.slow

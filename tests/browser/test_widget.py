@@ -279,14 +279,20 @@ def test_keyboard_only(croatian: Any, site: dict[str, str]) -> None:
     assert widget.focused().startswith("button#"), widget.focused()
 
 
+def emulate(driver: Any, size: tuple[int, int], zoom: int = 1) -> None:
+    """The viewport exactly ``size`` (headless Chromium keeps windows at least 500 px wide), or at ``zoom`` the
+    layout of a browser zoomed that far: a ``zoom``-th of the CSS pixels, each drawn ``zoom`` times as large."""
+    width, height = size
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width // zoom, "height": height // zoom, "deviceScaleFactor": zoom, "mobile": size == PHONE,
+    })
+
+
 def test_phone_and_200_percent_zoom(site: dict[str, str], tmp_path: Path) -> None:
-    for name, (width, height), scale in (("phone", PHONE, 1), ("zoom200", DESKTOP, 2)):
-        driver = open_browser(width, height, profile=tmp_path / name, language="hr")
+    for name, size, zoom in (("phone", PHONE, 1), ("zoom200", DESKTOP, 2)):
+        driver = open_browser(*size, profile=tmp_path / name, language="hr")
         try:
-            if scale != 1:  # 200% zoom: the layout gets half the CSS pixels, drawn twice as large
-                driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-                    "width": width // scale, "height": height // scale, "deviceScaleFactor": scale, "mobile": False,
-                })
+            emulate(driver, size, zoom)
             driver.get(site["url"])
             widget = Widget(driver)
             widget.search(QUESTION_HR)
@@ -299,6 +305,14 @@ def test_phone_and_200_percent_zoom(site: dict[str, str], tmp_path: Path) -> Non
                 driver.find_element("css selector", "#sift-help-widget"),
             )
             assert fits == [True, True, True], (name, fits)
+            # The panel covers the page: Tab stays inside it, from its first control back round to its last.
+            from selenium.webdriver.common.action_chains import ActionChains
+            from selenium.webdriver.common.keys import Keys
+
+            widget.find("button.close").click()  # closes; reopen with the keyboard, then walk backwards
+            ActionChains(driver).send_keys(Keys.ENTER).perform()
+            ActionChains(driver).key_down(Keys.SHIFT).send_keys(Keys.TAB, Keys.TAB, Keys.TAB).key_up(Keys.SHIFT).perform()
+            assert widget.focused() == "button#[contact]", (name, widget.focused())
             violations = axe_violations(driver)
             screenshot(driver, f"widget-{name}-suggestions-hr")
             assert not violations, describe(violations)
@@ -312,10 +326,14 @@ def test_help_centre_searches_as_you_type_and_is_accessible(
 ) -> None:
     driver = open_browser(*size, profile=tmp_path / name, language="hr")
     try:
+        emulate(driver, size)
         driver.get(f"{site['base']}/help")
         assert driver.find_element("css selector", "html").get_attribute("lang") == "hr"
         driver.find_element("css selector", "#q").send_keys(QUESTION_HR)
-        first = wait_for(lambda: driver.find_elements("css selector", ".results a"), "results as the visitor types")[0]
+        wait_for(lambda: driver.find_elements("css selector", ".results a"), "results as the visitor types")
+        wait_for(lambda: driver.find_element("css selector", "#results").get_attribute("data-settled") == QUESTION_HR,
+                 "the results once the visitor stopped typing")
+        first = driver.find_element("css selector", ".results a")
         assert first.get_attribute("data-article") == ARTICLE_HR
         status = driver.find_element("css selector", "#results-status")
         assert status.get_attribute("aria-live") == "polite" and status.text.startswith(HR["found"].split("{")[0])

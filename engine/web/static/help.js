@@ -24,7 +24,11 @@
     if (!final && q === shown) { return; }
     shown = q;
     var mine = ++sequence;
-    if (!q) { results.querySelector("#results-status").textContent = ""; return; }
+    if (!q) {
+      Array.prototype.slice.call(results.children).forEach(function (n) { if (n.id !== "results-status") { results.removeChild(n); } });
+      results.querySelector("#results-status").textContent = "";
+      return;
+    }
     fetch(url(q, "&partial=1" + (final ? "&final=1" : "")), { credentials: "same-origin" }).then(function (r) {
       return r.ok ? r.text() : Promise.reject(r.status);
     }).then(function (html) {
@@ -35,12 +39,15 @@
       var fresh = holder.querySelector("#results-status");
       // Keep the live region element itself so screen readers announce the change.
       Array.prototype.slice.call(results.children).forEach(function (n) { if (n !== status) { results.removeChild(n); } });
+      status.className = fresh ? fresh.className : "status";
       status.textContent = fresh ? fresh.textContent : "";
       Array.prototype.slice.call(holder.children).forEach(function (n) { if (n.id !== "results-status") { results.appendChild(n); } });
       history.replaceState(null, "", url(q, ""));
+      if (final) { results.setAttribute("data-settled", q); }  // the visitor stopped typing (tests wait on it)
     }).catch(function () { /* the form still submits */ });
   }
   input.addEventListener("input", function () {
+    results.removeAttribute("data-settled");
     clearTimeout(typing);
     clearTimeout(settled);
     typing = setTimeout(function () { load(false); }, DEBOUNCE_MS);

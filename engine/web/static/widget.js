@@ -14,6 +14,8 @@
   var STRINGS = {/*SIFT_STRINGS*/};
   var ENDONYMS = {/*SIFT_ENDONYMS*/};
   var DEBOUNCE_MS = 250;
+  var MIN_CONFIDENCE = 0.01;  // and a tenth of the best one's: the rest shares words, not the answer
+  var FALLBACK_SHOWN = 3;     // nothing that confident: the best few anyway, it is a search box
   var REPORT_SEARCH_MS = 1500;
   var script = document.currentScript;
   if (!script || window.__siftWidget) { return; }
@@ -57,9 +59,9 @@
       return r.json().then(function (body) { return { status: r.status, body: body }; });
     });
   }
-  function postJSON(path, payload) {
+  function postJSON(path, payload, keepalive) {
     return fetch(base + path, {
-      method: "POST", headers: headers(true), credentials: "omit", body: JSON.stringify(payload), keepalive: true
+      method: "POST", headers: headers(true), credentials: "omit", body: JSON.stringify(payload), keepalive: !!keepalive
     }).then(function (r) {
       return r.json().then(function (body) { return { status: r.status, body: body }; }, function () {
         return { status: r.status, body: {} };
@@ -70,7 +72,8 @@
     var payload = { kind: kind, session: session, language: lang };
     if (kb) { payload.kb = kb; }
     for (var k in extra || {}) { payload[k] = extra[k]; }
-    return postJSON("/v1/widget/events", payload).catch(function () { /* figures only: never bother the visitor */ });
+    // keepalive: an event sent as the visitor leaves the page still arrives.
+    return postJSON("/v1/widget/events", payload, true).catch(function () { /* figures only: never bother the visitor */ });
   }
 
   /* ---------------------------------------------------------------- the DOM */
@@ -106,6 +109,8 @@
     "textarea{min-height:120px;resize:vertical}",
     ".hint{font-size:.875rem;color:#4a4a4a;margin:0 0 6px}",
     ".status{font-size:.875rem;color:#4a4a4a;min-height:1.5em;margin:6px 0}",
+    ".sr{position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
+    "h3[tabindex='-1']:focus{outline:none}",
     "ul[role=listbox]{list-style:none;margin:4px 0;padding:0;border:1px solid #6b6b6b;border-radius:8px}",
     "li[role=option]{padding:10px 12px;cursor:pointer;border-top:1px solid #d0d0d0}",
     "li[role=option]:first-child{border-top:0}",
@@ -269,10 +274,21 @@
   }
   launcher.addEventListener("click", function () { if (panel.hidden) { openPanel(); } else { closePanel(); } });
   closeBtn.addEventListener("click", closePanel);
+  var FULL_SCREEN = window.matchMedia("(max-width:520px),(max-height:520px)");
   panel.addEventListener("keydown", function (e) {
     if (e.key === "Escape") {
       e.preventDefault();
       closePanel();
+    } else if (e.key === "Tab" && FULL_SCREEN.matches) {
+      // The panel covers the page on a phone or at high zoom: Tab must not wander off behind it.
+      var focusable = Array.prototype.filter.call(
+        panel.querySelectorAll("button,input,select,textarea,[tabindex='0']"),
+        function (n) { return !n.disabled && n.getClientRects().length > 0; }
+      );
+      var first = focusable[0];
+      var last = focusable[focusable.length - 1];
+      if (e.shiftKey && root.activeElement === first) { e.preventDefault(); last.focus(); }
+      else if (!e.shiftKey && root.activeElement === last) { e.preventDefault(); first.focus(); }
     }
   });
   langSelect.addEventListener("change", function () {
@@ -309,9 +325,10 @@
   }
   function render(suggestion) {
     list.textContent = "";
-    results = suggestion.articles || [];
+    results = relevant(suggestion.articles || []);
     lastHandoff = !!suggestion.handoff;
     person.hidden = !lastHandoff;
+    status.classList.toggle("sr", lastHandoff);  // the person box says it; the live region only announces it
     if (lastHandoff) {
       results = [];
       setExpanded(false);
@@ -329,6 +346,12 @@
     setExpanded(results.length > 0);
     status.textContent = results.length ? t("found", { n: results.length }) : t("none_found");
   }
+  function relevant(articles) {
+    if (!articles.length) { return articles; }
+    var floor = Math.max(MIN_CONFIDENCE, articles[0].answer_confidence / 10);
+    var kept = articles.filter(function (a) { return a.answer_confidence >= floor; });
+    return kept.length ? kept : articles.slice(0, FALLBACK_SHOWN);
+  }
   function search() {
     var q = input.value.trim();
     if (!q) {
@@ -336,6 +359,7 @@
       list.textContent = "";
       setExpanded(false);
       person.hidden = true;
+      status.classList.remove("sr");
       status.textContent = "";
       lastQuery = null;
       return;
