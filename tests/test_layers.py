@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("language", "sentiment", "classify", "retrieve", "entities", "draft", "route", "risk", "automate", "macros"),
     ("pipeline", "batching", "training", "bootstrap", "report"),
     ("service",),
-    ("api", "cli"),
+    ("api", "cli", "web"),  # web: the pages, served by the app beside the API and calling the same routes
 )
 LAYER = {name: level for level, names in enumerate(LAYERS) for name in names}
 
