@@ -15,7 +15,7 @@ import secrets
 from dataclasses import replace
 from functools import cache
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markdown_it import MarkdownIt
 
 from engine.api.deps import get_service
-from engine.api.routes.widget_api import EMAIL, SESSION
+from engine.api.routes.widget_api import EMAIL, SESSION, public_article
 from engine.errors import Forbidden, InvalidInput, NotFound, TranslationUnavailable
 from engine.store.widget_events import WidgetEvent, WidgetEventStore
 from engine.types import ArticleHit, Suggestion, Ticket
@@ -40,7 +40,6 @@ FALLBACK_SHOWN = 3
 MAX_QUERY = 500
 MAX_FORM_BYTES = 64_000
 _SESSION = re.compile(SESSION)
-_ARTICLE_ID = re.compile(r"[A-Za-z0-9_.-]{1,200}")
 # Articles are Markdown written by the helpdesk; raw HTML in them is shown as text, never run.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
 
@@ -134,8 +133,6 @@ async def help_article(
     """One article in the visitor's language (the KB's own translation, else a machine one, else as written)."""
     language = _page_language(request, lang)
     session = _session(sid)
-    if not _ARTICLE_ID.fullmatch(article_id):
-        raise InvalidInput("article_id", "is not an article id")
     service = await get_service(request)
     try:
         article = await run_in_threadpool(service.article, article_id, language)
@@ -180,8 +177,7 @@ async def _form(request: Request) -> dict[str, str]:
 async def help_helped(request: Request, article_id: str) -> RedirectResponse:
     """"Did this help?" from the article page's form; back to the article, thanked."""
     form = await _form(request)
-    if not _ARTICLE_ID.fullmatch(article_id):
-        raise InvalidInput("article_id", "is not an article id")
+    public_article(await get_service(request), article_id, None)
     answer = form.get("helped")
     if answer not in ("yes", "no"):
         raise InvalidInput("helped", "must be yes or no")
@@ -190,7 +186,7 @@ async def help_helped(request: Request, article_id: str) -> RedirectResponse:
     event = WidgetEvent("helped" if answer == "yes" else "not_helped", session, language, article_id=article_id)
     await run_in_threadpool(_events(request).record, event)
     query = urlencode({"lang": language, "sid": session, "q": form.get("q", "")[:MAX_QUERY], "helped": answer})
-    return RedirectResponse(f"/help/articles/{article_id}?{query}#feedback", status_code=303)
+    return RedirectResponse(f"/help/articles/{quote(article_id, safe='')}?{query}#feedback", status_code=303)
 
 
 @router.post("/help/contact", response_class=HTMLResponse)

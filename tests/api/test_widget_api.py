@@ -119,6 +119,8 @@ def test_widget_ticket_is_triaged_and_answers_only_what_a_visitor_may_read(clien
         ({"results": -1}, "results"),
         ({"text": "what I typed"}, "text"),
         ({"kb": "no-such-kb"}, "kb"),
+        ({"kind": "open", "article_id": "no-such-article"}, "article_id"),
+        ({"kind": "helped", "article_id": "agent-goodwill-refunds"}, "article_id"),  # internal: no visitor read it
     ],
 )
 def test_widget_event_validation_names_the_field(client: TestClient, body: dict[str, Any], field: str) -> None:

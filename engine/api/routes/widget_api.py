@@ -21,6 +21,7 @@ from engine.api.auth import require
 from engine.api.deps import MetricsDep, ServiceDep
 from engine.api.routes.triage import ERRORS
 from engine.errors import InvalidInput
+from engine.service import TriageService
 from engine.store.keys import normalise_origin
 from engine.store.widget_events import EventKind, WidgetEvent, WidgetEventStore
 from engine.types import Ticket
@@ -91,6 +92,14 @@ class WidgetEventIn(BaseModel):
     kb: Annotated[str | None, Field(max_length=64)] = None
 
 
+def public_article(service: TriageService, article_id: str, kb: str | None) -> None:
+    """Refuses an id that names no public article of the KB: the figures count articles a visitor could read."""
+    name = service.pipeline.knowledge_bases.resolve(kb).name
+    article = service.pipeline.knowledge_bases.retriever(name).index.articles.get(article_id)
+    if article is None or article.audience != "public":
+        raise InvalidInput("article_id", f"no public article {article_id!r} in the knowledge base {name!r}")
+
+
 def _page_origin(request: Request) -> str | None:
     try:
         return normalise_origin(request.headers["origin"], "Origin") if "origin" in request.headers else None
@@ -144,6 +153,8 @@ async def widget_ticket(
 async def widget_event(body: WidgetEventIn, request: Request, service: ServiceDep, events: EventsDep) -> dict[str, str]:
     """Records that suggestions were shown, an article opened, "did this help?" answered; for deflection figures."""
     kb = service.pipeline.knowledge_bases.resolve(body.kb, "kb").name if body.kb is not None else None
+    if body.article_id is not None:
+        public_article(service, body.article_id, kb)
     if body.kind in ARTICLE_KINDS and body.article_id is None:
         raise InvalidInput("article_id", f"is required for {body.kind} events")
     if body.kind not in ARTICLE_KINDS and body.article_id is not None:
