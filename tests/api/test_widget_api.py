@@ -218,5 +218,5 @@ def test_widget_script_and_preview_page(client: TestClient) -> None:
     assert "attachShadow" in script.text
     assert not re.search(r"https?://(?!sift\.example)", script.text), "the widget must fetch nothing from elsewhere"
     preview = client.get("/widget", params={"lang": "de"})
-    assert preview.status_code == 200 and '<html lang="de">' in preview.text
+    assert preview.status_code == 200 and '<html lang="en">' in preview.text  # its own text is for admins
     assert '<script src="/widget.js" data-sift-key="" data-language="de" defer>' in preview.text

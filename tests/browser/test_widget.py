@@ -91,7 +91,7 @@ def site(web_server: str, host_origin: tuple[str, Callable[[str, str], None]], d
     publish(web_server, widget_key)
     time.sleep(KEY_REFRESH_S)
     try:
-        yield {"url": f"{origin}/shop.html", "origin": origin, "admin": admin_key, "base": web_server}
+        yield {"url": f"{origin}/shop.html", "origin": origin, "admin": admin_key, "base": web_server, "key": widget_key}
     finally:
         with store._db.write() as db:  # noqa: SLF001 - no command deletes keys (revoked ones stay for audits)
             db.execute(delete(api_keys))
@@ -347,3 +347,22 @@ def test_help_centre_searches_as_you_type_and_is_accessible(
         assert not violations, describe(violations)
     finally:
         driver.quit()
+
+
+def test_preview_page_and_the_language_selector(browser: Any, site: dict[str, str]) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(f"{site['base']}/widget?lang=de&key={site['key']}")  # Sift's own page: its own origin
+    assert browser.find_element("css selector", "html").get_attribute("lang") == "en"  # the page's own words
+    widget = Widget(browser)
+    assert widget.find("button.launcher").text == "Hilfe"
+    widget.search("Ich habe mein Passwort vergessen")
+    assert widget.options()[0].startswith("account-reset-password"), widget.options()
+    Select(widget.find("#sift-lang")).select_by_value("hr")  # the visitor overrides the page's language
+    assert widget.find("#sift-title").text == strings("hr")["title"]
+    assert widget.find("#sift-panel").get_attribute("lang") == "hr"
+    wait_for(lambda: widget.find("#sift-status").text.startswith(strings("hr")["found"].split("{")[0]),
+             "the search again in Croatian")
+    violations = axe_violations(browser)
+    screenshot(browser, "widget-preview-desktop-de-to-hr")
+    assert not violations, describe(violations)
