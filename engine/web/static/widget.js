@@ -89,8 +89,9 @@
     "padding:12px 20px;font:inherit;font-weight:600;color:#fff;background:var(--brand);cursor:pointer;",
     "box-shadow:0 2px 8px rgba(0,0,0,.3)}",
     ".panel{position:fixed;right:16px;bottom:80px;z-index:2147483001;width:min(420px,calc(100vw - 32px));",
-    "max-height:calc(100vh - 100px);overflow:auto;background:#fff;border:1px solid #6b6b6b;border-radius:12px;",
-    "box-shadow:0 8px 28px rgba(0,0,0,.28);padding:16px}",
+    "max-height:calc(100vh - 100px);display:flex;flex-direction:column;overflow:hidden;background:#fff;",
+    "border:1px solid #6b6b6b;border-radius:12px;box-shadow:0 8px 28px rgba(0,0,0,.28)}",
+    ".scroll{overflow:auto;min-height:0;flex:1 1 auto;padding:16px}",
     "@media (max-width:520px),(max-height:520px){.panel{inset:0;width:100%;max-height:none;height:100%;",
     "border-radius:0;border:0}}",
     "[hidden]{display:none!important}",
@@ -220,7 +221,8 @@
 
   var head = el("div", { "class": "head" }, [title, closeBtn]);
   var langRow = el("div", { "class": "row" }, [langLabel, langSelect]);
-  panel.append(head, langRow, searchView, articleView, contactView, doneView);
+  var scroll = el("div", { "class": "scroll" }, [head, langRow, searchView, articleView, contactView, doneView]);
+  panel.append(scroll);  // the panel keeps its rounded corners, its content scrolls inside
   wrap.append(launcher, panel);
   root.append(style, wrap);
 
