@@ -21,6 +21,7 @@ from engine.privacy.redact import mask_spans, redact_text, stored_payload, store
 from engine.recovery import Recovery
 from engine.retrieve.article_text import article_text
 from engine.retrieve.retriever import SearchFilter
+from engine.risk import RiskInput
 from engine.settings import Settings
 from engine.stage import EarlierContact
 from engine.store import Feedback, FeedbackStore, TicketStore
@@ -246,16 +247,23 @@ class TriageService:
     ) -> Suggestion:
         """Public articles of one knowledge base for a customer's question, in their language where it has it.
 
-        ``products``, ``tags`` and ``article_languages`` narrow the articles (any of each list, all lists).
+        ``products``, ``tags`` and ``article_languages`` narrow the articles (any of each list, all lists). A
+        question showing a risk gets no article and ``handoff`` set: the page offers a person instead.
         """
         if not query.strip():
             raise InvalidInput("q", "must contain non-whitespace characters")
         knowledge_base = self.pipeline.knowledge_bases.resolve(kb)
         retriever = self.pipeline.knowledge_bases.retriever(knowledge_base.name)
-        code = language or self.pipeline.language.detect(query).code
+        detected = self.pipeline.language.detect(query, locale=language)
+        code = language or detected.code
 
-        def search() -> list[ArticleHit]:
+        def search() -> tuple[list[ArticleHit], bool]:
             vector = self.pipeline.registry.encoder.encode_queries([encoder_text(query)])
+            # A customer who writes of self-harm, a threat or fraud gets a person, not an article: the same
+            # detector and the same rule (any risk withholds the answer) as a triaged ticket.
+            risky = bool(self.pipeline.risk.detect([RiskInput((query,), vector, detected)])[0])
+            if risky:
+                return [], True
             return retriever.run(
                 vector,
                 [code],
@@ -267,10 +275,11 @@ class TriageService:
                     tags=frozenset(tag.strip().lower() for tag in tags or []),
                 ),
                 texts=[query],
-            )[0]
+            )[0], False
 
-        hits = self.batcher.call(search)
-        return Suggestion(query, knowledge_base.name, code, tuple(hits), hits[0].answer_confidence if hits else 0.0)
+        hits, handoff = self.batcher.call(search)
+        confidence = hits[0].answer_confidence if hits else 0.0
+        return Suggestion(query, knowledge_base.name, code, tuple(hits), confidence, handoff)
 
     def article(self, article_id: str, language: str, kb: str | None = None) -> ArticleText:
         """A public article in ``language``: the KB's own version, else a machine translation (marked so).

@@ -537,3 +537,10 @@ class Suggestion:
             description="The top article's answer confidence: below the threshold, suggest contacting support.",
         ),
     ]
+    handoff: Annotated[
+        bool,
+        Field(
+            description="The question shows a risk (self-harm, a threat, fraud, ...: engine/risk): no article is "
+            "suggested, offer a person instead."
+        ),
+    ] = False

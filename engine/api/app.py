@@ -16,13 +16,14 @@ from engine.api.cors import SuggestCorsMiddleware
 from engine.api.limits import BodyLimitMiddleware
 from engine.api.log_redaction import install_redaction
 from engine.api.metrics import Metrics
-from engine.api.routes import articles, feedback, health, reports, tickets, triage
+from engine.api.routes import articles, feedback, health, reports, tickets, triage, widget_api
 from engine.api.session import SessionSigner
 from engine.bootstrap import ensure_ready
 from engine.errors import NotReady
 from engine.service import TriageService
 from engine.settings import Settings, get_settings
 from engine.store.keys import KeyStore
+from engine.store.widget_events import WidgetEventStore
 from engine.web import console, widget
 from engine.web.templating import static_files
 
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, on_start_failure: Callable[[], 
             if service is not None:
                 service.close()
             app.state.auth.close()
+            app.state.widget_events.close()
 
     app = FastAPI(
         title="Sift",
@@ -109,6 +111,7 @@ def create_app(settings: Settings | None = None, on_start_failure: Callable[[], 
     app.state.auth = Authenticator(
         KeyStore(settings.database), settings.rate_limit_per_minute, SessionSigner(settings.data_dir)
     )
+    app.state.widget_events = WidgetEventStore(settings.database)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SuggestCorsMiddleware)
     errors.install(app)
@@ -116,9 +119,10 @@ def create_app(settings: Settings | None = None, on_start_failure: Callable[[], 
     app.include_router(tickets.router)
     app.include_router(articles.router)
     app.include_router(feedback.router)
-    app.include_router(tickets.router)
     app.include_router(health.router)
     app.include_router(reports.router)
+    app.include_router(widget_api.router)
+    app.include_router(widget_api.reports)
     app.include_router(widget.router)
     app.include_router(console.router)
     app.mount("/static", static_files(), name="static")

@@ -6,6 +6,9 @@ suggest key lists, and the call itself only when the key it carries lists that o
 origin gets a 403 naming ``Origin`` and no CORS headers, so that page can neither spend the key's budget
 unnoticed nor read the answer. Calls without ``Origin`` (servers, curl) are not browser calls and pass as before.
 Every answer on these paths says ``Vary: Origin``, so a cache never hands one site's answer to another.
+
+The widget's own calls (``/v1/widget/``: tickets and events, which it POSTs as JSON) follow the same rule. A
+page of Sift's own origin (``/widget``, ``/help``) is no cross-site caller: its calls pass as a server's would.
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ from engine.api.auth import Authenticator
 from engine.errors import InvalidInput
 from engine.store.keys import normalise_origin
 
-PATH_PREFIX = "/v1/articles/"
-ALLOWED_METHODS = "GET, OPTIONS"
-ALLOWED_HEADERS = "Authorization, X-API-Key"
+PATH_PREFIXES = ("/v1/articles/", "/v1/widget/")
+ALLOWED_METHODS = "GET, POST, OPTIONS"
+ALLOWED_HEADERS = "Authorization, X-API-Key, Content-Type"
 PREFLIGHT_MAX_AGE_S = 600
 
 
@@ -40,6 +43,12 @@ def _origin(raw: str) -> str | None:
         return None
 
 
+def _same_origin(raw: str, scope: Scope, headers: Headers) -> bool:
+    """Whether the call comes from a page Sift served itself (its ``Origin`` is the ``Host`` it was sent to)."""
+    host = headers.get("host")
+    return host is not None and raw.lower() == f"{scope.get('scheme', 'http')}://{host}".lower()
+
+
 async def _forbidden(send: Send, origin: str) -> None:
     message = f"Origin: {origin!r} is not an origin this key may be used from"
     body = json.dumps({"error": {"code": "origin_not_allowed", "field": "Origin", "message": message}}).encode()
@@ -53,13 +62,13 @@ class SuggestCorsMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PATH_PREFIX):
+        if scope["type"] != "http" or not scope["path"].startswith(PATH_PREFIXES):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
         raw = headers.get("origin")
         auth: Authenticator = scope["app"].state.auth
-        if raw is None:
+        if raw is None or _same_origin(raw, scope, headers):
             await self.app(scope, receive, self._vary(send, None))
             return
         origin = _origin(raw)

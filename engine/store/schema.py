@@ -118,3 +118,26 @@ api_keys = Table(
     # Space-separated origins (https://shop.example) whose web pages may use a suggest-only key; NULL: none.
     Column("origins", Text),
 )
+
+widget_events = Table(
+    "widget_events",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("created_at", Text, nullable=False),
+    # search: suggestions were shown; open: an article was read; helped / not_helped: "did this help?";
+    # contact: the contact form was sent. Never the query or the message: deflection needs only the counts.
+    Column(
+        "kind", Text, CheckConstraint("kind IN ('search', 'open', 'helped', 'not_helped', 'contact')"), nullable=False
+    ),
+    # A random id the widget draws per page visit, never stored anywhere else: it ties a visit's events together
+    # ("contacted after searching") without naming anyone.
+    Column("session", Text, nullable=False),
+    Column("language", Text, nullable=False),
+    Column("kb", Text),
+    Column("article_id", Text),
+    Column("results", Integer),
+    Column("handoff", Integer),
+    Column("origin", Text),
+    Index("widget_events_created", "created_at"),
+    Index("widget_events_session", "session"),
+)

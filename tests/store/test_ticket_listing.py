@@ -81,8 +81,8 @@ def test_migration_0005_fills_the_columns_of_older_rows(location: Location) -> N
     [tid] = store.accept([{"text": "old"}])
     store.complete([(tid, _result("billing", "high", "de", "negative", ["fraud"], "billing", True))])
     execute(location, "UPDATE tickets SET topic = NULL, urgency = NULL, language = NULL, sentiment = NULL, risks = NULL")
-    execute(location, "UPDATE alembic_version SET version_num = '0003'")
-    # Back to the schema of 0003: the later revisions' indexes and columns go (0006's claims as well).
+    execute(location, "UPDATE alembic_version SET version_num = '0004'")
+    # Back to the schema of 0004: the later revisions' indexes and columns go (0006's claims as well).
     for index in ("tickets_queue", "tickets_urgency", "tickets_language", "tickets_external"):
         execute(location, f"DROP INDEX {index}")
     for column in (

@@ -11,7 +11,7 @@ much they changed it before sending (normalised Levenshtein, 0 = sent as drafted
 never stored.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 import json
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
