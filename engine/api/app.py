@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -116,3 +118,26 @@ def create_app(settings: Settings | None = None, on_start_failure: Callable[[], 
     app.include_router(console.router)
     app.mount("/static", static_files(), name="static")
     return app
+
+
+WORKER_FAILURE_ENV = "SIFT_WORKER_FAILURE_FILE"
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one ``sift serve --workers N`` process; uvicorn imports it by name (``factory=True``).
+
+    Settings come from the environment and ``sift.toml`` like any process's, so every worker runs the same ones.
+    A worker that cannot load stops them all, as a lone ``sift serve`` stops (a replica that cannot start should be
+    restarted, not left half-serving): it notes the failure where ``SIFT_WORKER_FAILURE_FILE`` says, for the exit
+    code, and asks uvicorn's supervising process to shut down.
+    """
+
+    def stop_all() -> None:
+        marker = os.environ.get(WORKER_FAILURE_ENV)
+        if marker:
+            with open(marker, "a", encoding="utf-8") as fh:
+                fh.write(f"{os.getpid()}\n")
+        os.kill(os.getppid(), signal.SIGTERM)
+
+    return create_app(on_start_failure=stop_all)
+
