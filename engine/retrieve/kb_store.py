@@ -169,26 +169,30 @@ class KBStore:
     def articles_at(self, positions: Iterable[int]) -> list[Article]:
         """The articles at these positions (build order), in the order asked; one query for those not cached."""
         wanted = [int(p) for p in positions]
+        found: dict[int, Article] = {}
         with self._lock:
-            missing = sorted({p for p in wanted if p not in self._cache})
+            for p in wanted:
+                article = self._cache.get(p)
+                if article is not None:
+                    self._cache.move_to_end(p)
+                    found[p] = article
+        missing = sorted(set(wanted) - found.keys())
+        fetched: list[tuple[int, Article]] = []
         for start in range(0, len(missing), _IN_STEP):
             part = missing[start : start + _IN_STEP]
             rows = self._all(
                 f"SELECT pos, {', '.join(_ARTICLE_FIELDS)} FROM articles WHERE pos IN ({','.join('?' * len(part))})",
                 part,
             )
-            with self._lock:
-                for row in rows:
-                    self._remember(int(row[0]), _article(row[1:]))  # type: ignore[call-overload]
+            fetched += [(int(row[0]), _article(row[1:])) for row in rows]  # type: ignore[call-overload]
+        found.update(fetched)
         with self._lock:
-            found = []
-            for p in wanted:
-                article = self._cache.get(p)
-                if article is None:
-                    raise IndexError(f"no article at position {p}")
-                self._cache.move_to_end(p)
-                found.append(article)
-            return found
+            for p, article in fetched:
+                self._remember(p, article)
+        absent = [p for p in wanted if p not in found]
+        if absent:
+            raise IndexError(f"no article at position {absent[0]}")
+        return [found[p] for p in wanted]
 
     def position(self, article_id: str) -> int | None:
         with self._lock:
