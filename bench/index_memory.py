@@ -183,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vectors", choices=("stand-in", "encoder"), default="stand-in")
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--build-into", type=Path, help="Only build the KB, into this index root (a data "
+                        "directory's index/ folder), and stop: for `bench.load --data-dir` on a 100k KB.")
     args = parser.parse_args(argv)
     if args.chunks < 1 or args.queries < 1:
         parser.error("--chunks and --queries must be at least 1")
@@ -199,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         encoder = StandInEncoder(real.id, real.dim)
     del real
+    if args.build_into is not None:
+        report = build_index(encoder, articles, args.build_into, window_sentences=settings.window_sentences)
+        print(f"built {report.chunks:,} sections + {report.windows:,} windows ({args.vectors} vectors) in "
+              f"{report.folder}")
+        return 0
     with tempfile.TemporaryDirectory(prefix="sift-index-memory-") as tmp_name:
         tmp = Path(tmp_name)
         print(f"building {pool['chunks']:,} chunks in {pool['articles']:,} articles ({args.vectors} vectors)",

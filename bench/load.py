@@ -153,10 +153,14 @@ class MemorySampler:
         import psutil
 
         per: dict[str, Any] = {}
-        for proc in self.processes():
+        processes = self.processes()
+        for proc in processes:
             try:
-                role = "supervisor" if proc.pid == self._root.pid else (
-                    "helper" if "resource_tracker" in " ".join(proc.cmdline()) else "worker")
+                # With one worker uvicorn serves in the sift process itself; with several it supervises them.
+                if proc.pid == self._root.pid:
+                    role = "supervisor" if len(processes) > 1 else "worker"
+                else:
+                    role = "helper" if "resource_tracker" in " ".join(proc.cmdline()) else "worker"
                 if full:
                     info = proc.memory_full_info()
                     per[str(proc.pid)] = {"role": role, "rss_mib": round(info.rss / MIB, 1),
