@@ -137,7 +137,7 @@ def serve(
         raise typer.Exit(3)
 
 
-WORKER_HEALTHCHECK_S = 120
+WORKER_HEALTHCHECK_S = 300
 
 
 def _serve_workers(settings: Settings, workers: int) -> None:
@@ -153,8 +153,9 @@ def _serve_workers(settings: Settings, workers: int) -> None:
         failure = Path(tmp) / "failed"
         os.environ.update({"SIFT_HOST": settings.host, "SIFT_PORT": str(settings.port),
                            WORKER_FAILURE_ENV: str(failure)})
-        # A worker answers uvicorn's health pings from a thread; while its models load (seconds of interpreter lock
-        # on a busy machine) the default 5 s wait would have it killed and restarted over and over.
+        # A worker answers uvicorn's health pings from a thread, and a new one counts as ready once its models are
+        # loaded (create_worker_app): uvicorn's default 5 s had loading workers on a busy machine killed and
+        # restarted over and over. The same wait bounds how long a hung worker goes unnoticed.
         uvicorn.run("engine.api.app:create_worker_app", factory=True, host=settings.host, port=settings.port,
                     workers=workers, log_level="info", timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
         if failure.exists():
