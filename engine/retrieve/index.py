@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -353,7 +354,7 @@ class KBIndex:
         if not has_store(folder):  # a build from before the store: converted once, in place
             try:
                 convert_jsonl_build(folder)
-            except OSError as exc:
+            except (OSError, sqlite3.Error) as exc:
                 raise NotReady(f"KB index {folder} predates the store and cannot be converted ({exc}): "
                                "rebuild it with `sift index`") from exc
         self.store = KBStore(folder)
