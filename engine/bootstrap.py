@@ -6,8 +6,12 @@ directory that already has an index and active heads is left untouched.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from engine.classify import HEAD_NAMES
 from engine.kb import load_kb
@@ -24,6 +28,7 @@ from engine.training.data import json_lines, read_labelled
 from engine.training.heads import HeadReport, train_heads
 
 log = logging.getLogger(__name__)
+BOOTSTRAP_LOCK = ".bootstrap.lock"
 
 
 @dataclass(frozen=True)
@@ -79,9 +84,27 @@ def ensure_encoder(settings: Settings, force: bool = False) -> ConversionReport 
     return convert_if_needed(settings.encoder_dir, texts, force)
 
 
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """One process at a time (``sift serve --workers N`` starts N at once): the first builds, the others wait and
+    then find everything there. The lock goes with the process, so a killed builder never blocks the next."""
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def ensure_ready(registry: ModelRegistry) -> BootstrapReport:
     settings = registry.settings
     private_dir(settings.data_dir)  # the ticket log will live here: owner-only from the first run
+    with _exclusive(settings.data_dir / BOOTSTRAP_LOCK):
+        return _ensure_ready(registry)
+
+
+def _ensure_ready(registry: ModelRegistry) -> BootstrapReport:
+    settings = registry.settings
     ensure_encoder(settings)
     indexed = []
     for kb in settings.kbs().values():

@@ -100,12 +100,16 @@ def _settings(**overrides: Any) -> Settings:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind (default from settings: 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings: 8000).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes on the port; each loads the models once and "
+                                              "they share the index files and the database.")] = 1,
 ) -> None:
     """Start the HTTP API; builds the index and default heads first if the data directory has none.
 
     The port answers at once (503 with Retry-After while models load). Without API keys it binds only to a
     loopback address: an open API must not be reachable from other machines.
     """
+    if workers < 1:
+        raise SiftError(f"--workers must be at least 1; got {workers}")
     import uvicorn
 
     from engine.api.app import create_app
@@ -123,11 +127,39 @@ def serve(
             f"no API keys exist, so the API would answer anyone who reaches {settings.host}: create one with "
             "`sift keys create --name NAME --scope triage` first, or bind to 127.0.0.1"
         )
+    if workers > 1:
+        _serve_workers(settings, workers)
+        return
     server = uvicorn.Server(uvicorn.Config(create_app(settings, on_start_failure=lambda: _stop(server)),
                                            host=settings.host, port=settings.port, log_level="info"))
     server.run()
     if getattr(server, "start_failed", False):
         raise typer.Exit(3)
+
+
+WORKER_HEALTHCHECK_S = 300
+
+
+def _serve_workers(settings: Settings, workers: int) -> None:
+    """uvicorn's worker processes, each building its app from the environment (``create_worker_app``); the host
+    and port given here reach them through it. Exit code 3 when a worker could not load, as for one process."""
+    import tempfile
+
+    import uvicorn
+
+    from engine.api.app import WORKER_FAILURE_ENV
+
+    with tempfile.TemporaryDirectory(prefix="sift-serve-") as tmp:
+        failure = Path(tmp) / "failed"
+        os.environ.update({"SIFT_HOST": settings.host, "SIFT_PORT": str(settings.port),
+                           WORKER_FAILURE_ENV: str(failure)})
+        # A worker answers uvicorn's health pings from a thread, and a new one counts as ready once its models are
+        # loaded (create_worker_app): uvicorn's default 5 s had loading workers on a busy machine killed and
+        # restarted over and over. The same wait bounds how long a hung worker goes unnoticed.
+        uvicorn.run("engine.api.app:create_worker_app", factory=True, host=settings.host, port=settings.port,
+                    workers=workers, log_level="info", timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
+        if failure.exists():
+            raise typer.Exit(3)
 
 
 def _is_loopback(host: str) -> bool:

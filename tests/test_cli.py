@@ -117,3 +117,9 @@ def test_serve_without_keys_refuses_a_public_address(tmp_path: Path, monkeypatch
     monkeypatch.setenv("SIFT_DATA_DIR", str(tmp_path))
     result = runner.invoke(app, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code == 2 and "no API keys exist" in result.output
+
+
+def test_serve_refuses_fewer_than_one_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIFT_DATA_DIR", str(tmp_path))
+    result = runner.invoke(app, ["serve", "--workers", "0"])
+    assert result.exit_code == 2 and "--workers must be at least 1" in result.output

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import signal
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -46,12 +49,18 @@ class Starting:
         return NotReady(f"the service is starting: {self.step}", RETRY_AFTER_SECONDS)
 
 
-def create_app(settings: Settings | None = None, on_start_failure: Callable[[], None] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    on_start_failure: Callable[[], None] | None = None,
+    accept_while_loading: bool = True,
+) -> FastAPI:
     """The app; its port answers at once while models load on a thread (``/healthz`` 200, the rest 503 with
     Retry-After and what is being done), so load balancers and users see a starting service, not a dead port.
 
     ``on_start_failure`` is called when loading fails (``sift serve`` stops the server: a replica that cannot
-    start should be restarted, not left answering 503).
+    start should be restarted, not left answering 503). ``accept_while_loading`` False holds the server's start-up
+    until the models are loaded: one of several workers on a shared port then takes no connection before it can
+    answer it, so the others serve meanwhile (a rolling restart answers no 503).
     """
     settings = settings or get_settings()
     install_redaction()
@@ -88,6 +97,8 @@ def create_app(settings: Settings | None = None, on_start_failure: Callable[[], 
             )
         loader = threading.Thread(target=start, args=(app,), name="sift-start", daemon=True)
         loader.start()
+        if not accept_while_loading:
+            await asyncio.to_thread(loader.join)
         try:
             yield
         finally:
@@ -127,3 +138,28 @@ def create_app(settings: Settings | None = None, on_start_failure: Callable[[], 
     app.include_router(console.router)
     app.mount("/static", static_files(), name="static")
     return app
+
+
+WORKER_FAILURE_ENV = "SIFT_WORKER_FAILURE_FILE"
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one ``sift serve --workers N`` process; uvicorn imports it by name (``factory=True``).
+
+    Settings come from the environment and ``sift.toml`` like any process's, so every worker runs the same ones.
+    A worker accepts connections only once its models are loaded, so uvicorn's rolling restart (SIGHUP to
+    ``sift serve``) brings new index builds and head versions to every worker with no request answered 503.
+    A worker that cannot load stops them all, as a lone ``sift serve`` stops (a replica that cannot start should be
+    restarted, not left half-serving): it notes the failure where ``SIFT_WORKER_FAILURE_FILE`` says, for the exit
+    code, and asks uvicorn's supervising process to shut down.
+    """
+
+    def stop_all() -> None:
+        marker = os.environ.get(WORKER_FAILURE_ENV)
+        if marker:
+            with open(marker, "a", encoding="utf-8") as fh:
+                fh.write(f"{os.getpid()}\n")
+        os.kill(os.getppid(), signal.SIGTERM)
+
+    return create_app(on_start_failure=stop_all, accept_while_loading=False)
+

@@ -54,14 +54,17 @@ def build_report(
     today: date | None = None,
 ) -> GapReport:
     """Gaps, follow-ups and hygiene for ``kb``; ``ratings`` are feedback's (article, helped) pairs."""
-    rows = list(range(len(index.chunks)))
+    # The whole KB, read once from the build's store: the checks below visit every section several times.
+    chunks = list(index.chunks)
+    articles = {a.id: a for a in index.articles.values()}
+    rows = list(range(len(chunks)))
     section_vectors = index.vectors(rows) if rows else np.zeros((0, 1), dtype=np.float32)
-    sections = SectionVectors([c.article_id for c in index.chunks], section_vectors)
+    sections = SectionVectors([c.article_id for c in chunks], section_vectors)
     report = find_gaps(
         tickets, encode_queries, options.threshold, options.min_tickets, options.distance,
         kb=kb, since=options.since, max_tickets=options.limit, sections=sections,
     )
-    dates = {a.id: a.updated for a in index.articles.values()}
+    dates = {a.id: a.updated for a in articles.values()}
     state = gap_followup.state_path(data_dir, kb)
     previous = gap_followup.load(state)
     followups = (
@@ -72,7 +75,7 @@ def build_report(
         if previous is not None else []
     )
     checks = hygiene(
-        index.articles, index.chunks, section_vectors, encode_queries, encode_passages,
+        articles, chunks, section_vectors, encode_queries, encode_passages,
         suggested_counts(tickets, kb), ratings, today or datetime.now(UTC).date(),
     )
     report = replace(report, followups=followups, hygiene=checks)

@@ -2,9 +2,14 @@
 
 Each build goes to its own folder and a ``CURRENT`` file is swapped atomically
 afterwards, so a running service never reads a half-written index and can pick
-up the new one on reload. Rows below ``meta["chunks"]`` are sections, in
-``chunks.jsonl`` order; the rows after them are the sections' sentence windows
-(``windows.py``), in ``windows.jsonl`` order.
+up the new one on reload. Rows below ``meta["chunks"]`` are sections, in the
+store's section order; the rows after them are the sections' sentence windows
+(``windows.py``), in section order.
+
+A loaded build holds no Python object per article or section: the vectors, the
+BM25 matrices, the row layout and the store (``kb_store.py``) are all mapped
+from the build's files, so processes serving one build share them through the
+page cache and a process's heap does not grow with the KB.
 
 Builds are incremental. Every chunk's passage text (what the encoder sees) is
 hashed; a chunk whose hash the current build already holds takes its vector
@@ -19,7 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,14 +37,25 @@ from engine.errors import ModelError, NotReady
 from engine.kb.articles import Article, Chunk, chunk_article
 from engine.models.encoders import Encoder, vector_space
 from engine.models.faiss_files import read_faiss
+from engine.retrieve.kb_store import (
+    CHUNK_ARTICLE_FILE,
+    ROWS_FILE,
+    SPANS_FILE,
+    ArticleView,
+    ChunkView,
+    FamilyView,
+    KBStore,
+    convert_jsonl_build,
+    has_store,
+    write_store,
+)
 from engine.retrieve.lexical import LEXICAL_DIR, LexicalIndex, build_lexical
-from engine.retrieve.windows import Window, section_windows, window_text
+from engine.retrieve.windows import section_windows, window_text
 
 CURRENT = "CURRENT"
 KEEP_BUILDS = 3
 INDEX_FILE = "index.faiss"
 HASHES_FILE = "passage_hashes.json"
-WINDOWS_FILE = "windows.jsonl"
 INDEX_TYPES = ("auto", "flat", "hnsw")
 ENCODE_STEP = 32
 # HNSW graph: 32 links per node and a wide search beam keep recall near exact
@@ -220,15 +237,7 @@ def build_index(
     faiss.write_index(index, str(folder / INDEX_FILE))
     (folder / HASHES_FILE).write_text(json.dumps(hashes))
     build_lexical(section_texts, [by_id[c.article_id].language for c in chunks], folder)
-    with (folder / "articles.jsonl").open("w", encoding="utf-8") as fh:
-        for a in articles:
-            fh.write(json.dumps(asdict(a), ensure_ascii=False) + "\n")
-    with (folder / "chunks.jsonl").open("w", encoding="utf-8") as fh:
-        for c in chunks:
-            fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
-    with (folder / WINDOWS_FILE).open("w", encoding="utf-8") as fh:
-        for w in windows:
-            fh.write(json.dumps(asdict(w)) + "\n")
+    write_store(folder, articles, chunks, windows)
     article_hashes = {a.id: article_hash(a) for a in articles}
     meta = {
         "encoder_id": encoder.id,
@@ -271,8 +280,59 @@ def _prune(index_root: Path, keep: str) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+class _Spans:
+    """Each article's faiss rows from ``article_spans.npy``, by article id (the store maps ids to positions)."""
+
+    def __init__(self, store: KBStore, spans: np.ndarray) -> None:
+        self._store = store
+        self._spans = spans
+
+    def span(self, article_id: str) -> np.ndarray | None:
+        """[first section, end of sections, first window row, end of window rows); None for an unknown article."""
+        pos = self._store.position(article_id)
+        return None if pos is None else self._spans[pos]
+
+
+class _RowsOf(Mapping[str, np.ndarray]):
+    """``KBIndex.rows_of``: an article's faiss rows, its sections in order, then their windows; articles without
+    sections are absent."""
+
+    def __init__(self, spans: _Spans, store: KBStore) -> None:
+        self._spans = spans
+        self._store = store
+
+    def __getitem__(self, article_id: str) -> np.ndarray:
+        span = self._spans.span(article_id)
+        if span is None or span[0] == span[1]:
+            raise KeyError(article_id)
+        return np.concatenate([np.arange(span[0], span[1]), np.arange(span[2], span[3])])
+
+    def __contains__(self, article_id: object) -> bool:
+        if not isinstance(article_id, str):
+            return False
+        span = self._spans.span(article_id)
+        return span is not None and span[0] < span[1]
+
+    def __iter__(self) -> Iterator[str]:
+        return (a.id for a in self._store.iter_articles() if a.id in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _ChunksOf(_RowsOf):
+    """``KBIndex.chunks_of``: an article's section rows."""
+
+    def __getitem__(self, article_id: str) -> range:  # type: ignore[override]
+        span = self._spans.span(article_id)
+        if span is None or span[0] == span[1]:
+            raise KeyError(article_id)
+        return range(int(span[0]), int(span[1]))
+
+
 class KBIndex:
-    """A loaded build: the faiss index plus the chunks, windows and articles it points to."""
+    """A loaded build: the faiss index plus the chunks, windows and articles it points to, all read from mapped
+    files (``articles``, ``chunks``, ``family``, ``rows_of`` and ``chunks_of`` are read-only views)."""
 
     def __init__(
         self, folder: Path, encoder_id: str, lexical: bool = True, hnsw_ef_search: int = HNSW_EF_SEARCH
@@ -291,35 +351,32 @@ class KBIndex:
         if isinstance(self.index, faiss.IndexHNSW):
             self.index.hnsw.efSearch = hnsw_ef_search
         self.lexical = LexicalIndex(folder) if lexical and (folder / LEXICAL_DIR).is_dir() else None
-        self.articles = {
-            a["id"]: Article(**{**a, "tags": tuple(a["tags"])})
-            for a in map(json.loads, (folder / "articles.jsonl").read_text(encoding="utf-8").splitlines())
-        }
-        self.chunks = [
-            Chunk(**c) for c in map(json.loads, (folder / "chunks.jsonl").read_text(encoding="utf-8").splitlines())
-        ]
-        self.chunks_of: dict[str, list[int]] = {}
-        for i, chunk in enumerate(self.chunks):
-            self.chunks_of.setdefault(chunk.article_id, []).append(i)
-        # Builds made before windows existed have no windows file: they hold sections only.
-        windows_file = folder / WINDOWS_FILE
-        lines = windows_file.read_text(encoding="utf-8").splitlines() if windows_file.is_file() else []
-        windows = [Window(**w) for w in map(json.loads, lines)]
-        # Per faiss row, as arrays, so a query scores all its candidates' sections and windows at once; the
-        # window objects themselves are not kept (a large KB has several per section).
-        self.row_chunk = np.asarray([*range(len(self.chunks)), *(w.chunk for w in windows)], dtype=np.int64)
-        self.row_start = np.asarray([0] * len(self.chunks) + [w.start for w in windows], dtype=np.int64)
-        window_rows: dict[str, list[int]] = {}
-        for i, window in enumerate(windows):
-            window_rows.setdefault(self.chunks[window.chunk].article_id, []).append(len(self.chunks) + i)
-        self.rows_of = {
-            article: np.asarray(rows + window_rows.get(article, []), dtype=np.int64)
-            for article, rows in self.chunks_of.items()
-        }
+        if not has_store(folder):  # a build from before the store: converted once, in place
+            try:
+                convert_jsonl_build(folder)
+            except (OSError, sqlite3.Error) as exc:
+                raise NotReady(f"KB index {folder} predates the store and cannot be converted ({exc}): "
+                               "rebuild it with `sift index`") from exc
+        self.store = KBStore(folder)
+        rows = np.load(folder / ROWS_FILE, mmap_mode="r")
+        self.row_chunk: np.ndarray = rows[:, 0]
+        """Per faiss row, the section it is or belongs to (a section's own row for a section)."""
+        self.row_start: np.ndarray = rows[:, 1]
+        """Per faiss row, the window's offset in its section's flattened text (0 for a section)."""
+        self.chunk_article: np.ndarray = np.load(folder / CHUNK_ARTICLE_FILE, mmap_mode="r")
+        """Per section, its article's position in the store."""
+        spans = _Spans(self.store, np.load(folder / SPANS_FILE, mmap_mode="r"))
+        self.articles: Mapping[str, Article] = ArticleView(self.store)
+        self.chunks = ChunkView(self.store)
+        self.family: Mapping[str, dict[str, str]] = FamilyView(self.store)
+        """Family id -> {language: article id} of its versions."""
+        self.rows_of: Mapping[str, np.ndarray] = _RowsOf(spans, self.store)
         """Each article's faiss rows: its sections in order, then their windows."""
-        self.family: dict[str, dict[str, str]] = {}
-        for article in self.articles.values():
-            self.family.setdefault(article.family, {})[article.language] = article.id
+        self.chunks_of: Mapping[str, range] = _ChunksOf(spans, self.store)
+
+    def articles_at(self, positions: list[int] | np.ndarray) -> list[Article]:
+        """Articles by store position (``chunk_article`` gives a section's), in one read for those not cached."""
+        return self.store.articles_at(np.asarray(positions).tolist())
 
     @classmethod
     def current(

@@ -300,8 +300,8 @@ class Retriever:
         The search only nominates articles (a section or a window of theirs came near); each nominee's
         sections are then scored exactly, windows included.
         """
-        nominees = dict.fromkeys(index.chunks[c].article_id for c in index.row_chunk[rows[rows >= 0]].tolist())
-        candidates = [index.articles[a] for a in nominees if allowed.allows(index.articles[a])]
+        nominees = dict.fromkeys(index.chunk_article[index.row_chunk[rows[rows >= 0]]].tolist())
+        candidates = [a for a in index.articles_at(list(nominees)) if allowed.allows(a)]
         scored = _score_sections(index, [a.id for a in candidates], vector, self._window_weight)
         best: dict[str, float] = {}
         topics: dict[str, str] = {}
@@ -320,10 +320,9 @@ class Retriever:
         assert index.lexical is not None
         bm25 = index.lexical.scores(text, language)
         families: dict[str, float] = {}
-        for row in np.argsort(-bm25)[:k]:
-            if bm25[row] <= 0:
-                break
-            article = index.articles[index.chunks[int(row)].article_id]
+        ranked = np.argsort(-bm25)[:k]
+        ranked = ranked[bm25[ranked] > 0]  # scores fall along the ranking: the matching rows are a prefix
+        for row, article in zip(ranked, index.articles_at(index.chunk_article[ranked]), strict=True):
             # Across languages BM25 only matches names and numbers; it would outvote dense search.
             if article.language != language:
                 continue
