@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,7 +22,7 @@ from urllib.parse import urlsplit
 from fastapi import Request
 
 from engine.errors import SiftError
-from engine.privacy.owner_only import FILE_MODE, private_dir
+from engine.privacy.owner_only import secret_file
 
 COOKIE = "sift_console"
 COOKIE_PATH = "/console"
@@ -35,23 +33,8 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _read_or_create(path: Path) -> bytes:
-    """The secret in ``path``, made owner-only on first use; written whole under a temporary name, then
-    linked into place, so a replica starting beside this one never reads half a secret."""
-    if not path.exists():
-        private_dir(path.parent)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, FILE_MODE)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(secrets.token_bytes(SECRET_BYTES))
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass  # another process made it first: use theirs
-        finally:
-            tmp.unlink()
-    secret = path.read_bytes()
+    """The secret in ``path``, made owner-only on first use (whole or not at all: ``secret_file``)."""
+    secret = secret_file(path, SECRET_BYTES)
     if len(secret) != SECRET_BYTES:
         raise SiftError(f"{path} is not a {SECRET_BYTES}-byte secret; delete it (every console session ends)")
     return secret

@@ -8,6 +8,7 @@ data are 0700, files 0600, whatever the process's umask.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import TextIO
 
@@ -60,3 +61,27 @@ def open_private(path: Path) -> TextIO:
     fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, FILE_MODE)
     os.chmod(path, FILE_MODE)
     return os.fdopen(fd, "w", encoding="utf-8")
+
+
+def secret_file(path: Path, size: int) -> bytes:
+    """The ``size`` random bytes in ``path``, created owner-only on first use (its folder made private too).
+
+    Written in full under a temporary name, then linked into place: a process or thread starting beside this
+    one reads either no secret or the whole one, never an empty file. Named per call, not per process: two
+    threads of one process may both find no secret yet. The caller checks the length it reads back.
+    """
+    if not path.exists():
+        private_dir(path.parent)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, FILE_MODE)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(size))
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            tmp.unlink()
+    return path.read_bytes()
