@@ -57,10 +57,10 @@ def fails_cleanly(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except SiftError as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from None
         except ValidationError as exc:  # the settings (sift.toml, SIFT_* variables) are input too
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -499,8 +499,7 @@ def triage_file(
         else:
             from engine.backfill.work import LocalRunner
 
-            with _service() as service:
-                summary = run_backfill(rows, output, LocalRunner(service), batch_size, err)
+            summary = run_backfill(rows, output, LocalRunner(_service), batch_size, err)
     skipped = f"; {summary.already_done} already there" if summary.already_done else ""
     repeated = f"; {summary.repeated} rows skipped (repeated ticket id)" if summary.repeated else ""
     refused = f" ({summary.refused} rows refused: empty text)" if summary.refused else ""
@@ -510,21 +509,13 @@ def triage_file(
 def _backfill_on_ray(
     rows: Callable[[], Iterator[Any]], output: Any, batch_size: int, address: str | None, workers: int | None
 ) -> Any:
-    """The backfill on Ray workers; a local Ray's data directory is made ready first, so no two workers build it."""
+    """The backfill on Ray workers (started on the first batch left to do; stopped however the run ends)."""
     from engine.backfill.driver import run_backfill
     from engine.backfill.on_ray import RayRunner
 
-    settings = get_settings()
-    if address is None:
-        from engine.bootstrap import ensure_ready
-        from engine.models.registry import ModelRegistry
-        from engine.store.db import open_database
-
-        ensure_ready(ModelRegistry(settings))
-        open_database(settings.database).close()  # migrates the ticket log once, before the workers open it
-    runner = RayRunner(settings, address, workers).start()
+    runner = RayRunner(get_settings(), address, workers)
     try:
-        return run_backfill(rows, output, runner, batch_size, err, f"triaging on {runner.workers} Ray workers")
+        return run_backfill(rows, output, runner, batch_size, err, "triaging on Ray")
     finally:
         runner.close()
 

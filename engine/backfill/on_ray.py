@@ -16,6 +16,7 @@ the same layout), and the ticket log should be PostgreSQL (``database_url``) for
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 from collections import deque
@@ -55,6 +56,17 @@ class TriageWorker:
 
     def pid(self) -> int:
         return os.getpid()
+
+
+def _prepare_data_dir(settings: Settings) -> None:
+    """Build what a first run builds (index, heads) and migrate the ticket log here, once, before the workers
+    start: several workers finding an empty data directory at the same moment would each build it."""
+    from engine.bootstrap import ensure_ready
+    from engine.models.registry import ModelRegistry
+    from engine.store.db import open_database
+
+    ensure_ready(ModelRegistry(settings))
+    open_database(settings.database).close()
 
 
 def _ray() -> Any:
@@ -97,7 +109,10 @@ class RayRunner:
         self._started_ray = False
 
     def start(self) -> RayRunner:
+        """Connect (or start Ray) and start the actors; :meth:`run` calls it on the first batch."""
         ray = _ray()
+        if self.address is None:
+            _prepare_data_dir(self.settings)
         if not ray.is_initialized():
             self._init(ray)
         cpus = int(ray.cluster_resources().get("CPU", 0))
@@ -129,8 +144,17 @@ class RayRunner:
         return len(self.actors)
 
     def run(self, batches: Iterator[list[Row]]) -> Iterator[list[str]]:
-        """Each batch's lines, in the order the batches came; at most ``QUEUED_PER_WORKER`` per actor in flight."""
+        """Each batch's lines, in the order the batches came; at most ``QUEUED_PER_WORKER`` per actor in flight.
+
+        Nothing starts before the first batch: a finished output costs no cluster and no model load.
+        """
         ray = _ray()
+        first = next(batches, None)
+        if first is None:
+            return
+        if not self.actors:
+            self.start()
+        batches = itertools.chain([first], batches)
         window: deque[tuple[Any, int]] = deque()
         sent = 0
 
@@ -159,6 +183,8 @@ class RayRunner:
             yield lines
 
     def close(self) -> None:
+        if not self.actors and not self._started_ray:
+            return
         ray = _ray()
         for actor in self.actors:
             ray.kill(actor)

@@ -6,8 +6,10 @@ single-process command's results: the same tickets, the same service (ticket log
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from engine.backfill.rows import Row
@@ -40,11 +42,18 @@ def triage_rows(service: TriageService, rows: Sequence[Row]) -> list[str]:
 
 
 class LocalRunner:
-    """The single-process runner: this process's service, one batch after another."""
+    """The single-process runner: this process's service, one batch after another.
 
-    def __init__(self, service: TriageService) -> None:
-        self.service = service
+    The service (models, ticket log) opens on the first batch: a finished output costs no model load.
+    """
+
+    def __init__(self, open_service: Callable[[], AbstractContextManager[TriageService]]) -> None:
+        self.open_service = open_service
 
     def run(self, batches: Iterator[list[Row]]) -> Iterator[list[str]]:
-        for batch in batches:
-            yield triage_rows(self.service, batch)
+        first = next(batches, None)
+        if first is None:
+            return
+        with self.open_service() as service:
+            for batch in itertools.chain([first], batches):
+                yield triage_rows(service, batch)
