@@ -1,0 +1,203 @@
+"""Backfill throughput: `sift triage-file` in one process against `--ray` with 1 and 2 workers, same tickets.
+
+    .venv/bin/python -m bench.ray_backfill [--tickets 2000] [--workers 1,2] [--batch-size 64] [--data-dir var]
+
+Each run is the real command in a process of its own, on a scratch copy of the data directory (empty ticket
+log), one after the other. Throughput is read off the output file as it grows: tickets/s from the moment it
+holds 10 % of the tickets to the end, so model loading (once per process, once per Ray worker) is left out and
+reported apart as the time to the first 10 %. Ray workers' resident memory is sampled by process (they are
+the ``ray::TriageWorker`` processes under the driver's local Ray).
+
+The single-process run uses the settings' encoder_threads (default 2); a Ray run with W workers sets
+encoder_threads to cores / W, so W workers share the machine's cores rather than oversubscribe them.
+Writes bench/results/ray_backfill-<UTC time>.json and prints a table with the 10-million-ticket planning figure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bench.measure import MIB, RESULTS_DIR, write_result
+from bench.server import prepare_data_dir
+from bench.tickets import REPO_ROOT, describe, draw_tickets, write_jsonl
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+app = typer.Typer(add_completion=False, help=__doc__.split("\n\n")[0])
+out = Console()
+PLAN_TICKETS = 10_000_000
+STEADY_FROM = 0.10
+NODE_RESERVE_GIB = 2.0
+"""Memory left on a node for the OS, the raylet and the object store's working set."""
+
+
+class _Watch:
+    """Samples a run: output lines over time, and the peak RSS of the driver and of each Ray worker process."""
+
+    def __init__(self, pid: int, out_path: Path, interval_s: float = 0.2) -> None:
+        self.pid, self.out_path, self.interval = pid, out_path, interval_s
+        self.lines: list[tuple[float, int]] = []
+        self.driver_peak = 0
+        self.worker_peaks: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        import psutil
+
+        driver = psutil.Process(self.pid)
+        while not self._stop.is_set():
+            try:
+                self.driver_peak = max(self.driver_peak, driver.memory_info().rss)
+                for child in driver.children(recursive=True):
+                    try:
+                        if child.cmdline()[:1] and child.cmdline()[0].startswith("ray::TriageWorker"):
+                            rss = child.memory_info().rss
+                            self.worker_peaks[child.pid] = max(self.worker_peaks.get(child.pid, 0), rss)
+                    except (psutil.NoSuchProcess, psutil.AccessDenied):
+                        continue
+            except psutil.NoSuchProcess:
+                return
+            count = self.out_path.read_bytes().count(b"\n") if self.out_path.exists() else 0
+            if not self.lines or count != self.lines[-1][1]:
+                self.lines.append((time.perf_counter(), count))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> _Watch:
+        self.started = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def _run(name: str, args: list[str], env: dict[str, str], n: int, work: Path) -> dict[str, Any]:
+    out_path = work / f"{name}.jsonl"
+    data = prepare_data_dir(Path(env["SIFT_DATA_DIR"]), work / f"data-{name}")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from engine.cli import app; app()", "triage-file", str(work / "tickets.jsonl"),
+         "--subject-column", "subject", "--out", str(out_path), *args],
+        cwd=REPO_ROOT, env={**env, "SIFT_DATA_DIR": str(data)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    with _Watch(proc.pid, out_path) as watch:
+        output, _ = proc.communicate()
+        ended = time.perf_counter()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{name} failed ({proc.returncode}):\n{output.decode(errors='replace')[-3000:]}")
+    lines = [json.loads(line) for line in out_path.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == n and len({r["ticket_id"] for r in lines}) == n, f"{name}: output incomplete"
+    start_at, start_count = next((t, c) for t, c in watch.lines if c >= STEADY_FROM * n)
+    steady = (n - start_count) / (ended - start_at)
+    workers = sorted(watch.worker_peaks.values())
+    return {
+        "args": args,
+        "wall_s": round(ended - watch.started, 1),
+        "to_first_10pct_s": round(start_at - watch.started, 1),
+        "tickets_per_s": round(steady, 1),
+        "end_to_end_tickets_per_s": round(n / (ended - watch.started), 1),
+        "driver_peak_rss_mib": round(watch.driver_peak / MIB),
+        "worker_processes": len(workers),
+        "worker_peak_rss_mib": [round(w / MIB) for w in workers],
+        "failed_stages": sum(bool(r.get("failed_stages")) for r in lines),
+    }
+
+
+def _plan(per_core: float, rss_mib: float, cores: int, memory_gib: float) -> dict[str, Any]:
+    """A node's workers (one single-threaded worker per core, fewer if RAM runs out first), tickets/s, hours for 10 M.
+
+    Linear in workers: they share nothing but the driver, which only writes lines (see docs/results.md).
+    """
+    by_ram = int((memory_gib - NODE_RESERVE_GIB) * 1024 // rss_mib)
+    workers = max(1, min(cores, by_ram))
+    rate = workers * per_core
+    return {
+        "cores": cores, "memory_gib": round(memory_gib, 1), "workers": workers, "workers_by_ram": by_ram,
+        "tickets_per_s": round(rate, 1), "hours_for_10M": round(PLAN_TICKETS / rate / 3600, 1),
+    }
+
+
+@app.command()
+def main(
+    tickets: Annotated[int, typer.Option(min=20, help="Tickets drawn from shared/datasets.")] = 2000,
+    workers: Annotated[str, typer.Option(help="Ray worker counts to run, comma-separated.")] = "1,2",
+    batch_size: Annotated[int, typer.Option(min=1, max=1024)] = 64,
+    data_dir: Annotated[
+        Path, typer.Option(help="Prepared Sift data directory (index, heads); copied per run, never written.")
+    ] = REPO_ROOT / "var",
+    plan_cores: Annotated[int, typer.Option(help="Cores of the node the 10 M plan is for.")] = 16,
+    plan_memory_gib: Annotated[float, typer.Option(help="Memory of that node.")] = 64.0,
+    results_dir: Annotated[Path, typer.Option(help="Where the JSON result goes.")] = RESULTS_DIR,
+) -> None:
+    """Run the single-process baseline, then each Ray worker count, on the same tickets; print and save."""
+    import psutil
+
+    started = datetime.now(UTC)
+    counts = [int(w) for w in workers.split(",") if w.strip()]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    drawn = draw_tickets(tickets)
+    env = {**os.environ, "SIFT_DATA_DIR": str(data_dir.resolve()), "HF_HUB_OFFLINE": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    runs: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="sift-ray-bench-") as tmp:
+        work = Path(tmp)
+        write_jsonl(drawn, work / "tickets.jsonl")
+        load_before = os.getloadavg()
+        runs["single"] = _run("single", ["--batch-size", str(batch_size)], env, tickets, work)
+        out.print(f"single process: {runs['single']['tickets_per_s']} tickets/s")
+        for w in counts:
+            threads = max(1, cores // w)
+            run_env = {**env, "SIFT_ENCODER_THREADS": str(threads)}
+            args = ["--batch-size", str(batch_size), "--ray", "--workers", str(w)]
+            runs[f"ray_{w}"] = {**_run(f"ray-{w}", args, run_env, tickets, work), "encoder_threads": threads}
+            out.print(f"Ray, {w} worker(s): {runs[f'ray_{w}']['tickets_per_s']} tickets/s")
+        load_after = os.getloadavg()
+
+    # Per core: the run with every core busy (workers x encoder_threads = cores), divided by the cores.
+    full = runs[f"ray_{max(counts)}"]
+    per_core = full["tickets_per_s"] / cores
+    rss = max((m for r in runs.values() for m in r.get("worker_peak_rss_mib", [])), default=1024)
+    record = {
+        "started": started.isoformat(),
+        "machine": {"cores": cores, "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+                    "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in load_after]},
+        "tickets": describe(drawn),
+        "batch_size": batch_size,
+        "runs": runs,
+        "per_core_tickets_per_s": round(per_core, 1),
+        "ray_vs_single": round(full["tickets_per_s"] / runs["single"]["tickets_per_s"], 2),
+        "plan": {
+            "this_machine": _plan(per_core, rss, cores, psutil.virtual_memory().total / 2**30),
+            "node": _plan(per_core, rss, plan_cores, plan_memory_gib),
+        },
+    }
+    path = write_result(record, results_dir, "ray_backfill-", started)
+    table = Table("run", "tickets/s (steady)", "end to end", "to 10 % (s)", "worker RSS (MiB)", "driver RSS (MiB)")
+    for name, r in runs.items():
+        table.add_row(name, str(r["tickets_per_s"]), str(r["end_to_end_tickets_per_s"]), str(r["to_first_10pct_s"]),
+                      ", ".join(map(str, r["worker_peak_rss_mib"])) or "-", str(r["driver_peak_rss_mib"]))
+    out.print(table)
+    node = record["plan"]["node"]
+    out.print(
+        f"plan: {per_core:.1f} tickets/s per core (Ray, {max(counts)} workers on {cores} cores); a {plan_cores}-core "
+        f"{plan_memory_gib:g} GiB node runs {node['workers']} workers (RAM allows {node['workers_by_ram']} at "
+        f"{rss:.0f} MiB each) = {node['tickets_per_s']} tickets/s: {node['hours_for_10M']} h for 10 M tickets"
+    )
+    out.print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    app()
