@@ -170,7 +170,7 @@ def _killed(name: str, victim: str, args: list[str], env: dict[str, str], n: int
     if victim == "driver":
         time.sleep(2)
         left = [p for p in psutil.process_iter(["pid"]) if _in_session(p, proc.pid)]
-        record["processes_left_after_driver_kill"] = len(left)
+        record["processes_left_after_driver_kill"] = sorted(_name(p) for p in left)
         for p in left:  # the local Ray the killed driver had started, if it outlived it: a crashed machine's state
             p.kill()
         proc = _launch(args, env, data, work, out_path, "kill-tickets.jsonl")
@@ -181,6 +181,13 @@ def _killed(name: str, victim: str, args: list[str], env: dict[str, str], n: int
         "worker_processes_seen": len(watch.worker_peaks), "wall_s": round(time.perf_counter() - started, 1),
     })
     return record
+
+
+def _name(proc: Any) -> str:
+    try:
+        return str(proc.name())
+    except Exception:
+        return "?"
 
 
 def _in_session(proc: Any, session: int) -> bool:
