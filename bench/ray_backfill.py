@@ -1,6 +1,7 @@
 """Backfill throughput: `sift triage-file` in one process against `--ray` with 1 and 2 workers, same tickets.
 
-    .venv/bin/python -m bench.ray_backfill [--tickets 2000] [--workers 1,2] [--batch-size 64] [--data-dir var]
+    .venv/bin/python -m bench.ray_backfill [--tickets 2000] [--workers 1,2] [--batch-size 64] [--kill-tickets 500]
+                                           [--data-dir var] [--plan-cores 16] [--plan-memory-gib 64]
 
 Each run is the real command in a process of its own, on a scratch copy of the data directory (empty ticket
 log), one after the other. Throughput is read off the output file as it grows: tickets/s from the moment it
@@ -9,7 +10,11 @@ reported apart as the time to the first 10 %. Ray workers' resident memory is sa
 the ``ray::TriageWorker`` processes under the driver's local Ray).
 
 The single-process run uses the settings' encoder_threads (default 2); a Ray run with W workers sets
-encoder_threads to cores / W, so W workers share the machine's cores rather than oversubscribe them.
+encoder_threads to cores / W, so W workers share the machine's cores rather than oversubscribe them. CPU time
+(user + system of every process of the run, Ray's included) per ticket is recorded too: on a shared machine the
+wall clock says how much of the box a run got, CPU time what the work costs, and the per-core plan uses it.
+Then the kill -9 runs (``--kill-tickets``): a Ray worker killed at 30 % written, the Ray driver killed at 30 % and
+the command run again, the single process likewise; each output checked for every ticket exactly once.
 Writes bench/results/ray_backfill-<UTC time>.json and prints a table with the 10-million-ticket planning figure.
 """
 

@@ -78,3 +78,13 @@ def test_ids_with_quotes_read_back(tmp_path: Path) -> None:
         first.append([_line(0, 'say "hi" \\ there'), json.dumps({"ticket_id": "late", "row": 1})])
     with ResumableOutput(out) as again:
         assert again.done == {'say "hi" \\ there', "late"}
+
+
+def test_the_node_plan_is_bounded_by_cores_then_by_memory() -> None:
+    from bench.ray_backfill import _plan
+
+    node = _plan(per_core=25.0, rss_mib=1792, cores=16, memory_gib=64)
+    assert node["workers"] == 16 and node["workers_by_ram"] == 35
+    assert node["tickets_per_s"] == 400.0 and node["hours_for_10M"] == 6.9
+    small = _plan(per_core=25.0, rss_mib=1792, cores=16, memory_gib=16)  # RAM runs out first: (16 - 2) GiB / 1.75 GiB = 8 workers
+    assert small["workers"] == 8 and small["tickets_per_s"] == 200.0
