@@ -504,6 +504,11 @@ def triage_file(
     repeated = f"; {summary.repeated} rows skipped (repeated ticket id)" if summary.repeated else ""
     refused = f" ({summary.refused} rows refused: empty text)" if summary.refused else ""
     out.print(f"wrote {summary.written} results to {out_path}{refused}{skipped}{repeated}")
+    if summary.foreign:
+        err.print(
+            f"[yellow]warning:[/yellow] {summary.foreign} lines of {out_path} are for rows this input no longer has "
+            "(edited or removed since): --no-resume writes a fresh file"
+        )
 
 
 def _backfill_on_ray(

@@ -48,6 +48,8 @@ class Summary:
     """Of those, rows refused (empty text)."""
     repeated: int
     """Rows skipped because an earlier row of the input has the same ticket id."""
+    foreign: int
+    """Lines the output held before this run for ticket ids this input lacks (rows edited or removed since)."""
 
 
 class _Speed(ProgressColumn):
@@ -83,6 +85,7 @@ def run_backfill(
             f"{output.path} holds {len(output.done)} results, none of them for a row of this input; "
             "pass --no-resume to overwrite it, or choose another --out",
         )
+    foreign = max(0, len(output.done) - held)
     counts = {"written": 0, "refused": 0, "repeated": 0}
     with backfill_progress(console) as bar:
         task = bar.add_task(description, total=total, completed=held)
@@ -112,5 +115,5 @@ def run_backfill(
             counts["written"] += len(lines)
             bar.update(task, completed=held + counts["written"])
         bar.update(task, completed=total)
-    return Summary(total, held, counts["written"], counts["refused"], counts["repeated"])
+    return Summary(total, held, counts["written"], counts["refused"], counts["repeated"], foreign)
 

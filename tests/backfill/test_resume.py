@@ -51,3 +51,11 @@ def test_no_resume_overwrites_and_a_foreign_output_is_refused(ready_registry: Mo
     fresh = runner.invoke(app, ["triage-file", str(src), "--out", str(out), "--no-resume"])
     assert fresh.exit_code == 0, fresh.output
     assert_complete_once(out, 4)
+
+    lines = src.read_text(encoding="utf-8").splitlines()
+    lines[1] = '{"text": "An edited ticket: my hub is offline again", "subject": ""}'
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    edited = runner.invoke(app, ["triage-file", str(src), "--out", str(out)])
+    assert edited.exit_code == 0, edited.output
+    assert "wrote 1 results" in said(edited) and "1 lines of" in said(edited) and "--no-resume" in said(edited)
+    assert [r["row"] for r in read_out(out)] == [0, 1, 2, 3, 1]  # the edited row appended; the old line kept
