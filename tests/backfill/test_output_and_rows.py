@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from engine.backfill.driver import run_backfill
 from engine.backfill.output import ResumableOutput
-from engine.backfill.rows import Columns, check_columns, derived_id, prepared
+from engine.backfill.rows import Columns, Row, check_columns, derived_id, prepared
 from engine.errors import InvalidInput
 
 
@@ -88,3 +92,34 @@ def test_the_node_plan_is_bounded_by_cores_then_by_memory() -> None:
     assert node["tickets_per_s"] == 400.0 and node["hours_for_10M"] == 6.9
     small = _plan(per_core=25.0, rss_mib=1792, cores=16, memory_gib=16)  # RAM runs out first: (16 - 2) GiB / 1.75 GiB = 8 workers
     assert small["workers"] == 8 and small["tickets_per_s"] == 200.0
+
+
+class _Batches:
+    """A runner that triages nothing: it records the batches the driver forms and writes one line per row."""
+
+    def __init__(self) -> None:
+        self.seen: list[list[int]] = []
+
+    def run(self, batches: Iterator[list[Row]]) -> Iterator[list[str]]:
+        for batch in batches:
+            self.seen.append([r.row for r in batch])
+            yield [_line(r.row, r.ticket_id) for r in batch]
+
+
+def test_batches_keep_the_input_grid_when_a_resume_skips_rows_and_repeats_are_skipped(tmp_path: Path) -> None:
+    src = tmp_path / "t.csv"
+    keys = [f"k{i}" for i in range(9)] + ["k5"]  # the last row repeats row 5's id
+    src.write_text("key,text\n" + "".join(f"{k},ticket {i}\n" for i, k in enumerate(keys)), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    with ResumableOutput(out) as first:
+        first.append([_line(0, "k0"), _line(1, "k1"), _line(2, "k2")])  # a run stopped after row 2
+
+    def rows() -> Iterator[Row]:
+        return prepared(src, Columns("text", ticket_id="key"), None)
+
+    runner = _Batches()
+    with ResumableOutput(out) as output:
+        summary = run_backfill(rows, output, runner, 4, Console(file=io.StringIO()))
+    assert runner.seen == [[3], [4, 5, 6, 7], [8]]  # row 3 alone: rows 0-3 are one batch on every run
+    assert (summary.rows, summary.already_done, summary.written, summary.repeated) == (10, 3, 6, 1)
+    assert [json.loads(line)["ticket_id"] for line in out.read_text().splitlines()] == [f"k{i}" for i in range(9)]
