@@ -19,6 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("language", "sentiment", "classify", "retrieve", "entities", "draft", "route", "risk", "automate", "macros"),
     ("pipeline", "batching", "training", "bootstrap", "report"),
     ("service",),
+    ("backfill",),
     ("api", "cli"),
 )
 LAYER = {name: level for level, names in enumerate(LAYERS) for name in names}
