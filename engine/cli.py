@@ -57,10 +57,10 @@ def fails_cleanly(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except SiftError as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from None
         except ValidationError as exc:  # the settings (sift.toml, SIFT_* variables) are input too
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -534,53 +534,75 @@ def triage_file(
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=1024, help="Tickets per pipeline batch.")] = 64,
     knowledge_base: KnowledgeBaseOption = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option(help="Column with your ticket id (the output's ticket_id); default: row number + content hash."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Keep what --out already holds and skip those ticket ids (--no-resume: overwrite).")
+    ] = True,
+    ray: Annotated[bool, typer.Option("--ray", help="Run the batches on Ray workers (a local Ray unless --ray-address).")] = False,
+    ray_address: Annotated[
+        str | None, typer.Option(help="Join this Ray cluster: auto, HOST:PORT or ray://HOST:PORT (implies --ray).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Ray workers (one pipeline each); default: the CPUs / encoder_threads.")
+    ] = None,
 ) -> None:
     """Triage every row offline in batches; output rows keep input order, refused rows carry an error.
 
+    A run interrupted (even by kill -9) resumes where it stopped when run again with the same --out.
     The output file is owner-only and its PII spans are masked, like the ticket log.
     """
+    from engine.backfill.driver import run_backfill
+    from engine.backfill.output import ResumableOutput
+    from engine.backfill.rows import Columns, check_columns, prepared
     from engine.errors import InvalidInput
-    from engine.privacy.owner_only import open_private
-    from engine.result_shape import to_jsonable
-    from engine.training.data import read_rows
-    from engine.types import Ticket
 
     if not data.is_file():
         raise InvalidInput("DATA", f"{data} does not exist or is not a file")
+    use_ray = ray or ray_address is not None
+    if workers is not None and not use_ray:
+        raise InvalidInput("--workers", "counts Ray workers: add --ray")
     kb_name = _knowledge_base(knowledge_base).name
-    rows = read_rows(data)
-    if rows and text_column not in rows[0]:
-        raise InvalidInput(text_column, f"no column {text_column!r} in {data}; columns are {sorted(rows[0])}")
-    if rows and customer_id_column and customer_id_column not in rows[0]:
-        raise InvalidInput(
-            "--customer-id-column", f"no column {customer_id_column!r} in {data}; columns are {sorted(rows[0])}"
+    columns = Columns(text_column, subject_column, customer_id_column, id_column)
+    check_columns(data, columns)
+
+    def rows() -> Iterator[Any]:
+        return prepared(data, columns, kb_name)
+
+    with ResumableOutput(out_path, resume) as output:
+        if output.dropped_torn_line:
+            err.print(f"{out_path}: dropped an unfinished last line (the run before was interrupted)")
+        if use_ray:
+            summary = _backfill_on_ray(rows, output, batch_size, ray_address, workers)
+        else:
+            from engine.backfill.work import LocalRunner
+
+            summary = run_backfill(rows, output, LocalRunner(_service), batch_size, err)
+    skipped = f"; {summary.already_done} already there" if summary.already_done else ""
+    repeated = f"; {summary.repeated} rows skipped (repeated ticket id)" if summary.repeated else ""
+    refused = f" ({summary.refused} rows refused: empty text)" if summary.refused else ""
+    out.print(f"wrote {summary.written} results to {out_path}{refused}{skipped}{repeated}")
+    if summary.foreign:
+        err.print(
+            f"[yellow]warning:[/yellow] {summary.foreign} lines of {out_path} are for rows this input no longer has "
+            "(edited or removed since): --no-resume writes a fresh file"
         )
-    refused = 0
-    with _service() as service, open_private(out_path) as fh, progress_bar() as bar:
-        task = bar.add_task("triaging", total=len(rows))
-        for start in range(0, len(rows), batch_size):
-            chunk = rows[start : start + batch_size]
-            tickets: list[Ticket] = []
-            positions: list[int] = []
-            results: dict[int, dict[str, Any]] = {}
-            for offset, row in enumerate(chunk):
-                text = str(row.get(text_column) or "")
-                if not text.strip():
-                    results[offset] = {"row": start + offset, "error": {"field": text_column, "message": "empty text"}}
-                    refused += 1
-                    continue
-                subject = row.get(subject_column) if subject_column else None
-                customer = str(row.get(customer_id_column) or "").strip() if customer_id_column else ""
-                tickets.append(
-                    Ticket(text=text, subject=str(subject) if subject else None, kb=kb_name, customer_id=customer or None)
-                )
-                positions.append(offset)
-            for offset, result in zip(positions, service.triage(tickets) if tickets else [], strict=True):
-                results[offset] = {"row": start + offset, **to_jsonable(result)}
-            for offset in range(len(chunk)):
-                fh.write(json.dumps(results[offset], ensure_ascii=False) + "\n")
-            bar.advance(task, len(chunk))
-    out.print(f"wrote {len(rows)} results to {out_path}" + (f" ({refused} rows refused: empty text)" if refused else ""))
+
+
+def _backfill_on_ray(
+    rows: Callable[[], Iterator[Any]], output: Any, batch_size: int, address: str | None, workers: int | None
+) -> Any:
+    """The backfill on Ray workers (started on the first batch left to do; stopped however the run ends)."""
+    from engine.backfill.driver import run_backfill
+    from engine.backfill.on_ray import RayRunner
+
+    runner = RayRunner(get_settings(), address, workers)
+    try:
+        return run_backfill(rows, output, runner, batch_size, err, "triaging on Ray")
+    finally:
+        runner.close()
 
 
 @app.command("eval")

@@ -19,6 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("language", "sentiment", "classify", "retrieve", "entities", "draft", "route", "risk", "automate", "macros"),
     ("pipeline", "batching", "training", "bootstrap", "report", "idempotency"),
     ("service", "recovery"),
+    ("backfill",),
     ("api", "cli", "web"),
 )
 LAYER = {name: level for level, names in enumerate(LAYERS) for name in names}
