@@ -130,7 +130,9 @@ class RayRunner:
         if self.address is None:
             # The CPUs Ray may hand out: at least one per requested worker (they share cores if there are more).
             cpus = max(os.cpu_count() or 1, self.requested or 1)
-            ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
+            # "local": always a new Ray of our own. Without it Ray joins whatever cluster its last-cluster file
+            # (/tmp/ray/ray_current_cluster) names, which a stopped `ray start` leaves behind.
+            ray.init(address="local", num_cpus=cpus, include_dashboard=False, log_to_driver=False)
         else:
             _check_reachable(self.address)
             try:

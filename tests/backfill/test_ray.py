@@ -35,7 +35,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def ray_address(ready_registry: ModelRegistry) -> Iterator[str]:
-    context = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    context = ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield context.address_info["address"]
     ray.shutdown()
 
