@@ -413,14 +413,10 @@ def train(
 
 def _logged_texts(settings: Settings) -> list[str]:
     """The text every processed ticket of the ticket log was triaged on (masked, as stored)."""
-    from engine.store import TicketStore
+    from engine.report.gap_run import logged_tickets
     from engine.training.data import join_subject
 
-    store = TicketStore(settings.database)
-    try:
-        texts = [join_subject(p.get("subject"), p.get("text")) for _, _, p, _ in store.processed()]
-    finally:
-        store.close()
+    texts = [join_subject(t.payload.get("subject"), t.payload.get("text")) for t in logged_tickets(settings, None)]
     out.print(f"ticket log: {len(texts)} processed tickets for the language means")
     return [t for t in texts if t]
 
