@@ -254,7 +254,7 @@ def run(
         metrics = httpx.get(f"{server.base}/metrics", timeout=30).text
         figures.recovered_by_server = int(sum(
             float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
-            if line.startswith('sift_recovered_tickets_total{outcome="recovered"}')
+            if line.startswith('sift_recovered_tickets_total{outcome="recovered",tenant="default"}')
         ))
     finally:
         server.kill()  # also ends the watcher if the run failed before the kill

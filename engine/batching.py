@@ -6,7 +6,8 @@ that arrive together are run together. One worker thread owns the models: it
 is the only thread that runs batches, and the only one that runs the exclusive
 jobs (article search, reload) handed to :meth:`MicroBatcher.call`, in arrival
 order between batches. The encoder is not re-entrant, and this keeps it so
-without a lock.
+without a lock. Several tenants' batchers share the process's models: they
+pass one ``models_lock``, which each worker holds while it runs.
 
 How a batch is formed, chosen to add nothing to a lone ticket on an idle
 server and to coalesce under load:
@@ -67,7 +68,9 @@ class MicroBatcher(Generic[T, R]):
         wait_s: float,
         observe: BatchObserver | None = None,
         name: str = "sift-batcher",
+        models_lock: threading.Lock | None = None,
     ) -> None:
+        """``models_lock``: held around every batch and exclusive call, when other batchers use the same models."""
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._run = run
@@ -78,6 +81,7 @@ class MicroBatcher(Generic[T, R]):
         self._cond = threading.Condition()
         self._closed = False
         self._last_requests = 0
+        self._models_lock = models_lock or threading.Lock()
         self._worker = threading.Thread(target=self._loop, name=name, daemon=True)
         self._worker.start()
 
@@ -117,10 +121,11 @@ class MicroBatcher(Generic[T, R]):
                 batch = [self._queue.popleft()]
                 if batch[0].fn is None:
                     self._gather(batch)
-            if batch[0].fn is not None:
-                self._call(batch[0].fn, batch[0].future)
-            else:
-                self._run_batch(batch)
+            with self._models_lock:
+                if batch[0].fn is not None:
+                    self._call(batch[0].fn, batch[0].future)
+                else:
+                    self._run_batch(batch)
 
     def _gather(self, batch: list[_Job]) -> None:
         """Add queued requests to ``batch`` (holding the condition's lock) as the module docstring says."""

@@ -116,6 +116,8 @@ def _ensure_ready(registry: ModelRegistry) -> BootstrapReport:
     trained: list[HeadReport] = []
     if missing:
         log.info("training default %s heads from %s", ", ".join(missing), settings.default_training_data)
-        data = read_labelled(settings.default_training_data, "text", list(missing), subject_column="subject")
+        data = read_labelled(
+            settings.default_training_data, "text", list(missing), subject_column="subject", subject_optional=True
+        )
         trained = train_heads(registry, data, missing)
     return BootstrapReport(indexed=indexed, trained=trained)

@@ -20,8 +20,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from engine.errors import SiftError
-from engine.settings import KnowledgeBase, Settings, get_settings
+from engine.errors import InvalidInput, SiftError
+from engine.settings import KnowledgeBase, Settings, get_settings, select_tenant
 
 if TYPE_CHECKING:
     from engine.models.registry import ModelRegistry
@@ -90,6 +90,22 @@ def _encode_with_progress(registry: ModelRegistry, description: str) -> Callable
     return encode
 
 
+@app.callback()
+def main(
+    tenant: Annotated[
+        str | None,
+        typer.Option(
+            help="The tenant a command acts for (settings.tenants): its KBs, heads, policy, ticket log and feedback. "
+            "Default: SIFT_TENANT, else the default tenant. `sift serve` serves every tenant.",
+        ),
+    ] = None,
+) -> None:
+    """Sift: triage and self-service knowledge for helpdesks."""
+    select_tenant(tenant)
+    if tenant is not None:
+        fails_cleanly(get_settings)()  # an unknown tenant stops here, exit 2, naming the tenants there are
+
+
 def _settings(**overrides: Any) -> Settings:
     base = get_settings()
     return base.model_copy(update={k: v for k, v in overrides.items() if v is not None})
@@ -106,7 +122,8 @@ def serve(
     """Start the HTTP API; builds the index and default heads first if the data directory has none.
 
     The port answers at once (503 with Retry-After while models load). Without API keys it binds only to a
-    loopback address: an open API must not be reachable from other machines.
+    loopback address: an open API must not be reachable from other machines. Every tenant in the settings is
+    served; each request acts for its key's tenant.
     """
     if workers < 1:
         raise SiftError(f"--workers must be at least 1; got {workers}")
@@ -116,7 +133,9 @@ def serve(
     from engine.store.keys import KeyStore
 
     settings = _settings(host=host, port=port)
-    keys = KeyStore(settings.database)
+    if settings.tenant != "default":
+        raise InvalidInput("--tenant", "sift serve serves every tenant at once: leave out --tenant and SIFT_TENANT")
+    keys = KeyStore(settings.keys_database)
     try:
         open_api = not keys.exist()
     finally:
@@ -208,7 +227,6 @@ def index(
     """
     from dataclasses import replace
 
-    from engine.errors import InvalidInput
     from engine.models.registry import ModelRegistry
 
     settings = get_settings()
@@ -288,7 +306,6 @@ def kb_import(
     ] = None,
 ) -> None:
     """Convert a help-centre export or an FAQ sheet into KB Markdown articles; then run `sift index`."""
-    from engine.errors import InvalidInput
     from engine.kb.importers import import_faq_csv, import_zendesk, write_articles
 
     if out_dir is not None and knowledge_base is not None:
@@ -318,7 +335,6 @@ def kb_import(
 
 
 def _field_column(spec: str) -> tuple[str, str]:
-    from engine.errors import InvalidInput
 
     field, sep, name = spec.partition("=")
     if not sep or not field.strip() or not name.strip():
@@ -492,7 +508,6 @@ def triage_one(
     knowledge_base: KnowledgeBaseOption = None,
 ) -> None:
     """Triage one ticket offline and print the result as JSON (the API's response shape)."""
-    from engine.errors import InvalidInput
     from engine.result_shape import to_jsonable
     from engine.types import BLANK_TEXT, CHANNELS, FORMS_OF_ADDRESS, Ticket
 
@@ -553,7 +568,6 @@ def triage_file(
     from engine.backfill.driver import run_backfill
     from engine.backfill.output import ResumableOutput
     from engine.backfill.rows import Columns, check_columns, prepared
-    from engine.errors import InvalidInput
 
     if not data.is_file():
         raise InvalidInput("DATA", f"{data} does not exist or is not a file")
@@ -644,7 +658,6 @@ def evaluate(
     The tickets run through the pipeline in-process and are not stored in the ticket log.
     """
     from engine.bootstrap import ensure_ready
-    from engine.errors import InvalidInput
     from engine.pipeline import Pipeline
     from engine.report import evaluation
 
@@ -714,7 +727,6 @@ def _imported_tickets(
     """Tickets from a file, triaged now (as ``triage-file`` does) so that the report knows which went unanswered."""
     from datetime import UTC, datetime
 
-    from engine.errors import InvalidInput
     from engine.report.gaps import LoggedTicket
     from engine.result_shape import to_jsonable
     from engine.training.data import read_rows
@@ -949,7 +961,6 @@ def macros_lint(
     ] = None,
 ) -> None:
     """Check every macro: front matter, file name, Jinja2 syntax and undefined variables (exit 2 on any problem)."""
-    from engine.errors import InvalidInput
     from engine.macros import lint
 
     folder = folder or get_settings().macros_dir
@@ -1012,7 +1023,6 @@ def feedback_list(
     """Stored feedback, newest first, as the table holds it: rows that no longer validate are listed too."""
     from datetime import datetime
 
-    from engine.errors import InvalidInput
     from engine.store import FeedbackStore
 
     try:
@@ -1043,7 +1053,6 @@ def feedback_list(
 @fails_cleanly
 def feedback_delete(feedback_id: Annotated[str, typer.Argument(help="The feedback's id (`sift feedback list`).")]) -> None:
     """Delete one feedback for good, e.g. a row a training run warned about; the ticket stays."""
-    from engine.errors import InvalidInput
     from engine.store import FeedbackStore
 
     store = FeedbackStore(get_settings().database)
@@ -1084,7 +1093,6 @@ def forget(
     ] = None,
 ) -> None:
     """Erase a customer's tickets (or the given tickets) with their results and feedback, for good."""
-    from engine.errors import InvalidInput
     from engine.privacy.keys import customer_key, data_key
     from engine.store.erasure import forget_customer, forget_tickets
 
@@ -1154,7 +1162,6 @@ def _topic_labels(settings: Settings) -> list[str] | None:
 def _checked_policy(path: Path, topics: list[str] | None) -> tuple[Any, list[Any]]:
     """The policy in ``path`` and its warnings (``topics``: the trained head's, checked against when known);
     its errors (line-numbered) refuse it with exit code 2."""
-    from engine.errors import InvalidInput
     from engine.route.check import check_policy
 
     if not path.is_file():
@@ -1216,7 +1223,6 @@ def policy_simulate(
     Nothing is written to the ticket log.
     """
     from engine.bootstrap import ensure_ready
-    from engine.errors import InvalidInput
     from engine.pipeline import Pipeline
     from engine.route.router import HANDOFF_RULES
     from engine.route.simulate import Truth, operating_points, replay
@@ -1347,7 +1353,6 @@ def backtest(
     from datetime import date
 
     from engine.bootstrap import ensure_ready
-    from engine.errors import InvalidInput
     from engine.pipeline import Pipeline
     from engine.report import backtest as bt
     from engine.report.history import Columns, read_file, read_log
@@ -1469,38 +1474,55 @@ def keys_create(
             "only for a key whose one scope is suggest: the help widget's)."
         ),
     ] = None,
+    tenant: Annotated[
+        str | None,
+        typer.Option(help="The tenant it acts for (settings.tenants); default: the one `sift --tenant` names."),
+    ] = None,
 ) -> None:
     """Create a key and print it once: only its hash is kept. With the first key, every call needs one."""
     from engine.store.keys import KeyStore
 
-    store = KeyStore(get_settings().database)
+    settings = get_settings()
+    if tenant is not None and tenant not in settings.tenant_names():
+        raise InvalidInput("--tenant", f"no tenant {tenant!r}; the tenants are {', '.join(settings.tenant_names())}")
+    store = KeyStore(settings.keys_database)
     try:
-        key, secret = store.create(name, scope, origin)
+        key, secret = store.create(name, scope, origin, tenant or settings.tenant)
     finally:
         store.close()
     sites = f" for pages on {', '.join(key.origins)}" if key.origins else ""
-    out.print(f"created key {key.id} ({key.name}) with scopes {', '.join(key.scopes)}{sites}; it is shown only now:")
+    out.print(
+        f"created key {key.id} ({key.name}) for tenant {key.tenant} with scopes {', '.join(key.scopes)}{sites}; "
+        "it is shown only now:"
+    )
     sys.stdout.write(secret + "\n")
 
 
 @keys_app.command("list")
 @fails_cleanly
-def keys_list() -> None:
-    """Every key with its scopes and whether it is revoked; never the key itself."""
+def keys_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, for scripts.")] = False,
+) -> None:
+    """Every key with its tenant, scopes and whether it is revoked; never the key itself."""
+    from dataclasses import asdict
+
     from engine.store.keys import KeyStore
 
-    store = KeyStore(get_settings().database)
+    store = KeyStore(get_settings().keys_database)
     try:
         keys = store.list()
     finally:
         store.close()
+    if as_json:
+        sys.stdout.write(json.dumps([asdict(key) for key in keys], ensure_ascii=False) + "\n")
+        return
     table = Table(title="API keys")
-    for column in ("id", "name", "starts with", "scopes", "origins", "created", "revoked"):
+    for column in ("id", "name", "tenant", "starts with", "scopes", "origins", "created", "revoked"):
         table.add_column(column)
     for key in keys:
         table.add_row(
-            key.id, key.name, key.prefix + "…", ", ".join(key.scopes), " ".join(key.origins), key.created_at,
-            key.revoked_at or "",
+            key.id, key.name, key.tenant, key.prefix + "…", ", ".join(key.scopes), " ".join(key.origins),
+            key.created_at, key.revoked_at or "",
         )
     out.print(table if keys else "no API keys: the API is open, so `sift serve` binds to loopback only")
 
@@ -1511,7 +1533,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (`sift 
     """Revoke a key; running servers refuse it within seconds."""
     from engine.store.keys import KeyStore
 
-    store = KeyStore(get_settings().database)
+    store = KeyStore(get_settings().keys_database)
     try:
         key = store.revoke(key_id)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from engine.edit_distance import normalised_distance
 from engine.errors import Conflict, InvalidInput, NotFound, NotReady
 from engine.idempotency import NO_SOURCE, external_key, refuse_repeated_ids, stored_triage
 from engine.input_text import clean_fields, clean_string
+from engine.models.registry import ModelRegistry
 from engine.normalise import encoder_text
 from engine.pipeline import Pipeline
 from engine.privacy.keys import customer_key, data_key
@@ -48,7 +50,9 @@ class TriageService:
     feedback: FeedbackStore
     on_batch: BatchObserver | None = None
     on_recovery: Callable[[str, int], None] | None = None
-    """Called with what happened to tickets a fault left behind (``Metrics.observe_recovery``'s kinds)."""
+    """Called with what happened to tickets a fault left behind (``Metrics.recovery_observer``'s kinds)."""
+    models_lock: threading.Lock | None = None
+    """Shared by every tenant's service in a process: their pipelines use the same encoder (engine/batching.py)."""
 
     RETRY_WAIT_S = 120.0
     """How long a retry waits for another request (or process) still triaging its ticket before a 503."""
@@ -65,21 +69,30 @@ class TriageService:
             self.settings.max_pipeline_batch,
             self.settings.batch_wait_ms / 1000,
             self.on_batch,
+            name=f"sift-batcher-{self.tenant}",
+            models_lock=self.models_lock,
         )
 
     @classmethod
     def create(
         cls, settings: Settings, on_batch: BatchObserver | None = None,
         on_recovery: Callable[[str, int], None] | None = None,
+        registry: ModelRegistry | None = None, models_lock: threading.Lock | None = None,
     ) -> TriageService:
+        """``registry`` and ``models_lock``: another tenant's service's, to share its loaded models."""
         return cls(
             settings,
-            Pipeline(settings),
+            Pipeline(settings, registry),
             TicketStore(settings.database),
             FeedbackStore(settings.database),
             on_batch,
             on_recovery,
+            models_lock,
         )
+
+    @property
+    def tenant(self) -> str:
+        return self.settings.tenant
 
     def _run_pipeline(self, batch: list[tuple[Ticket, str, tuple[EarlierContact, ...]]]) -> list[TriageResult]:
         return self.pipeline.run([t for t, _, _ in batch], [id_ for _, id_, _ in batch], [e for _, _, e in batch])

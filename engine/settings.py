@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -34,6 +34,16 @@ def _settings_file() -> Path:
 
 log = logging.getLogger(__name__)
 DEFAULT_KB = "default"
+DEFAULT_TENANT = "default"
+# What a tenant may set for itself: its knowledge, its heads' training, its policy, its voice, its ticket log.
+# Everything else (the encoder, the served languages, the server and its limits) is the process's: the models
+# are loaded once and shared by every tenant.
+TENANT_FIELDS = frozenset({
+    "data_dir", "database_url", "kb_dir", "knowledge_bases", "default_kb", "routing_file", "service_levels_file",
+    "macros_dir", "default_training_data", "head_kind", "head_c", "head_language_centring", "out_of_scope_label",
+    "out_of_scope_false_rejection", "agent_name", "brand", "agent_names", "article_url_template", "product_names",
+    "retention_days", "top_k_articles",
+})
 KB_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 REPLACED_SETTINGS = {
     "retrieval_threshold": "use the routing policy's thresholds.answer_confidence, a calibrated probability that the "
@@ -137,6 +147,16 @@ class Settings(BaseSettings):
         "a request picks one with `kb`, each has its own index. An entry named 'default' replaces kb_dir.",
     )
     default_kb: str = Field(default=DEFAULT_KB, description="The KB that answers requests naming none.")
+    tenants: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Helpdesks served by this one instance, by name, each with its own KBs, heads, routing policy, "
+        "ticket log and feedback (docs/tenants.md). Each entry overrides tenant settings (kb_dir or "
+        "knowledge_bases required; data_dir defaults to data_dir/tenants/NAME). API keys name their tenant.",
+    )
+    tenant: str = Field(
+        default=DEFAULT_TENANT,
+        description="The tenant a command acts for (`sift --tenant NAME`, SIFT_TENANT); the server serves them all.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
@@ -439,6 +459,38 @@ class Settings(BaseSettings):
             raise ValueError(f"default_kb {self.default_kb!r} is not one of the knowledge_bases")
         return self
 
+    @field_validator("tenants")
+    @classmethod
+    def _tenant_entries(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for name, entry in v.items():
+            if not KB_NAME.match(name) or name == DEFAULT_TENANT:
+                raise ValueError(
+                    f"tenant name {name!r}: use 1-64 lower-case letters, digits, '-' or '_', other than 'default'"
+                )
+            unknown = sorted(set(entry) - TENANT_FIELDS)
+            if unknown:
+                raise ValueError(
+                    f"tenants.{name}: {', '.join(unknown)} cannot differ per tenant (the process's own settings); "
+                    f"a tenant may set {', '.join(sorted(TENANT_FIELDS))}"
+                )
+            if "kb_dir" not in entry and "knowledge_bases" not in entry:
+                raise ValueError(f"tenants.{name}: give its own kb_dir or knowledge_bases (tenants never share a KB)")
+        return v
+
+    @model_validator(mode="after")
+    def _tenants_valid(self) -> Settings:
+        if self.tenant != DEFAULT_TENANT and self.tenant not in self.tenants:
+            known = ", ".join(sorted(self.tenants)) or "none configured"
+            raise ValueError(f"tenant {self.tenant!r} is not one of the tenants ({known})")
+        if self.tenant == DEFAULT_TENANT:  # the process's settings; a tenant's own say nothing of its siblings
+            for name in self.tenants:
+                if self.database_url and "database_url" not in self.tenants[name]:
+                    raise ValueError(
+                        f"tenants.{name}: give its own database_url; with PostgreSQL each tenant keeps its ticket "
+                        "log in a database of its own"
+                    )
+        return self
+
     @model_validator(mode="before")
     @classmethod
     def _warn_unknown(cls, data: Any) -> Any:
@@ -473,6 +525,42 @@ class Settings(BaseSettings):
             env_settings,
             TomlConfigSettingsSource(settings_cls, toml_file=_settings_file()),
         )
+
+    _root: Settings | None = PrivateAttr(default=None)
+
+    def for_tenant(self, name: str) -> Settings:
+        """The settings one tenant's stores, heads, KBs and policy are made with: these, with its overrides.
+
+        The default tenant is these settings themselves. Another's data directory defaults to
+        ``data_dir/tenants/NAME``, so its ticket log, index and heads never mix with another tenant's.
+        """
+        root = self.root
+        if name == DEFAULT_TENANT:
+            return root
+        if name not in root.tenants:
+            known = ", ".join(sorted(root.tenants)) or "none configured"
+            raise ValueError(f"tenant {name!r} is not one of the tenants ({known})")
+        values = {**root.model_dump(), "data_dir": root.data_dir / "tenants" / name, **root.tenants[name], "tenant": name}
+        scoped = Settings.model_validate(values)
+        scoped._root = root
+        return scoped
+
+    def scoped(self) -> Settings:
+        """The settings of the tenant ``tenant`` names (these for the default tenant)."""
+        return self.for_tenant(self.tenant) if self._root is None and self.tenant != DEFAULT_TENANT else self
+
+    @property
+    def root(self) -> Settings:
+        """The process's settings, above every tenant: where API keys live, which tenants exist."""
+        return self._root or self
+
+    def tenant_names(self) -> list[str]:
+        return [DEFAULT_TENANT, *sorted(self.root.tenants)]
+
+    @property
+    def keys_database(self) -> Path | str:
+        """API keys are the process's, not a tenant's: each key names the tenant it acts for."""
+        return self.root.database
 
     @property
     def index_dir(self) -> Path:
@@ -537,7 +625,18 @@ class Settings(BaseSettings):
         return self.data_dir / "translate"
 
 
+_selected_tenant: str | None = None
+
+
+def select_tenant(name: str | None) -> None:
+    """Make ``get_settings`` act for tenant ``name`` (``sift --tenant NAME``), over ``SIFT_TENANT``."""
+    global _selected_tenant
+    _selected_tenant = name
+    get_settings.cache_clear()
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings; tests call ``get_settings.cache_clear()`` after changing the environment."""
-    return Settings()
+    """The process-wide settings, scoped to ``tenant`` (``sift --tenant``); tests call ``get_settings.cache_clear()``
+    after changing the environment."""
+    return Settings(**({"tenant": _selected_tenant} if _selected_tenant else {})).scoped()

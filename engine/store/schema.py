@@ -117,6 +117,8 @@ api_keys = Table(
     Column("revoked_at", Text),
     # Space-separated origins (https://shop.example) whose web pages may use a suggest-only key; NULL: none.
     Column("origins", Text),
+    # The tenant the key acts for (settings.tenants; "default": the process's own KB, heads and ticket log).
+    Column("tenant", Text, nullable=False, server_default=text("'default'")),
 )
 
 widget_events = Table(

@@ -68,14 +68,19 @@ def read_rows(path: Path) -> list[dict[str, object]]:
 
 
 def read_labelled(
-    path: Path, text_column: str, label_columns: list[str], subject_column: str | None = None
+    path: Path, text_column: str, label_columns: list[str], subject_column: str | None = None,
+    subject_optional: bool = False,
 ) -> LabelledTickets:
+    """``subject_optional``: a file without ``subject_column`` is read without subjects (set-up's default training
+    data may be any export); otherwise a named column that is missing is refused."""
     if not path.is_file():
         raise InvalidInput("DATA", f"{path} does not exist or is not a file")
     rows = read_rows(path)
     if not rows:
         raise InvalidInput("DATA", f"{path} holds no rows")
     present = set(rows[0])
+    if subject_optional and subject_column not in present:
+        subject_column = None
     for column in [text_column, *label_columns, *([subject_column] if subject_column else [])]:
         if column not in present:
             raise InvalidInput(column, f"no column {column!r} in {path}; columns are {sorted(present)}")

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from engine.api.deps import service_of
 from engine.api.routes.tickets import ticket_detail
 from engine.api.session import COOKIE, COOKIE_PATH, same_origin
 from engine.errors import Forbidden, InvalidInput, NotFound
@@ -77,13 +78,6 @@ def _safe_next(value: str | None) -> str:
     return "/console"
 
 
-def _service(request: Request) -> TriageService:
-    service = getattr(request.app.state, "service", None)
-    if service is None:
-        raise request.app.state.starting.not_ready()
-    return service
-
-
 def _topics(service: TriageService) -> list[str]:
     """The active topic taxonomy, plus the out-of-scope marker an agent may also choose."""
     try:
@@ -143,7 +137,7 @@ async def queue(request: Request) -> Response:
     agent = current_agent(request)
     if agent is None:
         return _to_login(request)
-    service = _service(request)
+    service = service_of(request)
     query = views.QueueQuery.parse(dict(request.query_params))
     try:
         page = await run_in_threadpool(service.store.page, query.where(), query.sort, views.PAGE_SIZE, query.offset)
@@ -172,7 +166,7 @@ async def ticket_page(request: Request, ticket_id: str) -> Response:
     agent = current_agent(request)
     if agent is None:
         return _to_login(request)
-    service = _service(request)
+    service = service_of(request)
     if not ticket_id.isalnum() or len(ticket_id) > 64:
         raise NotFound(f"no ticket {ticket_id!r} in the ticket log")
     ticket = await run_in_threadpool(ticket_detail, service, ticket_id)
@@ -238,7 +232,7 @@ async def ticket_feedback(request: Request, ticket_id: str) -> Response:
         raise Forbidden(f"the key {agent.name} lacks the scope 'feedback' or 'admin' needed to give feedback")
     if not ticket_id.isalnum() or len(ticket_id) > 64:
         raise NotFound(f"no ticket {ticket_id!r} in the ticket log")
-    service = _service(request)
+    service = service_of(request)
     kind = fields.get("kind", "")
     try:
         saved = await run_in_threadpool(service.record_feedback, _feedback_payload(ticket_id, agent, fields))
@@ -277,7 +271,7 @@ async def reports(request: Request) -> Response:
     agent = current_agent(request)
     if agent is None:
         return _to_login(request)
-    service = _service(request)
+    service = service_of(request)
     edits = await run_in_threadpool(service.feedback.draft_edits)
     return _page(request, "reports.html", {
         "agent": agent, "nav": "reports", "title": "Reports", "edits": edits, "percent": views.percent,
@@ -292,7 +286,7 @@ async def report_file(request: Request, name: str) -> Response:
     agent = current_agent(request)
     if agent is None:
         return _to_login(request)
-    path = report_path(_service(request).settings.reports_dir, name)
+    path = report_path(service_of(request).settings.reports_dir, name)
     return FileResponse(path, media_type="text/html; charset=utf-8", headers={
         "Content-Security-Policy": REPORT_POLICY, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
     })
@@ -306,7 +300,7 @@ async def gaps_page(request: Request) -> Response:
         return _to_login(request)
     if not agent.can("admin"):
         raise Forbidden("the gap report needs a key with the admin scope")
-    service = _service(request)
+    service = service_of(request)
     report = await run_in_threadpool(service.gap_report, None, None, 2)
     return _page(request, "gaps.html", {"agent": agent, "nav": "reports", "title": "KB gaps", "report": report})
 

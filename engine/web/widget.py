@@ -22,10 +22,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markdown_it import MarkdownIt
 
-from engine.api.deps import get_service
+from engine.api.deps import get_service, get_widget_events
 from engine.api.routes.widget_api import EMAIL, SESSION, public_article
 from engine.errors import Forbidden, InvalidInput, NotFound, TranslationUnavailable
-from engine.store.widget_events import WidgetEvent, WidgetEventStore
+from engine.settings import DEFAULT_TENANT
+from engine.store.widget_events import WidgetEvent
 from engine.types import ArticleHit, Suggestion, Ticket
 from engine.web import catalog
 from engine.web.templating import WEB_DIR, templates
@@ -71,14 +72,22 @@ def _session(value: str | None) -> str:
     return value if value and _SESSION.fullmatch(value) else secrets.token_hex(12)
 
 
-def _events(request: Request) -> WidgetEventStore:
-    store: WidgetEventStore = request.app.state.widget_events
-    return store
+def _for_tenant(request: Request, name: str | None) -> None:
+    """Serve this page for the tenant its link or form names (``tenant``), the default one without; pages need no
+    key, so the name is the only way a tenant's help centre is told apart."""
+    if not name:
+        return
+    services = request.app.state.services
+    if services and name not in services:
+        raise NotFound(f"no help centre {name!r} here")
+    request.state.tenant = name
 
 
 def _context(request: Request, language: str, sid: str, **values: Any) -> dict[str, Any]:
+    tenant = getattr(request.state, "tenant", None)
     return {
         "request": request, "lang": language, "t": catalog.strings(language), "sid": sid,
+        "tenant": tenant if tenant and tenant != DEFAULT_TENANT else "",
         "languages": [(code, catalog.ENDONYMS[code]) for code in catalog.languages()], **values,
     }
 
@@ -109,10 +118,11 @@ def relevant(articles: tuple[ArticleHit, ...]) -> tuple[ArticleHit, ...]:
 @router.get("/help", response_class=HTMLResponse)
 async def help_centre(
     request: Request, q: str | None = None, lang: str | None = None, sid: str | None = None,
-    partial: int = 0, final: int = 0,
+    partial: int = 0, final: int = 0, tenant: str | None = None,
 ) -> HTMLResponse:
     """The help centre: a search form, and its results for ``q``; ``partial=1`` answers only the results (what
     ``help.js`` swaps in as the visitor types), ``final=1`` says the visitor stopped typing (recorded)."""
+    _for_tenant(request, tenant)
     language = _page_language(request, lang)
     session = _session(sid)
     query = (q or "").strip()[:MAX_QUERY]
@@ -120,7 +130,7 @@ async def help_centre(
     if suggestion is not None and (not partial or final):
         event = WidgetEvent("search", session, language, suggestion.kb, results=len(suggestion.articles),
                             handoff=suggestion.handoff, origin=None)
-        await run_in_threadpool(_events(request).record, event)
+        await run_in_threadpool((await get_widget_events(request)).record, event)
     context = _context(request, language, session, q=query, suggestion=suggestion, errors={}, values={})
     return templates.TemplateResponse(request, "help_results.html" if partial else "help.html", context)
 
@@ -128,9 +138,10 @@ async def help_centre(
 @router.get("/help/articles/{article_id}", response_class=HTMLResponse)
 async def help_article(
     request: Request, article_id: str, lang: str | None = None, sid: str | None = None, q: str | None = None,
-    helped: str | None = None,
+    helped: str | None = None, tenant: str | None = None,
 ) -> HTMLResponse:
     """One article in the visitor's language (the KB's own translation, else a machine one, else as written)."""
+    _for_tenant(request, tenant)
     language = _page_language(request, lang)
     session = _session(sid)
     service = await get_service(request)
@@ -140,7 +151,7 @@ async def help_article(
         article = await run_in_threadpool(service.article, article_id, article_id_language(service, article_id))
     if helped is None:
         event = WidgetEvent("open", session, language, article.kb, article_id=article_id)
-        await run_in_threadpool(_events(request).record, event)
+        await run_in_threadpool((await get_widget_events(request)).record, event)
     context = _context(
         request, language, session, article=article, body=_markdown.render(article.body), q=(q or "")[:MAX_QUERY],
         helped=helped, machine=article.translation not in ("original", "kb"), errors={}, values={},
@@ -177,6 +188,7 @@ async def _form(request: Request) -> dict[str, str]:
 async def help_helped(request: Request, article_id: str) -> RedirectResponse:
     """"Did this help?" from the article page's form; back to the article, thanked."""
     form = await _form(request)
+    _for_tenant(request, form.get("tenant"))
     public_article(await get_service(request), article_id, None)
     answer = form.get("helped")
     if answer not in ("yes", "no"):
@@ -184,8 +196,11 @@ async def help_helped(request: Request, article_id: str) -> RedirectResponse:
     language = _page_language(request, form.get("lang"))
     session = _session(form.get("sid"))
     event = WidgetEvent("helped" if answer == "yes" else "not_helped", session, language, article_id=article_id)
-    await run_in_threadpool(_events(request).record, event)
-    query = urlencode({"lang": language, "sid": session, "q": form.get("q", "")[:MAX_QUERY], "helped": answer})
+    await run_in_threadpool((await get_widget_events(request)).record, event)
+    query = urlencode({
+        "lang": language, "sid": session, "q": form.get("q", "")[:MAX_QUERY], "helped": answer,
+        **({"tenant": form["tenant"]} if form.get("tenant") else {}),
+    })
     return RedirectResponse(f"/help/articles/{quote(article_id, safe='')}?{query}#feedback", status_code=303)
 
 
@@ -194,6 +209,7 @@ async def help_contact(request: Request) -> HTMLResponse:
     """The contact form: triaged like any ticket; the page shows the acknowledgement, or the form again with
     each wrong field named next to it."""
     form = await _form(request)
+    _for_tenant(request, form.get("tenant"))
     language = _page_language(request, form.get("lang"))
     session = _session(form.get("sid"))
     values = {name: form.get(name, "") for name in ("email", "name", "message")}
@@ -213,7 +229,7 @@ async def help_contact(request: Request) -> HTMLResponse:
         customer_id=values["email"].strip().lower(), metadata={"source": "help_centre"},
     )
     result = (await run_in_threadpool(service.triage, [ticket]))[0]
-    await run_in_threadpool(_events(request).record, WidgetEvent("contact", session, language, result.kb))
+    await run_in_threadpool((await get_widget_events(request)).record, WidgetEvent("contact", session, language, result.kb))
     ack = result.automations
     context = _context(
         request, language, session, ticket_id=result.id, ack=ack.acknowledgement if ack else t["sent"],

@@ -101,7 +101,7 @@ def test_tickets_a_dead_process_left_accepted_are_recovered(client: TestClient, 
         assert stored["status"] == "processed" and stored["attempts"] == 2, stored
         assert stored["result"]["id"] == orphan
     assert not client.get(f"/v1/tickets/{orphans[1]}").json()["result"]["draft"]["text"].count("[CUSTOMER_NAME]")
-    assert 'sift_recovered_tickets_total{outcome="recovered"}' in client.get("/metrics").text
+    assert 'sift_recovered_tickets_total{outcome="recovered",tenant="default"}' in client.get("/metrics").text
     assert client.get("/v1/tickets/unknown").status_code == 404
 
 

@@ -12,6 +12,8 @@ from engine.api.auth import require
 from engine.api.deps import MetricsDep, ServiceDep
 from engine.api.errors import error_response
 from engine.classify import HEAD_NAMES
+from engine.service import TriageService
+from engine.settings import DEFAULT_TENANT
 
 router = APIRouter(tags=["operations"])
 
@@ -29,16 +31,24 @@ async def readyz(request: Request) -> dict[str, Any] | Response:
     A service that cannot write its ticket log would refuse every triage (it stores before it answers),
     so it is taken out of rotation instead.
     """
-    service = getattr(request.app.state, "service", None)
-    if service is None:
+    services: dict[str, TriageService] = request.app.state.services
+    if not services:
         raise request.app.state.starting.not_ready()
-    problem = await run_in_threadpool(service.write_problem)
-    if problem is not None:
-        return error_response(503, "store_unavailable", problem)
+    for tenant, service in services.items():
+        problem = await run_in_threadpool(service.write_problem)
+        if problem is not None:
+            where = "" if tenant == DEFAULT_TENANT else f"tenant {tenant}: "
+            return error_response(503, "store_unavailable", where + problem)
+    default = _readiness(services[DEFAULT_TENANT])
+    others = {tenant: _readiness(service) for tenant, service in services.items() if tenant != DEFAULT_TENANT}
+    return {"status": "ready", **default, **({"tenants": others} if others else {})}
+
+
+def _readiness(service: TriageService) -> dict[str, Any]:
+    """What one tenant serves with: the encoder, each KB's index build, the active head versions."""
     knowledge_bases = service.pipeline.knowledge_bases
     indexes = knowledge_bases.meta()
     return {
-        "status": "ready",
         "encoder": service.pipeline.registry.encoder.id,
         "index": indexes[knowledge_bases.default],
         "indexes": indexes,

@@ -53,8 +53,7 @@ async def triage(ticket: Ticket, request: Request, service: ServiceDep, metrics:
     start = time.perf_counter()
     ticket = _with_header_key(ticket, request)
     results = await run_in_threadpool(service.triage, [ticket], "", source_of(request))
-    metrics.latency.labels("triage").observe(time.perf_counter() - start)
-    metrics.observe(results)
+    metrics.observe(service.tenant, "triage", time.perf_counter() - start, results)
     return json_response(results[0])
 
 
@@ -68,6 +67,5 @@ async def triage_batch(batch: BatchIn, request: Request, service: ServiceDep, me
         raise InvalidInput("tickets", f"holds {len(batch.tickets)} tickets; the limit is {limit}")
     start = time.perf_counter()
     results = await run_in_threadpool(service.triage, batch.tickets, "tickets.", source_of(request))
-    metrics.latency.labels("triage_batch").observe(time.perf_counter() - start)
-    metrics.observe(results)
+    metrics.observe(service.tenant, "triage_batch", time.perf_counter() - start, results)
     return json_response(BatchOut(results=results))

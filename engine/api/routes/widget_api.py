@@ -18,12 +18,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from engine.api.auth import require
-from engine.api.deps import MetricsDep, ServiceDep
+from engine.api.deps import EventsDep, MetricsDep, ServiceDep
 from engine.api.routes.triage import ERRORS
 from engine.errors import InvalidInput
 from engine.service import TriageService
 from engine.store.keys import normalise_origin
-from engine.store.widget_events import EventKind, WidgetEvent, WidgetEventStore
+from engine.store.widget_events import EventKind, WidgetEvent
 from engine.types import Ticket
 
 router = APIRouter(prefix="/v1/widget", tags=["widget"])
@@ -107,14 +107,6 @@ def _page_origin(request: Request) -> str | None:
         return None
 
 
-def event_store(request: Request) -> WidgetEventStore:
-    store: WidgetEventStore = request.app.state.widget_events
-    return store
-
-
-EventsDep = Annotated[WidgetEventStore, Depends(event_store)]
-
-
 @router.post(
     "/tickets", response_model=WidgetTicketOut, status_code=201, responses=ERRORS,
     dependencies=[Depends(require("suggest", "triage"))],
@@ -135,8 +127,7 @@ async def widget_ticket(
     except InvalidInput as exc:  # the service names the ticket's fields; the visitor sent the form's
         field = {"text": "message", "customer_id": "email", "customer_name": "name"}.get(exc.field, exc.field)
         raise InvalidInput(field, exc.message) from None
-    metrics.latency.labels("triage").observe(time.perf_counter() - start)
-    metrics.observe([result])
+    metrics.observe(service.tenant, "triage", time.perf_counter() - start, [result])
     if body.session:
         event = WidgetEvent("contact", body.session, language, result.kb, origin=_page_origin(request))
         await run_in_threadpool(events.record, event)
