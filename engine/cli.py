@@ -1225,7 +1225,7 @@ def policy_simulate(
     from engine.bootstrap import ensure_ready
     from engine.pipeline import Pipeline
     from engine.route.router import HANDOFF_RULES
-    from engine.route.simulate import Truth, operating_points, replay
+    from engine.route.simulate import TUNABLE_THRESHOLDS, Truth, operating_points, replay
     from engine.training.data import read_rows
     from engine.types import Ticket
 
@@ -1265,31 +1265,57 @@ def policy_simulate(
             bar.advance(task, len(chunk))
     ignore = ignore_reason or []
     result = replay(states, truths, policy, ignore)
-    points = operating_points(states, truths, policy, ignore=ignore)
+    points = {name: operating_points(states, truths, policy, ignore=ignore, name=name) for name in TUNABLE_THRESHOLDS}
     skipped = len(rows) - len(kept)
     if as_json:
         report = {"policy": str(file), "data": str(data), "skipped_rows": skipped, "ignored_reasons": ignore,
-                  **result.to_json(), "operating_points": [p.to_json() for p in points]}
+                  **result.to_json(), "operating_points": [p.to_json() for p in points["topic_confidence"]],
+                  "answer_confidence_operating_points": [p.to_json() for p in points["answer_confidence"]]}
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
         return
     table = Table(title=f"{file} on {len(kept)} tickets of {data}" + (f" ({skipped} rows without text or topic skipped)" if skipped else ""))
     for column in ("queue", "language", "tickets", "automated", "error rate"):
         table.add_column(column, justify="left" if column in ("queue", "language") else "right")
-    for (queue, language), c in sorted(result.groups.items()):
-        table.add_row(queue, language, str(c.tickets), _pct(c.automation_rate), _pct(c.error_rate))
+    for queue, total in sorted(result.queues.items()):
+        languages = sorted(la for q, la in result.groups if q == queue)
+        for language in languages:
+            c = result.groups[(queue, language)]
+            table.add_row(queue, language, str(c.tickets), _pct(c.automation_rate), _pct(c.error_rate))
+        if len(languages) > 1:
+            table.add_row(f"[italic]{queue}", "[italic]all", str(total.tickets), _pct(total.automation_rate), _pct(total.error_rate))
+    if len(result.queues) > 1:
+        for language, c in sorted(result.languages.items()):
+            table.add_row("[italic]all", f"[italic]{language}", str(c.tickets), _pct(c.automation_rate), _pct(c.error_rate))
     o = result.overall
-    table.add_row("[bold]all", "", str(o.tickets), _pct(o.automation_rate), _pct(o.error_rate))
+    table.add_row("[bold]all", "[bold]all", str(o.tickets), _pct(o.automation_rate), _pct(o.error_rate))
     out.print(table)
-    out.print("handoff reasons: " + ", ".join(f"{k} {v}" for k, v in result.reasons.most_common()))
-    points_table = Table(title="operating points: topic_confidence (per_topic cuts kept)")
-    for column in ("threshold", "automated", "error rate"):
-        points_table.add_column(column, justify="right")
-    current = policy.thresholds.topic_confidence
-    points_table.add_row(f"{current:.2f} (policy)", _pct(o.automation_rate), _pct(o.error_rate))
-    for p in points:
-        points_table.add_row(f"{p.threshold:.2f}", _pct(p.coverage), _pct(p.error_rate))
-    out.print(points_table)
+    out.print("handoff reasons: " + (", ".join(f"{k} {v}" for k, v in result.reasons.most_common()) or "none"))
+    for name, variants in points.items():
+        current = getattr(policy.thresholds, name)
+        note = " (per_topic cuts kept)" if name == "topic_confidence" else ""
+        overall = Table(title=f"operating points: thresholds.{name}{note}")
+        for column in ("threshold", "automated", "error rate"):
+            overall.add_column(column, justify="right")
+        overall.add_row(f"{current:.2f} (policy)", _pct(o.automation_rate), _pct(o.error_rate))
+        for p in variants:
+            overall.add_row(f"{p.threshold:.2f}", _pct(p.coverage), _pct(p.error_rate))
+        out.print(overall)
+        for label, rate in (("automated", "automation_rate"), ("error rate", "error_rate")):
+            per_group = Table(title=f"thresholds.{name}: {label}, per queue and language",
+                              caption=f"* the policy's cut, {current:.2f}")
+            per_group.add_column("queue")
+            per_group.add_column("lang")
+            for header in ("*", *(f"{p.threshold:.2f}" for p in variants)):
+                per_group.add_column(header, justify="right")
+            for key, c in sorted(result.groups.items()):
+                cells = [c, *(p.replay.groups[key] for p in variants)]
+                per_group.add_row(*key, *(_pct0(getattr(x, rate)) for x in cells))
+            out.print(per_group)
 
+
+def _pct0(value: float | None) -> str:
+    """A share in whole percent: the per-group tables have a column per threshold and must fit a terminal."""
+    return "-" if value is None else f"{value:.0%}"
 
 
 class BacktestFormat(StrEnum):

@@ -96,11 +96,19 @@ class KnowledgeBaseSettings(BaseModel):
     agent_names: dict[str, str] = Field(
         default_factory=dict, description="Its signature per language code, over the brand's, e.g. {de = 'Ihr Acme-Support'}."
     )
+    informal_address: list[str] | None = Field(
+        default=None, description="Language codes its drafts write in du/tu/tú; default: the global `informal_address`."
+    )
 
     @field_validator("agent_names")
     @classmethod
     def _agent_names(cls, v: dict[str, str]) -> dict[str, str]:
         return _signature_names(v)
+
+    @field_validator("informal_address")
+    @classmethod
+    def _informal_codes(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else _language_codes(v)
 
 
 def _signature_names(names: dict[str, str]) -> dict[str, str]:
@@ -109,6 +117,11 @@ def _signature_names(names: dict[str, str]) -> dict[str, str]:
     if any(not name for name in out.values()):
         raise ValueError("agent_names: a signature must not be blank")
     return out
+
+
+def _language_codes(codes: list[str]) -> list[str]:
+    """Language codes as drafts name them (lower case, no blanks)."""
+    return [c.strip().lower() for c in codes if c.strip()]
 
 
 @dataclass(frozen=True)
@@ -125,6 +138,8 @@ class KnowledgeBase:
     """Signs drafts as the catalog's team name of each language ("El equipo de soporte de Lumio")."""
     agent_names: tuple[tuple[str, str], ...] = ()
     """(language, signature) pairs that override the brand's team name."""
+    informal_address: frozenset[str] = frozenset()
+    """Languages whose drafts address the customer familiarly (du, tu, tú) rather than politely (Sie, vous, usted)."""
 
 
 class Settings(BaseSettings):
@@ -369,6 +384,11 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Signature per language code, over the brand's team name, e.g. {de = 'Ihr Lumio-Support'}.",
     )
+    informal_address: list[str] = Field(
+        default_factory=list,
+        description="Language codes whose drafts say du/tu/tú instead of Sie/vous/usted, greeting by first name; "
+        "default: polite everywhere. A KB in knowledge_bases may set its own.",
+    )
     article_url_template: str = Field(
         default="https://help.lumio.example/articles/{id}#{anchor}",
         description="How drafts cite an article; {id} and {anchor} are filled in.",
@@ -422,6 +442,11 @@ class Settings(BaseSettings):
     @classmethod
     def _agent_names(cls, v: dict[str, str]) -> dict[str, str]:
         return _signature_names(v)
+
+    @field_validator("informal_address")
+    @classmethod
+    def _informal_codes(cls, v: list[str]) -> list[str]:
+        return _language_codes(v)
 
     @field_validator("database_url")
     @classmethod
@@ -585,6 +610,7 @@ class Settings(BaseSettings):
                 article_url_template=kb.article_url_template or self.article_url_template,
                 agent_name=kb.agent_name or self.agent_name,
                 **self._signature(kb),
+                informal_address=frozenset(self.informal_address if kb.informal_address is None else kb.informal_address),
             )
             for name, kb in configured.items()
         }

@@ -64,6 +64,54 @@ def test_simulate_refuses_bad_input_before_loading_models(
     assert "Traceback" not in result.output
 
 
+def test_simulate_prints_queues_languages_and_operating_points_per_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report as a team lead reads it, on ticket states as the models would leave them (no models loaded)."""
+    from engine import bootstrap, pipeline
+    from tests.route.test_simulate import state
+
+    monkeypatch.chdir(tmp_path)
+    rows = [("Where is my parcel?", "delivery", "en", state("delivery", 0.95)),
+            ("Wo ist mein Paket?", "delivery", "de", state("delivery", 0.6, "de")),
+            ("Ich will es zurückgeben.", "returns", "de", state("delivery", 0.6, "de")),
+            ("Where is my refund?", "returns", "en", state("returns", 0.95))]
+    data = tmp_path / "past.jsonl"
+    data.write_text("".join(json.dumps({"text": t, "topic": y, "lang": la}) + "\n" for t, y, la, _ in rows), "utf-8")
+
+    class Replayed:
+        def __init__(self, *_: object) -> None:
+            self.registry = None
+
+        def states(self, tickets: list[object], ids: list[str]) -> list[object]:
+            return [s for _, _, _, s in rows][: len(tickets)]
+
+    monkeypatch.setattr(pipeline, "Pipeline", Replayed)
+    monkeypatch.setattr(bootstrap, "ensure_ready", lambda registry: None)
+    args = ["policy", "simulate", str(SHIPPED), str(data), "--topic-column", "topic", "--language-column", "lang"]
+    report = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    assert report["queues"] == [
+        {"queue": "orders", "tickets": 2, "automated": 2, "wrong": 0, "automation_rate": 1.0, "error_rate": 0.0},
+        {"queue": "returns", "tickets": 2, "automated": 2, "wrong": 1, "automation_rate": 1.0, "error_rate": 0.5},
+    ]
+    assert {row["language"]: row["error_rate"] for row in report["languages"]} == {"de": 0.5, "en": 0.0}
+    at_07 = next(p for p in report["operating_points"] if p["threshold"] == 0.7)
+    assert at_07["coverage"] == 0.5 and {r["language"]: r["automated"] for r in at_07["languages"]} == {"de": 0, "en": 2}
+    assert [p["threshold"] for p in report["answer_confidence_operating_points"]] == [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+    tables = runner.invoke(app, args, terminal_width=200)
+    assert tables.exit_code == 0, tables.output
+    lines = tables.output.splitlines()
+    assert "│ returns │ all      │       2 │    100.0% │      50.0% │" in lines  # a queue's subtotal
+    assert "│ all     │ de       │       2 │    100.0% │      50.0% │" in lines  # a language's
+    assert "thresholds.topic_confidence: automated, per queue and language" in tables.output
+    # German orders: automated up to the 0.60 cut, handed off from 0.70 on, where no error rate exists.
+    assert "│ orders  │ de   │ 100% │ 100% │ 100% │ 100% │ 100% │   0% │   0% │   0% │" in lines
+    assert "│ orders  │ de   │   0% │   0% │   0% │   0% │   0% │    - │    - │    - │" in lines
+    assert "handoff reasons: none" in lines
+    assert "thresholds.answer_confidence: error rate, per queue and language" in tables.output
+    assert max(len(line) for line in lines if "│" in line) <= 80
+
+
 @pytest.mark.slow
 def test_simulate_replays_labelled_tickets(ready_registry: ModelRegistry, tmp_path: Path) -> None:
     data = tmp_path / "past.jsonl"

@@ -50,6 +50,19 @@ def test_drafts_sign_with_the_brand_unless_a_signature_names_another(tmp_path: P
         Settings(data_dir=tmp_path, agent_names={"de": " "})
 
 
+def test_drafts_are_polite_unless_a_kb_or_the_helpdesk_says_otherwise(tmp_path: Path) -> None:
+    """Sie, vous, usted by default; a KB inherits the global informal_address unless it sets its own (even [])."""
+    assert Settings(data_dir=tmp_path).kbs()["default"].informal_address == frozenset()
+    kbs = Settings(
+        data_dir=tmp_path,
+        informal_address=[" DE", "es"],
+        knowledge_bases={"shop": {"dir": tmp_path}, "bank": {"dir": tmp_path, "informal_address": []},
+                         "app": {"dir": tmp_path, "informal_address": ["FR"]}},
+    ).kbs()
+    assert kbs["default"].informal_address == kbs["shop"].informal_address == frozenset({"de", "es"})
+    assert kbs["bank"].informal_address == frozenset() and kbs["app"].informal_address == frozenset({"fr"})
+
+
 def test_a_kb_with_its_own_signature_inherits_no_global_brand(tmp_path: Path) -> None:
     kbs = Settings(
         data_dir=tmp_path,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.draft.catalog import FALLBACK_LANGUAGE, available_languages, catalog, seed
+from engine.draft.catalog import FALLBACK_LANGUAGE, available_languages, catalog, has_informal_address, seed
 from engine.draft.excerpt import Unit, choose, render, units
 from engine.draft.layout import Quote, Voice, about, acknowledgement, letter, short
 from engine.draft.names import parse_name
@@ -88,7 +88,8 @@ class DraftComposer:
         language = req.language if catalog(req.language) else FALLBACK_LANGUAGE
         if hits and hits[0].language != language:
             language = hits[0].language if catalog(hits[0].language) else FALLBACK_LANGUAGE
-        c = catalog(language)
+        informal = language in req.kb.informal_address and has_informal_address(language)
+        c = catalog(language, informal)
         brief = is_short(req.channel)
         quotes = self._quotes(req, hits, SHORT_ANSWER_CHARS if brief else ANSWER_CHARS)
         tone = req.sentiment.label if req.sentiment else "neutral"
@@ -96,7 +97,7 @@ class DraftComposer:
             seed=seed(req.ticket_id, req.text),
             tone=tone,
             topic=req.topic,
-            greeting=greeting(c, parse_name(req.customer_name), req.customer_salutation, req.channel),
+            greeting=greeting(c, parse_name(req.customer_name), req.customer_salutation, req.channel, informal),
             team=team_name(req.kb, language, c),
         )
         ack = acknowledgement(c, voice, about(c, req.entities, req.topic), with_empathy=not brief)

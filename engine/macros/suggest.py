@@ -150,7 +150,9 @@ class MacroSuggester:
             "urgency": s.route.urgency,
             "language": s.language.code,
             "agent_language": s.route.language,
-            "agent_name": team_name(s.kb, language, catalog(language) or catalog(FALLBACK_LANGUAGE)),
+            "agent_name": team_name(
+                s.kb, language, catalog(language, language in s.kb.informal_address) or catalog(FALLBACK_LANGUAGE)
+            ),
             "quoted_answer": excerpt,
             "article_title": quoted.title if quoted else None,
             "article_url": s.kb.article_url_template.format(id=quoted.id, anchor=quoted.anchor) if quoted else None,

@@ -6,6 +6,10 @@ handoff reason fires (reasons the caller chooses to ignore aside: ``no_confident
 the one the tickets were written for). An automated ticket is *wrong* when its predicted topic is not the
 labelled one, or, when queues are labelled, its queue is not. Replayed tickets carry no earlier contacts,
 so ``repeated_contact`` never fires here.
+
+Every figure is kept per queue and language, per queue, per language and overall, and so is every operating
+point: a cut that looks harmless overall can hand off most of one small queue, or automate the errors of one
+language, and a team lead has to see that before changing the file.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from engine.stage import TicketState
 from engine.types import Handoff
 
 OPERATING_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+TUNABLE_THRESHOLDS = ("topic_confidence", "answer_confidence")
+"""The policy cuts whose operating points a replay reports: the two that decide most automation. The others are
+model-side (``out_of_scope``, ``risk``: the states would have to be recomputed) or per topic (chosen on purpose)."""
 
 
 @dataclass(frozen=True)
@@ -65,35 +72,63 @@ class Cell:
 
 @dataclass
 class Replay:
-    """One policy's outcome: overall, per (queue, language), and how often each handoff reason fired."""
+    """One policy's outcome: overall, per (queue, language), per queue, per language, and how often each handoff
+    reason fired."""
 
     overall: Cell = field(default_factory=Cell)
     groups: dict[tuple[str, str], Cell] = field(default_factory=dict)
+    queues: dict[str, Cell] = field(default_factory=dict)
+    languages: dict[str, Cell] = field(default_factory=dict)
     reasons: Counter[str] = field(default_factory=Counter)
+
+    def add(self, queue: str, language: str, automated: bool, wrong: bool) -> None:
+        for cell in (
+            self.overall,
+            self.groups.setdefault((queue, language), Cell()),
+            self.queues.setdefault(queue, Cell()),
+            self.languages.setdefault(language, Cell()),
+        ):
+            cell.add(automated, wrong)
 
     def to_json(self) -> dict[str, object]:
         return {
             "overall": self.overall.to_json(),
             "groups": [{"queue": q, "language": la, **c.to_json()} for (q, la), c in sorted(self.groups.items())],
+            "queues": [{"queue": q, **c.to_json()} for q, c in sorted(self.queues.items())],
+            "languages": [{"language": la, **c.to_json()} for la, c in sorted(self.languages.items())],
             "handoff_reasons": dict(self.reasons.most_common()),
         }
 
 
 @dataclass(frozen=True)
 class OperatingPoint:
-    """The policy with every topic's confidence cut at ``threshold`` (``thresholds.per_topic`` still overrides)."""
+    """The policy with one cut moved to ``threshold`` (for ``topic_confidence``, ``thresholds.per_topic`` still
+    overrides), and what it would have automated: overall and per group, as the replay counts them."""
 
+    name: str
     threshold: float
-    coverage: float
-    error_rate: float | None
-    automated: int
+    replay: Replay
 
-    def to_json(self) -> dict[str, float | int | None]:
+    @property
+    def coverage(self) -> float:
+        return self.replay.overall.automation_rate or 0.0
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.replay.overall.error_rate
+
+    @property
+    def automated(self) -> int:
+        return self.replay.overall.automated
+
+    def to_json(self) -> dict[str, object]:
+        counts = self.replay.to_json()
         return {
             "threshold": self.threshold,
             "coverage": _round(self.coverage),
             "error_rate": _round(self.error_rate),
             "automated": self.automated,
+            **{key: counts[key] for key in ("groups", "queues", "languages")},
         }
 
 
@@ -128,17 +163,21 @@ def replay(
         is_automated = automated(handoff, skipped)
         queue = truth.queue or policy.queues.get(truth.topic, policy.default_queue)
         language = truth.language or state.language.code
-        result.overall.add(is_automated, wrong)
-        result.groups.setdefault((queue, language), Cell()).add(is_automated, wrong)
+        result.add(queue, language, is_automated, wrong)
         result.reasons.update(handoff.reasons)
     return result
 
 
+def with_threshold(policy: RoutingPolicy, name: str, threshold: float) -> RoutingPolicy:
+    """The policy with one of its ``TUNABLE_THRESHOLDS`` moved (per-topic cuts kept: they were chosen on purpose)."""
+    if name not in TUNABLE_THRESHOLDS:
+        raise ValueError(f"no operating points for thresholds.{name}; try {', '.join(TUNABLE_THRESHOLDS)}")
+    return policy.model_copy(update={"thresholds": policy.thresholds.model_copy(update={name: threshold})})
+
+
 def with_topic_threshold(policy: RoutingPolicy, threshold: float) -> RoutingPolicy:
-    """The policy with its global topic-confidence cut moved (per-topic cuts kept: they were chosen on purpose)."""
-    return policy.model_copy(
-        update={"thresholds": policy.thresholds.model_copy(update={"topic_confidence": threshold})}
-    )
+    """The policy with its global topic-confidence cut moved."""
+    return with_threshold(policy, "topic_confidence", threshold)
 
 
 def operating_points(
@@ -147,11 +186,12 @@ def operating_points(
     policy: RoutingPolicy,
     thresholds: Sequence[float] = OPERATING_THRESHOLDS,
     ignore: Iterable[str] = (),
+    name: str = "topic_confidence",
 ) -> list[OperatingPoint]:
-    """Coverage (automated share) and error rate among the automated at each topic-confidence threshold."""
+    """Coverage (automated share) and error rate among the automated, overall and per group, with the cut
+    ``name`` at each of ``thresholds``."""
     skipped = frozenset(ignore)
-    points = []
-    for threshold in thresholds:
-        overall = replay(states, truths, with_topic_threshold(policy, threshold), skipped).overall
-        points.append(OperatingPoint(threshold, overall.automation_rate or 0.0, overall.error_rate, overall.automated))
-    return points
+    return [
+        OperatingPoint(name, threshold, replay(states, truths, with_threshold(policy, name, threshold), skipped))
+        for threshold in thresholds
+    ]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine.draft.catalog import available_languages, catalog
+from engine.draft.catalog import CATALOG_DIR, INFORMAL, available_languages, catalog, has_informal_address, load_catalog
 
 LANGUAGES = available_languages()
 # Issue #22's languages; Norwegian Bokmål ships as no.yaml because the language detector reports nb and nn as no.
@@ -22,7 +22,7 @@ ALLOWED = {
     "salutation.formal.ms": {"title", "last", "full"},
     "salutation.formal.mr": {"title", "last", "full"},
     "salutation.formal.mx": {"full"},
-    "salutation.informal": {"first"},
+    "salutation.informal": {"first", "full"},
     "salutation.chat": {"first"},
     "about.order": {"order"},
     "about.product": {"product"},
@@ -44,6 +44,20 @@ VALUES = {
     "about": " regarding your order A-10023",
     "ref": "https://help.lumio.example/articles/delivery-where-is-my-order#track-your-parcel",
     "team": "Ihr Lumio-Support",
+}
+INFORMAL_LANGUAGES = [language for language in LANGUAGES if has_informal_address(language)]
+REGISTERS = [(language, False) for language in LANGUAGES] + [(language, True) for language in INFORMAL_LANGUAGES]
+# Words that give a register away: the polite catalog must hold none of the familiar ones and the familiar
+# catalog none of the polite ones, or a draft would switch register mid-letter.
+FAMILIAR_WORDS = {
+    "de": {"du", "dich", "dir", "dein", "deine", "deinen", "deinem", "deiner", "deines", "Dein", "Deine"},
+    "es": {"tú", "tu", "tus", "te", "ti", "tuyo", "tuya", "tuyas", "tuyos", "Tu"},
+    "fr": {"tu", "te", "t", "toi", "ton", "ta", "tes", "Tu", "Ta", "Ton"},
+}
+POLITE_WORDS = {
+    "de": {"Sie", "Ihr", "Ihre", "Ihren", "Ihrem", "Ihrer", "Ihres", "Ihnen"},
+    "es": {"usted", "su", "sus", "le", "suyo", "suya", "suyas", "suyos", "Su"},
+    "fr": {"vous", "votre", "vos", "Votre", "Vous"},
 }
 
 
@@ -95,22 +109,53 @@ def test_catalogs_have_the_same_keys_in_every_language() -> None:
         assert set(catalog("en")[key]) == TONES
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_an_acknowledgement_and_its_empathy_are_one_sentence_each(language: str) -> None:
+@pytest.mark.parametrize(("language", "informal"), REGISTERS)
+def test_an_acknowledgement_and_its_empathy_are_one_sentence_each(language: str, informal: bool) -> None:
     """They share a line in the draft, so the grounding check (slow) traces them sentence by sentence: a catalog
     string that is two sentences would trace as neither."""
-    c = catalog(language)
+    c = catalog(language, informal)
     for key in ("acknowledge", "empathy"):
         for path, text in leaves(c[key], key).items():
             assert len(SENTENCE_END.split(text.strip())) == 1, (language, path, text)
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_every_string_renders_with_realistic_values(language: str) -> None:
-    for path, text in leaves(catalog(language)).items():
+@pytest.mark.parametrize(("language", "informal"), REGISTERS)
+def test_every_string_renders_with_realistic_values(language: str, informal: bool) -> None:
+    for path, text in leaves(catalog(language, informal)).items():
         names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
         allowed = ALLOWED.get(slot(path), set())
         assert names <= allowed, f"{language} {path}: unknown placeholder(s) {names - allowed} in {text!r}"
         assert REQUIRED.get(slot(path), set()) <= names, f"{language} {path}: a placeholder is missing in {text!r}"
         rendered = text.format(**VALUES)
         assert rendered.strip() and "{" not in rendered and "}" not in rendered, (language, path, rendered)
+
+
+def test_the_languages_with_a_tv_choice_offer_both_registers() -> None:
+    assert {"de", "es", "fr"} <= set(INFORMAL_LANGUAGES)
+
+
+@pytest.mark.parametrize("language", INFORMAL_LANGUAGES)
+def test_an_informal_block_only_replaces_slots_the_polite_catalog_has(language: str) -> None:
+    """A misspelt key in the block would add a slot nobody reads and leave the polite one in the draft."""
+
+    def within(over: object, base: object, path: str) -> None:
+        if isinstance(over, dict):
+            assert isinstance(base, dict), path
+            for key, value in over.items():
+                assert key in base, f"{language} {INFORMAL}.{path}{key}: no such slot"
+                within(value, base[key], f"{path}{key}.")
+
+    within(load_catalog(CATALOG_DIR, language)[INFORMAL], catalog(language), "")
+    assert structure(catalog(language, informal=True)) == structure(catalog("en"))
+
+
+@pytest.mark.parametrize(("language", "informal"), [r for r in REGISTERS if r[0] in FAMILIAR_WORDS])
+def test_a_register_never_slips_into_the_other(language: str, informal: bool) -> None:
+    wrong = POLITE_WORDS[language] if informal else FAMILIAR_WORDS[language]
+    for path, text in leaves(catalog(language, informal)).items():
+        words = set(re.findall(r"\w+", text.format(**VALUES).replace(VALUES["team"], "")))
+        assert not words & wrong, f"{language} {'informal' if informal else 'polite'} {path}: {words & wrong} in {text!r}"
+
+
+def test_english_has_one_register() -> None:
+    assert not has_informal_address("en") and catalog("en", informal=True) == catalog("en")

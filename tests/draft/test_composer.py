@@ -82,25 +82,42 @@ def test_upset_customer_hears_about_their_kind_of_trouble(composer: DraftCompose
 @pytest.mark.parametrize(
     ("name", "salutation", "language", "greeting"),
     [
-        ("Erika Mustermann", None, "de", "Hallo Erika,"),
+        ("Erika Mustermann", None, "de", "Guten Tag Erika Mustermann,"),  # Sie: no first name alone
         ("Mustermann, Erika", "ms", "de", "Sehr geehrte Frau Mustermann,"),
         ("Dr. Erika Mustermann", "ms", "de", "Sehr geehrte Frau Dr. Mustermann,"),
         ("Herr Hans Huber", None, "de", "Sehr geehrter Herr Huber,"),
         ("Kim Weber", "mx", "de", "Guten Tag Kim Weber,"),
         ("Erika Mustermann", None, "en", "Hi Erika,"),
         ("Ana García López", "ms", "es", "Estimada Sra. García López:"),
+        ("Ana García López", None, "es", "Hola, Ana:"),
         ("Claire Martin", "ms", "fr", "Bonjour Madame Martin,"),
+        ("Claire Martin", None, "fr", "Bonjour Claire,"),
         ("Ivan Horvat", "mr", "hr", "Poštovani gospodine Horvat,"),
+        ("Dr. Ivan Horvat", "mr", "hr", "Poštovani gospodine Horvat,"),  # no title: Croatian writes "dr."
+        ("gospođa Ana Horvat", None, "hr", "Poštovana gospođo Horvat,"),  # the form the name carries
+        ("Ivan Horvat", None, "hr", "Dobar dan,"),  # gender unknown: neutral, and no nominative first name
+        ("Ana Horvat", "mx", "hr", "Dobar dan,"),
+        (None, None, "hr", "Dobar dan,"),
         ("Dr. Erika Mustermann", "ms", "it", "Gentile Sig.ra Mustermann,"),
         ("Herr Hans Huber", None, "nl", "Geachte heer Huber,"),
         ("Erika Mustermann", "ms", "sv", "Hej Erika Mustermann,"),
         ("Erika Mustermann", None, "no", "Hei Erika,"),
         ("Anna Kowalska", "ms", "pl", "Szanowna Pani,"),  # no surname: it would need the vocative
+        ("Jan Kowalski", "mr", "pl", "Szanowny Panie,"),
         ("Anna Kowalska", None, "pl", "Dzień dobry,"),
+        ("Anna Kowalska", "mx", "pl", "Dzień dobry,"),
         ("Jan Novák", "mr", "cs", "Vážený pane,"),
+        ("Jana Nováková", "ms", "cs", "Vážená paní,"),
+        ("Jan Novák", None, "cs", "Dobrý den,"),
         ("Jovana Petrović", "ms", "sr", "Poštovana gospođo,"),
+        ("Marko Petrović", "mr", "sr", "Poštovani gospodine,"),
+        ("Jovana Petrović", None, "sr", "Dobar dan,"),
+        ("Amra Hodžić", "ms", "bs", "Poštovana gospođo,"),
+        ("Amra Hodžić", None, "bs", "Dobar dan,"),
         ("Ana Novak", "ms", "sl", "Spoštovana gospa Novak,"),  # Slovenian has no vocative
-        ("Erika", "ms", "de", "Hallo Erika,"),
+        ("Marko Novak", "mr", "sl", "Spoštovani gospod Novak,"),
+        ("Ana Novak", None, "sl", "Pozdravljeni,"),
+        ("Erika", "ms", "de", "Guten Tag Erika,"),
         (None, None, "de", "Guten Tag,"),
         ("ticket-4711@example.com", None, "en", "Hello,"),
     ],
@@ -120,6 +137,51 @@ def test_chat_is_short_without_letter_frame(composer: DraftComposer) -> None:
     assert len(draft.text) < len(compose(composer).text)
 
 
+@pytest.mark.parametrize(("language", "greeting"), [("hr", "Pozdrav,"), ("sr", "Zdravo,"), ("pl", "Dzień dobry,")])
+def test_chat_in_a_language_with_a_vocative_greets_without_the_name(
+    composer: DraftComposer, language: str, greeting: str
+) -> None:
+    draft = compose(composer, language=language, channel="chat", customer_name="Ivan Horvat", articles=())
+    assert draft.text.split("\n")[0] == greeting
+
+
+INFORMAL_KB = KnowledgeBase(
+    "d", Path("kb"), Path("i"), "https://help.example/{id}#{anchor}", "The Team", "Lumio",
+    informal_address=frozenset({"de", "es", "fr", "en", "pl"}),
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "polite", "familiar"),
+    [
+        ("de", ("Sehr geehrte Frau Mustermann,", "Ihrer Bestellung 12345", "Ihr Lumio-Support-Team"),
+               ("Hallo Erika,", "deiner Bestellung 12345", "Dein Lumio-Support-Team")),
+        ("es", ("Estimada Sra. Mustermann:", "su pedido 12345", "El equipo de soporte de Lumio"),
+               ("Hola, Erika:", "tu pedido 12345", "El equipo de soporte de Lumio")),
+        ("fr", ("Bonjour Madame Mustermann,", "votre commande 12345", "L'équipe support Lumio"),
+               ("Bonjour Erika,", "ta commande 12345", "L'équipe support Lumio")),
+    ],
+)
+def test_the_register_is_one_setting_from_greeting_to_sign_off(
+    composer: DraftComposer, language: str, polite: tuple[str, str, str], familiar: tuple[str, str, str]
+) -> None:
+    """Polite by default; a KB that addresses customers familiarly gets it in every sentence, and a first-name
+    greeting even when the helpdesk sent a form of address ("Sehr geehrte Frau" above a "du" contradicts itself)."""
+    for kb, (greeting, about, team) in ((KB, polite), (INFORMAL_KB, familiar)):
+        for ticket in range(6):  # several tickets: every variant of the register, not one lucky pick
+            text = compose(composer, language=language, customer_name="Erika Mustermann", customer_salutation="ms",
+                           articles=(hit(language),), kb=kb, ticket_id=f"t{ticket}").text
+            assert text.split("\n")[0] == greeting and about in text and text.rstrip().endswith(team), text
+
+
+def test_a_language_without_a_familiar_form_is_unchanged_by_the_setting(composer: DraftComposer) -> None:
+    for language in ("en", "pl"):
+        polite = compose(composer, language=language, customer_name="Anna Kowalska", customer_salutation="ms")
+        listed = compose(composer, language=language, customer_name="Anna Kowalska", customer_salutation="ms",
+                         kb=INFORMAL_KB)
+        assert listed.text == polite.text
+
+
 def test_two_customers_asking_the_same_get_different_wording(composer: DraftComposer) -> None:
     drafts = {compose(composer, ticket_id=f"t{i}").text for i in range(8)}
     assert len(drafts) > 1
@@ -137,7 +199,7 @@ def test_signature_is_in_the_drafts_language(composer: DraftComposer) -> None:
 
 def test_draft_in_customers_language_when_the_article_exists(composer: DraftComposer) -> None:
     draft = compose(composer, language="hr", articles=(hit("hr"),))
-    assert draft.language == "hr" and draft.text.startswith("Poštovani/a Ana,") and not draft.needs_translation
+    assert draft.language == "hr" and draft.text.startswith("Dobar dan,\n") and not draft.needs_translation
     assert draft.translation == ORIGINAL
 
 

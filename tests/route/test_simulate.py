@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.route import load_policy
-from engine.route.simulate import Truth, automated, operating_points, replay, with_topic_threshold
+from engine.route.simulate import Truth, automated, operating_points, replay, with_threshold, with_topic_threshold
 from engine.settings import Settings
 from engine.stage import TicketState
 from engine.types import ArticleHit, Draft, Handoff, LanguageResult, Prediction, SentimentResult, Ticket
@@ -43,6 +43,17 @@ def test_automation_and_errors_are_counted_per_queue_and_language() -> None:
     assert result.groups[("returns", "de")].automation_rate == 1.0
     assert result.reasons == {"low_topic_confidence": 1, "out_of_scope": 1}
     assert result.to_json()["overall"]["error_rate"] == 0.3333
+    # Subtotals per queue and per language, as the issue asks: "per queue and language".
+    assert (result.queues["returns"].tickets, result.queues["returns"].automated) == (2, 2)
+    assert result.queues["returns"].error_rate == 0.5
+    assert (result.languages["en"].tickets, result.languages["en"].automated, result.languages["en"].wrong) == (4, 2, 1)
+    assert result.languages["de"].error_rate == 0.0
+    report = result.to_json()
+    assert report["queues"] == [
+        {"queue": "orders", "tickets": 3, "automated": 1, "wrong": 0, "automation_rate": 0.3333, "error_rate": 0.0},
+        {"queue": "returns", "tickets": 2, "automated": 2, "wrong": 1, "automation_rate": 1.0, "error_rate": 0.5},
+    ]
+    assert [row["language"] for row in report["languages"]] == ["de", "en"]
 
 
 def test_a_labelled_queue_makes_a_wrong_queue_an_error() -> None:
@@ -65,7 +76,33 @@ def test_operating_points_trade_coverage_for_errors() -> None:
     points = operating_points(states, truths, POLICY, thresholds=(0.3, 0.5, 0.7))
     assert [p.automated for p in points] == [7, 5, 3]
     assert [p.error_rate for p in points] == [pytest.approx(3 / 7), pytest.approx(1 / 5), 0.0]
-    assert points[0].to_json() == {"threshold": 0.3, "coverage": 1.0, "error_rate": 0.4286, "automated": 7}
+    first = points[0].to_json()
+    assert {k: first[k] for k in ("threshold", "coverage", "error_rate", "automated")} == {
+        "threshold": 0.3, "coverage": 1.0, "error_rate": 0.4286, "automated": 7
+    }
+    # The wrong ones belonged in returns: grouped where they belonged, every automated one of them wrong.
+    assert [(g["queue"], g["automated"], g["error_rate"]) for g in first["groups"]] == [("orders", 4, 0.0), ("returns", 3, 1.0)]
+
+
+def test_operating_points_are_kept_per_queue_and_language() -> None:
+    """A cut can hand off one language's tickets while the overall figure barely moves: each point says so."""
+    states = [state("delivery", 0.95) for _ in range(8)] + [state("delivery", 0.6, "de"), state("returns", 0.6, "de")]
+    truths = [Truth("delivery") for _ in range(8)] + [Truth("delivery", language="de"), Truth("delivery", language="de")]
+    low, high = operating_points(states, truths, POLICY, thresholds=(0.5, 0.7))
+    assert (low.coverage, high.coverage) == (1.0, 0.8)
+    assert low.replay.languages["de"].automation_rate == 1.0 and low.replay.languages["de"].error_rate == 0.5
+    assert high.replay.languages["de"].automation_rate == 0.0 and high.replay.languages["de"].error_rate is None
+    assert high.replay.groups[("orders", "en")].automation_rate == 1.0
+    assert {row["language"]: row["automated"] for row in high.to_json()["languages"]} == {"de": 0, "en": 8}
+
+
+def test_answer_confidence_has_operating_points_too() -> None:
+    states = [state("delivery", 0.9, answer=a) for a in (0.2, 0.45, 0.65, 0.9)]
+    points = operating_points(states, [Truth("delivery")] * 4, POLICY, thresholds=(0.3, 0.6), name="answer_confidence")
+    assert [p.automated for p in points] == [3, 2] and all(p.name == "answer_confidence" for p in points)
+    assert with_threshold(POLICY, "answer_confidence", 0.6).thresholds.answer_confidence == 0.6
+    with pytest.raises(ValueError, match="no operating points for thresholds.risk"):
+        with_threshold(POLICY, "risk", 0.5)
 
 
 def test_a_threshold_variant_keeps_per_topic_cuts() -> None:
