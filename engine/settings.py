@@ -42,7 +42,7 @@ TENANT_FIELDS = frozenset({
     "data_dir", "database_url", "kb_dir", "knowledge_bases", "default_kb", "routing_file", "service_levels_file",
     "macros_dir", "default_training_data", "head_kind", "head_c", "head_language_centring", "out_of_scope_label",
     "out_of_scope_false_rejection", "agent_name", "brand", "agent_names", "article_url_template", "product_names",
-    "retention_days", "top_k_articles",
+    "retention_days", "top_k_articles", "informal_address",
 })
 KB_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 REPLACED_SETTINGS = {
