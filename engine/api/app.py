@@ -78,6 +78,11 @@ def create_app(
                 starting.step = f"opening the ticket log and the models{where}"
                 shared = services[DEFAULT_TENANT].pipeline.registry if services else None
                 scoped = settings.for_tenant(tenant)
+                if tenant != DEFAULT_TENANT and "article_url_template" not in settings.tenants[tenant]:
+                    log.warning(
+                        "tenant %s sets no article_url_template: its drafts cite articles under the default "
+                        "tenant's (%s)", tenant, settings.article_url_template,
+                    )
                 service = TriageService.create(
                     scoped, on_batch=metrics.observe_batch, on_recovery=metrics.recovery_observer(tenant),
                     registry=shared.for_tenant(scoped) if shared else None, models_lock=lock,
