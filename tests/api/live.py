@@ -27,13 +27,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(data_dir: Path, output: IO[bytes] | int = subprocess.PIPE) -> Iterator[str]:
+def live_server(
+    data_dir: Path, output: IO[bytes] | int = subprocess.PIPE, settings_file: Path | None = None
+) -> Iterator[str]:
     """The base URL of a ready server on ``data_dir``; its output goes to ``output`` (a pipe by default).
 
-    The installed entry point, as operators run it (``.venv/bin/sift serve``), started from the repo root.
+    The installed entry point, as operators run it (``.venv/bin/sift serve``), started from the repo root, with
+    ``settings_file`` as its sift.toml when given.
     """
     port = free_port()
     env = {**os.environ, "SIFT_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+    if settings_file is not None:
+        env["SIFT_SETTINGS_FILE"] = str(settings_file)
     sift = Path(sys.executable).parent / "sift"
     proc = subprocess.Popen(
         [str(sift), "serve", "--port", str(port)], cwd=REPO_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
