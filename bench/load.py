@@ -12,9 +12,11 @@
    shows it too.
 3. Saturation: steps of ``--step-s`` seconds at rising rates (``--start-rate`` times ``--rate-factor`` each step);
    a step is over capacity when it has an error, when fewer than 90% of its requests are answered within it
-   (the queue grows), or when its p50 exceeds ``--p50-limit`` times the first step's. The last step below those
-   is the saturation rate; ``--rate`` skips the search.
-4. The hold: ``--duration`` seconds at the saturation rate. Errors (any non-200 answer, timeouts and broken
+   (the queue grows), or when its p50 exceeds ``--p50-limit`` times the first step's. ``--refine`` bisections
+   between the last good and the first bad rate follow; the highest rate that held is the saturation rate.
+   ``--rate`` skips the search.
+4. The hold: ``--duration`` seconds at ``--hold-fraction`` (0.9) of the saturation rate: held exactly at the
+   searched rate for 10 minutes, a queue growing too slowly for a 20 s step to show timed requests out. Errors (any non-200 answer, timeouts and broken
    connections; the API has no 429/503 in open mode once ready, so any is a failure), p50/p95/p99 latency,
    achieved rate, and the resident memory of every server process at the hold's start and end, its maximum, and
    each process's USS/PSS at the end (what it holds alone, and its share of what the processes share).
@@ -198,6 +200,39 @@ def saturated(step: Step, first: Step, p50_limit: float) -> str | None:
     return None
 
 
+async def search(
+    client: Any, tickets: list[BenchTicket], args: argparse.Namespace, rng: random.Random, steps: list[dict[str, Any]]
+) -> float:
+    """The highest rate that held: rates grow by ``rate_factor`` until one is over capacity, then ``refine``
+    bisections between the last good and the first bad rate (a 20 s step hides a queue that grows slowly)."""
+    first: Step | None = None
+
+    async def holds(rate: float) -> bool:
+        nonlocal first
+        step = await run_step(client, tickets, rate, args.step_s, args.suggest_share, rng)
+        first = first or step
+        why = saturated(step, first, args.p50_limit)
+        steps.append({**step.figures(), "over_capacity": why})
+        print(f"  step {rate:6.2f}/s: p50 {step.figures()['p50_ms']} ms, p95 {step.figures()['p95_ms']} ms"
+              f"{', over capacity: ' + why if why else ''}", file=sys.stderr, flush=True)
+        return why is None
+
+    good, bad = args.start_rate, None
+    rate = args.start_rate
+    while rate <= args.max_rate:
+        if not await holds(rate):
+            bad = rate
+            break
+        good, rate = rate, rate * args.rate_factor
+    for _ in range(args.refine if bad is not None and bad > good else 0):
+        middle = (good + bad) / 2
+        if await holds(middle):
+            good = middle
+        else:
+            bad = middle
+    return good
+
+
 async def drive(base: str, tickets: list[BenchTicket], args: argparse.Namespace, memory: MemorySampler) -> dict[str, Any]:
     import httpx
 
@@ -209,25 +244,14 @@ async def drive(base: str, tickets: list[BenchTicket], args: argparse.Namespace,
         steps: list[dict[str, Any]] = []
         rate = args.rate
         if rate is None:
-            first: Step | None = None
-            rate_now, rate = args.start_rate, args.start_rate
-            while rate_now <= args.max_rate:
-                step = await run_step(client, tickets, rate_now, args.step_s, args.suggest_share, rng)
-                first = first or step
-                why = saturated(step, first, args.p50_limit)
-                steps.append({**step.figures(), "over_capacity": why})
-                print(f"  step {rate_now:6.2f}/s: p50 {step.figures()['p50_ms']} ms, p95 {step.figures()['p95_ms']} ms"
-                      f"{', over capacity: ' + why if why else ''}", file=sys.stderr, flush=True)
-                if why:
-                    break
-                rate = rate_now
-                rate_now *= args.rate_factor
+            rate = await search(client, tickets, args, rng, steps) * args.hold_fraction
         print(f"hold: {rate:.2f} requests/s for {args.duration:.0f} s", file=sys.stderr, flush=True)
         at_start = memory.snapshot(full=True)
         memory.max_total_mib = at_start["total_rss_mib"]
         hold = await run_step(client, tickets, rate, args.duration, args.suggest_share, rng)
         at_end = memory.snapshot(full=True)
-    return {"search": steps, "saturation_rate": round(rate, 2), "hold": hold.figures(),
+    return {"search": steps, "saturation_rate": round(rate / args.hold_fraction, 2) if args.rate is None else None,
+            "hold_rate": round(rate, 2), "hold_fraction": args.hold_fraction, "hold": hold.figures(),
             "memory": {"hold_start": at_start, "hold_end": at_end, "hold_max_total_rss_mib": memory.max_total_mib,
                        "growth_total_rss_mib": round(at_end["total_rss_mib"] - at_start["total_rss_mib"], 1)}}
 
@@ -277,8 +301,8 @@ def all_ready(proc: subprocess.Popen[bytes], base: str, log_path: Path, timeout_
 def report(result: dict[str, Any]) -> str:
     hold, memory = result["hold"], result["memory"]
     lines = [
-        f"workers {result['workers']}: saturation {result['saturation_rate']} requests/s; "
-        f"hold {hold['seconds']:.0f} s, {hold['sent']} sent ({hold['by_kind']})",
+        f"workers {result['workers']}: saturation {result['saturation_rate']} requests/s; held at "
+        f"{result['hold_rate']} for {hold['seconds']:.0f} s, {hold['sent']} sent ({hold['by_kind']})",
         f"  errors {hold['errors']} {hold['error_kinds'] or ''}",
         f"  latency p50 {hold['p50_ms']} ms, p95 {hold['p95_ms']} ms, p99 {hold['p99_ms']} ms, max {hold['max_ms']} ms",
         f"  achieved {hold['achieved_rate']} requests/s (target {hold['target_rate']})",
@@ -306,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-factor", type=float, default=1.4)
     parser.add_argument("--max-rate", type=float, default=500.0)
     parser.add_argument("--step-s", type=float, default=20.0, help="Seconds of each search step.")
+    parser.add_argument("--refine", type=int, default=3, help="Bisections between the last good and first bad rate.")
+    parser.add_argument("--hold-fraction", type=float, default=0.9, help="Hold at this share of the searched "
+                        "saturation rate: a 10-minute hold exactly at it lets a slowly growing queue time requests out.")
     parser.add_argument("--p50-limit", type=float, default=3.0, help="Over capacity past this many times the first "
                                                                       "step's p50.")
     parser.add_argument("--suggest-share", type=float, default=0.5, help="Share of requests that are suggestions.")
