@@ -115,9 +115,12 @@ def test_short_requests_with_foreign_titles(detector: LanguageDetector) -> None:
         ("Kan Mikami'yi Pre-Party R&B Jams'e koy", "tr"),
         ("أضف morten harket إلى this is puccini", "ar"),  # was da: Latin titles outweighed two Arabic words
         ("شغِّل Luis Alfonzo Larrain من 1995", "ar"),  # was bs
+        ("ما المنبهات التي قمت بضبطها ؟", "ar"),  # was fa: no letter Persian writes and Arabic does not
+        ("من می‌خواهم سفارشم را لغو کنم", "fa"),
+        ("میرا آرڈر کہاں ہے؟", "ur"),
     ],
 )
-def test_requests_mostly_made_of_a_foreign_title(detector: LanguageDetector, text: str, code: str) -> None:
+def test_titles_scripts_and_suffixes(detector: LanguageDetector, text: str, code: str) -> None:
     assert detector.detect(text).code == code
 
 
