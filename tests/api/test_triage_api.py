@@ -64,6 +64,16 @@ def test_a_kb_question_gets_in_triage_the_article_suggest_finds(
     assert body["answer_confidence"] >= 0.5 and any(article in cited for cited in body["draft"]["citations"])
 
 
+def test_a_bosnian_customer_is_answered_from_the_croatian_article(client: TestClient) -> None:
+    text = "Zaboravio sam lozinku, kako je mogu resetirati?"
+    suggested = client.get("/v1/articles/suggest", params={"q": text, "lang": "bs"}).json()["articles"]
+    assert suggested[0]["id"] == "account-reset-password-hr"  # was the English original
+    body = client.post("/v1/triage", json={"text": text, "locale": "bs-BA"}).json()
+    assert body["language"]["code"] == "bs"
+    assert body["articles"][0]["id"] == "account-reset-password-hr" and body["answer_confidence"] >= 0.5
+    assert body["draft"]["language"] == "hr" and "draft_needs_translation" not in body["handoff"]["reasons"]
+
+
 def test_croatian_delivery_ticket_is_triaged_end_to_end(client: TestClient) -> None:
     r = client.post("/v1/triage", json={"text": CROATIAN, "customer_name": "Ivan", "channel": "email"})
     assert r.status_code == 200, r.text
