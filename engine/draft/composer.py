@@ -24,6 +24,7 @@ from engine.draft.salutation import greeting, is_short
 from engine.draft.signature import team_name
 from engine.draft.vectors import SentenceVectors
 from engine.models.registry import ModelRegistry
+from engine.retrieve.retriever import reads
 from engine.settings import KnowledgeBase
 from engine.stage import TicketState
 from engine.translate import ORIGINAL, UNAVAILABLE, TranslatorChain
@@ -102,7 +103,8 @@ class DraftComposer:
         )
         ack = acknowledgement(c, voice, about(c, req.entities, req.topic), with_empathy=not brief)
         text = (short if brief else letter)(c, voice, ack, quotes)
-        needs_translation = language != req.language and req.language != "und"
+        # A Croatian draft for a Bosnian customer is in their language (engine/retrieve/retriever.py, ALSO_READ).
+        needs_translation = not reads(req.language, language) and req.language != "und"
         translation = UNAVAILABLE if needs_translation else ORIGINAL
         if needs_translation and self._translator.can_translate(language, req.language):
             done = self._translator.translate_marked([text], language, req.language)

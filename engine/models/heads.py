@@ -146,6 +146,8 @@ class HeadMeta:
     # + scope_logit_weight * the largest logistic-regression logit (absent from heads saved before it: 0).
     scope_logit_weight: float = 0.0
     n_out_of_scope: int = 0
+    # Unlabelled in-scope rows (KB article titles) at the end of support.npy (absent from older heads: 0).
+    n_in_scope_unlabelled: int = 0
     provenance: dict[str, object] = field(default_factory=dict)
 
 

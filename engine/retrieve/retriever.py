@@ -44,6 +44,15 @@ RETRIEVAL_MODES = ("hybrid", "dense", "lexical")
 FUSIONS = ("convex", "rrf")
 WINDOW_WEIGHT = 0.4
 """Share of a section's dense score that comes from its best window (chosen on XQuAD, see eval/retrieval.py)."""
+# Croatian, Bosnian and Serbian are three standards of one language to their readers, and language identification
+# often cannot tell them apart on a short Latin-script text: a customer read as Bosnian is shown the Croatian
+# version of an article (in this order of preference), not the English original it was translated from.
+ALSO_READ = {"bs": ("hr", "sr"), "sr": ("hr", "bs"), "hr": ("bs", "sr")}
+
+
+def reads(customer: str, written: str) -> bool:
+    """Whether a customer writing ``customer`` reads an article written in ``written`` as their own language."""
+    return written == customer or written in ALSO_READ.get(customer, ())
 
 
 @dataclass(frozen=True)
@@ -324,7 +333,7 @@ class Retriever:
         ranked = ranked[bm25[ranked] > 0]  # scores fall along the ranking: the matching rows are a prefix
         for row, article in zip(ranked, index.articles_at(index.chunk_article[ranked]), strict=True):
             # Across languages BM25 only matches names and numbers; it would outvote dense search.
-            if article.language != language:
+            if not reads(language, article.language):
                 continue
             if allowed.allows(article) and article.family not in families:
                 families[article.family] = float(bm25[row])
@@ -355,10 +364,12 @@ class Retriever:
         for family in ranked:
             versions = [index.articles[a] for a in index.family[family].values()]
             versions = [a for a in versions if allowed.allows(a)]
-            # The customer's language first, then the family's original, never a third language.
-            shown[family] = [a for a in versions if a.language == query.language] or [
-                a for a in versions if a.id == family
-            ] or versions
+            # The customer's language (or a standard of it they read) first, then the family's original, never a
+            # third language.
+            readable = (query.language, *ALSO_READ.get(query.language, ()))
+            shown[family] = next(
+                (own for code in readable if (own := [a for a in versions if a.language == code])), None
+            ) or [a for a in versions if a.id == family] or versions
         missing = [a.id for articles in shown.values() for a in articles if a.id not in scored]
         scored = {**scored, **_score_sections(index, missing, query.vector, self._window_weight)}
         for family, preferred in shown.items():
@@ -389,7 +400,7 @@ class Retriever:
                 similarity=similarity,
                 margin=margin,
                 term_overlap=self._overlap(query, article, chunk),
-                same_language=article.language == query.language,
+                same_language=reads(query.language, article.language),
                 query_terms=len(query.terms),
             )
             for (_, similarity, article, chunk, _), margin in zip(found, margins, strict=True)

@@ -119,9 +119,19 @@ def data_hash(texts: Sequence[str], labels: Sequence[str]) -> str:
 
 
 def cross_validate(
-    build: Callable[[], ClassifierMixin], x: np.ndarray, y: np.ndarray, folds: int, seed: int, oos: np.ndarray
+    build: Callable[[], ClassifierMixin],
+    x: np.ndarray,
+    y: np.ndarray,
+    folds: int,
+    seed: int,
+    oos: np.ndarray,
+    in_scope: np.ndarray | None = None,
 ) -> HeldOut:
-    """Fit one model per fold; out-of-scope examples are spread over the folds and scored by one model each."""
+    """Fit one model per fold; out-of-scope examples are spread over the folds and scored by one model each.
+
+    ``in_scope``: unlabelled rows that belong to every fold's scope (the KB's article titles), as at run time.
+    """
+    extra = in_scope if in_scope is not None else np.zeros((0, x.shape[1]), np.float32)
     classes = np.unique(y)
     probs = np.zeros((len(y), len(classes)))
     near = np.zeros(len(y), dtype=np.float32)
@@ -133,7 +143,8 @@ def cross_validate(
     for f, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y)):
         model = build().fit(x[train], y[train])
         probs[test] = model.predict_proba(x[test])
-        near[test] = scope_scores(x[test], x[train])
+        scope = np.vstack([x[train], extra])
+        near[test] = scope_scores(x[test], scope)
         strength = max_logit(model)
         if strength is None:
             logit = None
@@ -142,7 +153,7 @@ def cross_validate(
         mine = oos_fold == f
         if mine.any():
             oos_probs[mine] = model.predict_proba(oos[mine])
-            oos_near[mine] = scope_scores(oos[mine], x[train])
+            oos_near[mine] = scope_scores(oos[mine], scope)
             if strength is not None:
                 oos_logit[mine] = strength(oos[mine])
     return HeldOut(probs, near, oos_probs, oos_near, logit, None if logit is None else oos_logit)
@@ -230,6 +241,7 @@ def fit_head(
     out_of_scope: np.ndarray | None = None,
     out_of_scope_texts: Sequence[str] = (),
     false_rejection: float = FALSE_REJECTION,
+    in_scope: np.ndarray | None = None,
 ) -> Head:
     """Fit a head, calibrate it and choose its out-of-scope threshold, all from cross-validation.
 
@@ -237,7 +249,9 @@ def fit_head(
     give the honest metrics in ``meta.json``, the temperature, and the out-of-scope
     threshold, before one model is refitted on all data. ``out_of_scope`` holds
     embeddings of explicit out-of-scope examples: they are no class, they only
-    teach the out-of-scope rule.
+    teach the out-of-scope rule. ``in_scope`` holds embeddings that are in scope without a label (the KB's
+    article titles, engine/training/heads.py says why): they join the examples the scope rule measures
+    closeness to, in every fold and in the saved head, and teach the classifier nothing.
     """
     counts = Counter(labels)
     if len(counts) < 2:
@@ -261,7 +275,12 @@ def fit_head(
         return build_estimator(kind, c, neighbours, early_stopping)
 
     y = np.asarray(labels)
-    held = cross_validate(build, embeddings, y, folds, seed, oos)
+    extra = (
+        np.ascontiguousarray(in_scope, dtype=np.float32)
+        if in_scope is not None and len(in_scope)
+        else np.zeros((0, embeddings.shape[1]), np.float32)
+    )
+    held = cross_validate(build, embeddings, y, folds, seed, oos, extra)
     classes = np.unique(y)
     truth = np.searchsorted(classes, y)
     estimator = TemperatureScaled(build().fit(embeddings, y), fit_inverse_temperature(held.probs, truth))
@@ -273,7 +292,11 @@ def fit_head(
         "holdout_size": float(len(y)),
         "holdout_folds": float(folds),
     }
-    support = np.ascontiguousarray(embeddings, dtype=np.float32) if keep_support else np.zeros((0, 0), np.float32)
+    support = (
+        np.ascontiguousarray(np.vstack([embeddings, extra]), dtype=np.float32)
+        if keep_support
+        else np.zeros((0, 0), np.float32)
+    )
     rule = ScopeRule(-1.0, 0.0, 0.0, 0.0, None)
     if keep_support:
         has_oos_sim = len(oos) >= 2
@@ -282,7 +305,7 @@ def fit_head(
             calibrated.max(axis=1),
             held.oos_near,
             estimator.rescale(held.oos_probs).max(axis=1),
-            scope_scores(support, oos) if has_oos_sim else None,
+            scope_scores(support[: len(embeddings)], oos) if has_oos_sim else None,
             scope_scores(oos, oos, exclude_self=True) if has_oos_sim else None,
             false_rejection,
             held.logit,
@@ -310,6 +333,7 @@ def fit_head(
         scope_oos_weight=rule.oos_weight,
         scope_logit_weight=rule.logit_weight,
         n_out_of_scope=len(oos),
+        n_in_scope_unlabelled=len(extra),
     )
     head = Head(estimator, meta, support, oos if keep_support and rule.oos_weight else None)
     head.held_out = replace(held, probs=calibrated, oos_probs=estimator.rescale(held.oos_probs))

@@ -3,7 +3,7 @@
 import pytest
 
 from engine.language import LanguageDetector
-from engine.language.detector import hbs_markers, locale_language, own_words, prose, script_of
+from engine.language.detector import _TURKISH_SUFFIXED, hbs_markers, locale_language, own_words, prose, script_of
 from engine.models.registry import ModelRegistry
 
 # ---- without models --------------------------------------------------------------------------------------
@@ -41,6 +41,17 @@ def test_locale_language() -> None:
 def test_serbian_and_croatian_marker_words() -> None:
     assert hbs_markers("Gde je moja porudžbina? Hteo bih da znam.")["sr"] == 4  # gde, porudžbina, hteo, "bih da"
     assert hbs_markers("Gdje je moja narudžba? Htio bih znati.")["sr"] == 0
+    # Helpdesk words: Serbian "nalog" (account), "resetovati"; Croatian "resetirati", "tvrtka".
+    assert hbs_markers("Ne mogu da resetujem lozinku za nalog.")["sr"] == 3  # "mogu da", resetujem, nalog
+    assert hbs_markers("Zaboravio sam lozinku, kako je mogu resetirati?") == {"sr": 0, "hr": 1, "ijekavian": 0, "bs": 0}
+
+
+def test_turkish_suffixes_after_an_apostrophe() -> None:
+    assert _TURKISH_SUFFIXED.findall("Deezer'da Dana'nın shadowplay'ini çal, 1995'ten") == [
+        "Deezer'da", "Dana'nın", "shadowplay'ini", "1995'ten"
+    ]
+    # Elisions and English possessives are not Turkish.
+    assert not _TURKISH_SUFFIXED.search("Riproduci l'album d'un artista, it's Dana's and don't, qu'il")
 
 
 # ---- with the shipped models -----------------------------------------------------------------------------
@@ -94,6 +105,23 @@ def test_short_requests_with_foreign_titles(detector: LanguageDetector) -> None:
     assert detector.detect("Suche nach The Sound of One Hand Clapping bitte").code == "de"
     assert detector.detect("Mostrami i miei promemoria").code == "it"  # was es
     assert detector.detect("ist es heiß heute?").code == "de"  # was pt
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Spotify'da Houston'dan bir melodi çal", "tr"),  # was en: the names outweighed the suffixes
+        ("Kan Mikami'yi Pre-Party R&B Jams'e koy", "tr"),
+        ("أضف morten harket إلى this is puccini", "ar"),  # was da: Latin titles outweighed two Arabic words
+        ("شغِّل Luis Alfonzo Larrain من 1995", "ar"),  # was bs
+        ("ما المنبهات التي قمت بضبطها ؟", "ar"),  # was fa: no letter Persian writes and Arabic does not
+        ("من می‌خواهم سفارشم را لغو کنم", "fa"),
+        ("میرا آرڈر کہاں ہے؟", "ur"),
+    ],
+)
+def test_titles_scripts_and_suffixes(detector: LanguageDetector, text: str, code: str) -> None:
+    assert detector.detect(text).code == code
 
 
 @pytest.mark.slow
