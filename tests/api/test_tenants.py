@@ -100,3 +100,23 @@ def test_the_help_centre_of_a_tenant(tenant_client: TestClient) -> None:
     assert tenant_client.get("/help", params={"tenant": "nobody", "q": "battery"}).status_code == 404
     default = tenant_client.get("/help", params={"q": "battery does not charge", "lang": "en"})
     assert "Skylark" not in default.text
+
+
+def test_the_console_shows_the_agents_tenant_and_its_queue(tenant_client: TestClient, tenant_keys: dict[str, str]) -> None:
+    sky = tenant_client.post(
+        "/v1/triage", json={"text": "Warranty claim for my cracked drone arm"}, headers=_as(tenant_keys["skylark"])
+    ).json()
+    lumio = tenant_client.post(
+        "/v1/triage", json={"text": "My Lumio plug is offline"}, headers=_as(tenant_keys["default"])
+    ).json()
+    origin = {"Origin": "http://testserver"}
+    login = tenant_client.post("/console/login", data={"key": tenant_keys["skylark"], "next": "/console"},
+                               headers=origin, follow_redirects=False)
+    assert login.status_code == 303, login.text
+    try:
+        queue = tenant_client.get("/console").text
+        assert "for <strong>skylark</strong>" in queue
+        assert f"/console/tickets/{sky['id']}" in queue and lumio["id"] not in queue
+        assert tenant_client.get(f"/console/tickets/{lumio['id']}").status_code == 404
+    finally:
+        tenant_client.cookies.clear()
