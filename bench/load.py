@@ -262,9 +262,13 @@ async def drive(base: str, tickets: list[BenchTicket], args: argparse.Namespace,
                        "growth_total_rss_mib": round(at_end["total_rss_mib"] - at_start["total_rss_mib"], 1)}}
 
 
-def serve(data_dir: Path, workers: int, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+def serve(
+    data_dir: Path, workers: int, log_path: Path, settings_file: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "SIFT_DATA_DIR": str(data_dir), "SIFT_HOST": "127.0.0.1", "HF_HUB_OFFLINE": "1"}
+    if settings_file is not None:
+        env["SIFT_SETTINGS_FILE"] = str(settings_file)
     sift = Path(sys.executable).parent / "sift"
     with log_path.open("wb") as log:
         proc = subprocess.Popen([str(sift), "serve", "--port", str(port), "--workers", str(workers)], cwd=REPO_ROOT,
