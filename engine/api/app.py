@@ -26,6 +26,7 @@ from engine.errors import NotReady
 from engine.service import TriageService
 from engine.settings import DEFAULT_TENANT, Settings, get_settings
 from engine.store.keys import KeyStore
+from engine.store.rate_limits import RateLimits
 from engine.store.widget_events import WidgetEventStore
 from engine.web import console, widget
 from engine.web.templating import static_files
@@ -142,7 +143,8 @@ def create_app(
     app.state.starting = starting
     app.state.metrics = Metrics()
     app.state.auth = Authenticator(
-        KeyStore(settings.keys_database), settings.rate_limit_per_minute, SessionSigner(settings.data_dir)
+        KeyStore(settings.keys_database), settings.rate_limit_per_minute, SessionSigner(settings.data_dir),
+        RateLimits(settings.keys_database),
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SuggestCorsMiddleware)

@@ -3,7 +3,8 @@
 With no key ever created the API is open, which is safe only on the loopback interface (``sift serve``
 refuses any other address then). Once a key exists every endpoint but the health checks and metrics wants one
 (still after the last is revoked: revoking a leaked key must not open the API), in
-``Authorization: Bearer <key>`` or ``X-API-Key``. Keys are looked up by hash in a copy refreshed every few
+``Authorization: Bearer <key>`` or ``X-API-Key``. Each key's request budget is kept in the database
+(``engine/store/rate_limits.py``), so it holds across workers and replicas. Keys are looked up by hash in a copy refreshed every few
 seconds, so a key revoked by `sift keys revoke` stops working on every worker within that time without a
 database read per request.
 
@@ -24,47 +25,32 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 
 from engine.api.session import COOKIE, UNSAFE_METHODS, SessionSigner, same_origin
 from engine.errors import Forbidden, RateLimited, Unauthorized
 from engine.settings import DEFAULT_TENANT
 from engine.store.keys import ApiKey, KeyStore, Scope, key_hash
+from engine.store.rate_limits import RateLimits
 
 REFRESH_SECONDS = 5.0
 
 
-class TokenBucket:
-    """``per_minute`` requests a minute, in bursts of up to as many."""
-
-    def __init__(self, per_minute: int) -> None:
-        self._rate = per_minute / 60.0
-        self._capacity = float(per_minute)
-        self._tokens = float(per_minute)
-        self._at = time.monotonic()
-
-    def take(self) -> float:
-        """0 when the request may go, else the seconds until it may."""
-        now = time.monotonic()
-        self._tokens = min(self._capacity, self._tokens + (now - self._at) * self._rate)
-        self._at = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return 0.0
-        return (1.0 - self._tokens) / self._rate
-
-
 class Authenticator:
-    def __init__(self, store: KeyStore, per_minute: int, sessions: SessionSigner | None = None) -> None:
-        """``per_minute``: each key's request budget (0: unlimited); ``sessions``: the console's cookies
-        (None: no console sessions are accepted)."""
+    def __init__(
+        self, store: KeyStore, per_minute: int, sessions: SessionSigner | None = None,
+        budgets: RateLimits | None = None,
+    ) -> None:
+        """``per_minute``: each key's request budget (0: unlimited), counted in ``budgets`` (shared by every
+        worker and replica); ``sessions``: the console's cookies (None: no console sessions are accepted)."""
         self._store = store
+        self._budgets = budgets
         self.sessions = sessions
         self._per_minute = per_minute
         self._lock = threading.Lock()
         self._keys: dict[str, ApiKey] = {}
         self._required = False
         self._read_at = -math.inf
-        self._buckets: dict[str, TokenBucket] = {}
 
     def keys(self) -> dict[str, ApiKey]:
         """The active keys by hash, re-read at most every ``REFRESH_SECONDS``."""
@@ -77,6 +63,8 @@ class Authenticator:
 
     def close(self) -> None:
         self._store.close()
+        if self._budgets is not None:
+            self._budgets.close()
 
     @property
     def open(self) -> bool:
@@ -137,10 +125,8 @@ class Authenticator:
         if not set(scopes) & set(key.scopes):
             wanted = " or ".join(repr(s) for s in scopes)
             raise Forbidden(f"the key {key.prefix}… ({key.name}) lacks the scope {wanted}; it has {', '.join(key.scopes)}")
-        if self._per_minute:
-            with self._lock:
-                bucket = self._buckets.setdefault(key.id, TokenBucket(self._per_minute))
-                wait = bucket.take()
+        if self._per_minute and self._budgets is not None:
+            wait = self._budgets.take(key.id, self._per_minute)
             if wait:
                 raise RateLimited(f"the key {key.prefix}… used its {self._per_minute} requests a minute", math.ceil(wait))
         return key
@@ -159,7 +145,9 @@ def require(*scopes: Scope) -> Callable[[Request], Coroutine[Any, Any, ApiKey | 
 
     async def dependency(request: Request) -> ApiKey | None:
         authenticator: Authenticator = request.app.state.auth
-        key = authenticator.caller(request, scopes)
+        # With keys, admission writes the key's budget to the database: off the event loop, which a write waiting
+        # for the database's lock would otherwise stop for every request.
+        key = None if authenticator.open else await run_in_threadpool(authenticator.caller, request, scopes)
         request.state.tenant = key.tenant if key else DEFAULT_TENANT
         return key
 

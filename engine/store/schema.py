@@ -121,6 +121,14 @@ api_keys = Table(
     Column("tenant", Text, nullable=False, server_default=text("'default'")),
 )
 
+# A key's theoretical arrival time (Unix seconds) of its next request: its request budget (engine/store/rate_limits.py).
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key_id", Text, primary_key=True),
+    Column("tat", Float, nullable=False),
+)
+
 widget_events = Table(
     "widget_events",
     metadata,

@@ -82,7 +82,7 @@ def test_migration_0005_fills_the_columns_of_older_rows(location: Location) -> N
     store.complete([(tid, _result("billing", "high", "de", "negative", ["fraud"], "billing", True))])
     execute(location, "UPDATE tickets SET topic = NULL, urgency = NULL, language = NULL, sentiment = NULL, risks = NULL")
     execute(location, "UPDATE alembic_version SET version_num = '0004'")
-    # Back to the schema of 0004: the later revisions' indexes and columns go (0006's claims, 0007's key tenants).
+    # Back to the schema of 0004: the later revisions' indexes and columns go (0006's claims, 0007's key tenants, 0008's budgets).
     for index in ("tickets_queue", "tickets_urgency", "tickets_language", "tickets_external"):
         execute(location, f"DROP INDEX {index}")
     for column in (
@@ -93,6 +93,7 @@ def test_migration_0005_fills_the_columns_of_older_rows(location: Location) -> N
     for column in ("draft_action", "draft_edit_distance"):
         execute(location, f"ALTER TABLE feedback DROP COLUMN {column}")
     execute(location, "ALTER TABLE api_keys DROP COLUMN tenant")
+    execute(location, "DROP TABLE rate_limits")
     store.close()
     again = TicketStore(location)  # opening migrates to the head, through 0005
     row = again.listed(tid)
