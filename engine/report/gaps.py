@@ -64,6 +64,10 @@ SUBJECT_DISTANCE = 0.4
 Both cuts were chosen on eval/gap_removal.py's explored sample (seed 21) among 0.1-0.2 and 0.3-0.5: 0.2 and 0.4
 found the most removed articles in the top 20 with the fewest gaps on present ones; wider cuts merged removed
 articles' questions into present articles' gaps, and the profile alone (without the centroid's cut) did too."""
+PROFILE_ARTICLES = 40
+"""Fewest articles for KB profiles to tell subjects apart. Two unrelated profiles over n articles have a cosine of
+about 0 ± 1/sqrt(n): over 40 articles the 0.6 that ``SUBJECT_DISTANCE`` asks for is about 4 standard deviations
+above chance; over the 6 of a small KB it is chance, and there questions about a gift card and a job merged."""
 ANSWERED_RADIUS = 0.15
 """Cosine distance from a gap's centroid within which a ticket, answered or not, asks the same thing."""
 ANSWERED_ELSEWHERE = 1 / 3
@@ -286,13 +290,18 @@ def group(vectors: np.ndarray, distance_threshold: float = DISTANCE_THRESHOLD) -
 
 
 def kb_profile(centres: np.ndarray, sections: SectionVectors) -> np.ndarray:
-    """Where each centre sits among the KB's articles: its cosines to every section, less their mean, unit length.
+    """Where each centre sits among the KB's articles: its cosine to each article (its nearest section), less their
+    mean, unit length.
 
     Questions about one subject ask different facts ("when does the promo end", "can I stack two codes"), so their
     own vectors are only a little closer than unrelated questions' (e5 puts almost everything 0.7-0.85 apart); the
-    articles they are near and far from are much the same, though, in any language.
+    articles they are near and far from are much the same, though, in any language. Per article, not per section,
+    so that a long article does not count more than a short one.
     """
-    scores = centres @ sections.vectors.T
+    ids = np.array(sections.article_ids)
+    order = np.argsort(ids, kind="stable")
+    starts = np.flatnonzero(np.r_[True, ids[order][1:] != ids[order][:-1]])
+    scores = np.maximum.reduceat(centres @ sections.vectors[order].T, starts, axis=1)
     scores -= scores.mean(axis=1, keepdims=True)
     return scores / np.maximum(np.linalg.norm(scores, axis=1, keepdims=True), 1e-12)
 
@@ -303,19 +312,20 @@ def merge(
 ) -> np.ndarray:
     """A gap label per question group (average linkage): what one article would answer.
 
-    With the KB's sections, two groups are close when their centroids are within ``subject_centroid_distance``
-    and their KB profiles within ``subject_distance`` (the larger of the two scaled distances counts): the profile
-    brings a subject's different questions together, the centroid keeps apart subjects that merely sit near the
-    same articles. Without them, the centroids alone at ``merge_distance``.
+    Two groups are close when their centroids are within ``merge_distance`` (one question asked alike) or, with a
+    KB of ``PROFILE_ARTICLES`` or more, when their centroids are within ``subject_centroid_distance`` and their KB
+    profiles within ``subject_distance`` too (the larger of the two scaled distances counts): the profile brings a
+    subject's different questions together, the centroid keeps apart subjects that merely sit near the same
+    articles.
     """
     if len(centres) < 2:
         return np.zeros(len(centres), dtype=int)
-    if sections is None or not sections.article_ids:
+    if sections is None or len(set(sections.article_ids)) < PROFILE_ARTICLES:
         return group(centres, merge_distance)
     profiles = kb_profile(centres, sections)
-    distance = np.maximum(
-        (1.0 - centres @ centres.T) / subject_centroid_distance, (1.0 - profiles @ profiles.T) / subject_distance
-    )
+    apart = 1.0 - centres @ centres.T
+    distance = np.maximum(apart / subject_centroid_distance, (1.0 - profiles @ profiles.T) / subject_distance)
+    distance = np.minimum(distance, apart / merge_distance)
     np.fill_diagonal(distance, 0.0)
     return AgglomerativeClustering(
         n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1.0
