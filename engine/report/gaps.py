@@ -68,6 +68,8 @@ PROFILE_ARTICLES = 40
 """Fewest articles for KB profiles to tell subjects apart. Two unrelated profiles over n articles have a cosine of
 about 0 ± 1/sqrt(n): over 40 articles the 0.6 that ``SUBJECT_DISTANCE`` asks for is about 4 standard deviations
 above chance; over the 6 of a small KB it is chance, and there questions about a gift card and a job merged."""
+PROFILE_ROWS = 256
+"""Questions whose cosines to every section are held at once while their KB profiles are computed."""
 ANSWERED_RADIUS = 0.15
 """Cosine distance from a gap's centroid within which a ticket, answered or not, asks the same thing."""
 ANSWERED_ELSEWHERE = 1 / 3
@@ -301,7 +303,10 @@ def kb_profile(centres: np.ndarray, sections: SectionVectors) -> np.ndarray:
     ids = np.array(sections.article_ids)
     order = np.argsort(ids, kind="stable")
     starts = np.flatnonzero(np.r_[True, ids[order][1:] != ids[order][:-1]])
-    scores = np.maximum.reduceat(centres @ sections.vectors[order].T, starts, axis=1)
+    scores = np.empty((len(centres), len(starts)), dtype=np.float32)
+    for lo in range(0, len(centres), PROFILE_ROWS):  # a 100k-section KB: 100 MB per block, not per question set
+        block = centres[lo : lo + PROFILE_ROWS] @ sections.vectors.T
+        scores[lo : lo + PROFILE_ROWS] = np.maximum.reduceat(block[:, order], starts, axis=1)
     scores -= scores.mean(axis=1, keepdims=True)
     return scores / np.maximum(np.linalg.norm(scores, axis=1, keepdims=True), 1e-12)
 
