@@ -12,9 +12,15 @@ unanswered tickets (a class-based TF-IDF, as BERTopic names topics). Clustering
 runs twice: tickets into questions, then questions whose centroids are close into
 one gap (what one article would answer); the questions are the gap's outline. A subject's questions ask different
 facts, so besides their centroids the second stage compares where they sit among the KB's articles (their cosines
-to every section): questions near and far from the same articles are about the same subject, in any language.
+to every article): questions near and far from the same articles are about the same subject, in any language.
 Each question is checked against the tickets the KB did answer before it merges, so one that an existing article
 answers for others goes to a separate list of articles to update.
+
+Gaps are ranked by volume × trend: a group that grows week on week outranks a
+larger one that is fading, since the article written today serves next month's
+tickets. Where the KB's section vectors are given, each gap names the existing
+article nearest to its centroid, with the cosine: a writer extends that one
+rather than adding a near-duplicate.
 """
 
 from __future__ import annotations
@@ -68,8 +74,8 @@ too. A profile cut of 0.6 split fewer removed articles there (65% found by one g
 45-article KB it merged "can I buy a gift card?" with "are you hiring?" (profiles 0.51 apart): kept at 0.4."""
 PROFILE_ARTICLES = 40
 """Fewest articles for KB profiles to tell subjects apart. Two unrelated profiles over n articles have a cosine of
-about 0 ± 1/sqrt(n): over 40 articles the 0.6 that ``SUBJECT_DISTANCE`` asks for is about 4 standard deviations
-above chance; over the 6 of a small KB it is chance, and there questions about a gift card and a job merged."""
+about 0 ± 1/sqrt(n): over 40 articles the cosine of 0.6 that ``SUBJECT_DISTANCE`` asks for is about 4 standard
+deviations above chance (real profiles agree more than random ones, hence that cut); over the 6 of a small KB it is chance, and there questions about a gift card and a job merged."""
 PROFILE_ROWS = 256
 """Questions whose cosines to every section are held at once while their KB profiles are computed."""
 ANSWERED_RADIUS = 0.15
@@ -361,13 +367,15 @@ def find_gaps(
     The most recent answered tickets (as many as ``max_tickets``) are encoded too. Each question is looked at
     before merging: one that the KB answers for more than ``ANSWERED_ELSEWHERE`` of those asking it (within
     ``ANSWERED_RADIUS``) merges only with others like it, into ``answered_elsewhere``, so an existing article's
-    missed phrasings neither hide a missing article nor pass for one.
+    missed phrasings neither hide a missing article nor pass for one. A merged gap is looked at again: where the KB
+    answers more than that share of the tickets near any of its questions, it is listed there too.
     """
     all_open = unanswered(tickets, threshold, kb)
     open_ = all_open[-max_tickets:]
     open_ids = {t.id for t in all_open}
     answered_ = [t for t in tickets if (kb is None or t.result.get("kb") == kb) and t.id not in open_ids][-max_tickets:]
-    found: list[Gap] = []
+    gaps: list[Gap] = []
+    elsewhere: list[Gap] = []
     if open_:
         texts = [ticket_text(t) for t in open_]
         vectors = np.asarray(encode([encoder_text(t) for t in texts + [ticket_text(a) for a in answered_]]), dtype=np.float32)
@@ -385,10 +393,10 @@ def find_gaps(
             for label in np.unique(merged):
                 parts = [questions[int(kept[i])] for i in np.flatnonzero(merged == label)]
                 if max(map(len, parts)) >= min_tickets:
-                    found.append(_describe(parts, open_, vectors, words, sections, until, vectors, answered))
-    found.sort(key=lambda g: (-g.score, -g.tickets, g.suggested_title))
-    gaps = [g for g in found if g.answered_nearby <= ANSWERED_ELSEWHERE]
-    elsewhere = [g for g in found if g.answered_nearby > ANSWERED_ELSEWHERE]
+                    gap = _describe(parts, open_, vectors, words, sections, until, vectors, answered)
+                    (elsewhere if listed_apart or gap.answered_nearby > ANSWERED_ELSEWHERE else gaps).append(gap)
+    for found in (gaps, elsewhere):
+        found.sort(key=lambda g: (-g.score, -g.tickets, g.suggested_title))
     return GapReport(kb, since, len(tickets), len(all_open), len(open_), threshold, gaps, elsewhere)
 
 
