@@ -790,7 +790,9 @@ def gaps(
         Path | None, typer.Option("--out", help="Also write the report: .html for KB writers, .json for tools.")
     ] = None,
     since: Annotated[str | None, typer.Option(help="Only tickets received on or after this date (YYYY-MM-DD).")] = None,
-    min_tickets: Annotated[int, typer.Option(min=1, help="Smallest group of tickets reported as a gap.")] = 2,
+    min_tickets: Annotated[
+        int, typer.Option(min=1, help="Fewest tickets asking one of a gap's questions alike for it to be reported.")
+    ] = 2,
     limit: Annotated[
         int | None,
         typer.Option(

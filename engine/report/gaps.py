@@ -10,7 +10,11 @@ cluster's suggested title is its most central ticket's subject or first
 sentence; its keywords are the words most particular to it against all the
 unanswered tickets (a class-based TF-IDF, as BERTopic names topics). Clustering
 runs twice: tickets into questions, then questions whose centroids are close into
-one gap (what one article would answer); the questions are the gap's outline.
+one gap (what one article would answer); the questions are the gap's outline. A subject's questions ask different
+facts, so besides their centroids the second stage compares where they sit among the KB's articles (their cosines
+to every article): questions near and far from the same articles are about the same subject, in any language.
+Each question is checked against the tickets the KB did answer before it merges, so one that an existing article
+answers for others goes to a separate list of articles to update.
 
 Gaps are ranked by volume × trend: a group that grows week on week outranks a
 larger one that is fading, since the article written today serves next month's
@@ -55,11 +59,25 @@ KEYWORDS = 5
 EXAMPLES = 3
 OUTLINE_POINTS = 5
 MERGE_DISTANCE = 0.1
-"""Cosine distance between question groups' centroids under which they are one gap: the questions one article
-would answer (an XQuAD paragraph's several questions), each an outline point of that gap. Centroids sit closer
-than their tickets: "buy a gift card" and "apply for a job" are 0.12 apart, so the cut stays under that. On
-eval/gap_removal.py's explored sample 0.1 merged more of one article's questions than 0.08; 0.16 merged more
-still, and merged those two questions too."""
+"""Cosine distance between question groups' centroids under which they are one gap when the KB's section vectors
+are not given: the questions one article would answer. Centroids sit closer than their tickets: "buy a gift card"
+and "apply for a job" are 0.12 apart, so the cut stays under that (0.16 merged those two)."""
+SUBJECT_CENTROID_DISTANCE = 0.2
+"""With the KB's sections: the centroid distance under which question groups may be one gap, if their KB profiles
+agree too (``SUBJECT_DISTANCE``). Alone, 0.2 would merge unrelated questions; the profile keeps them apart."""
+SUBJECT_DISTANCE = 0.4
+"""Cosine distance between question groups' KB profiles (``kb_profile``) under which they are about one subject.
+Both cuts were chosen on eval/gap_removal.py's explored sample (seed 21) among 0.18-0.25 and 0.3-0.8: 0.2 and 0.4
+found the most removed articles in the top 20 with the fewest gaps on present ones; wider centroid cuts merged
+removed articles' questions into present articles' gaps, and the profile alone (without the centroid's cut) did
+too. A profile cut of 0.6 split fewer removed articles there (65% found by one gap, not 53%), but over the shipped
+45-article KB it merged "can I buy a gift card?" with "are you hiring?" (profiles 0.51 apart): kept at 0.4."""
+PROFILE_ARTICLES = 40
+"""Fewest articles for KB profiles to tell subjects apart. Two unrelated profiles over n articles have a cosine of
+about 0 ± 1/sqrt(n): over 40 articles the cosine of 0.6 that ``SUBJECT_DISTANCE`` asks for is about 4 standard
+deviations above chance (real profiles agree more than random ones, hence that cut); over the 6 of a small KB it is chance, and there questions about a gift card and a job merged."""
+PROFILE_ROWS = 256
+"""Questions whose cosines to every section are held at once while their KB profiles are computed."""
 ANSWERED_RADIUS = 0.15
 """Cosine distance from a gap's centroid within which a ticket, answered or not, asks the same thing."""
 ANSWERED_ELSEWHERE = 1 / 3
@@ -281,6 +299,52 @@ def group(vectors: np.ndarray, distance_threshold: float = DISTANCE_THRESHOLD) -
     ).fit_predict(vectors)
 
 
+def kb_profile(centres: np.ndarray, sections: SectionVectors) -> np.ndarray:
+    """Where each centre sits among the KB's articles: its cosine to each article (its nearest section), less their
+    mean, unit length.
+
+    Questions about one subject ask different facts ("when does the promo end", "can I stack two codes"), so their
+    own vectors are only a little closer than unrelated questions' (e5 puts almost everything 0.7-0.85 apart); the
+    articles they are near and far from are much the same, though, in any language. Per article, not per section,
+    so that a long article does not count more than a short one.
+    """
+    ids = np.array(sections.article_ids)
+    order = np.argsort(ids, kind="stable")
+    starts = np.flatnonzero(np.r_[True, ids[order][1:] != ids[order][:-1]])
+    scores = np.empty((len(centres), len(starts)), dtype=np.float32)
+    for lo in range(0, len(centres), PROFILE_ROWS):  # a 100k-section KB: 100 MB per block, not per question set
+        block = centres[lo : lo + PROFILE_ROWS] @ sections.vectors.T
+        scores[lo : lo + PROFILE_ROWS] = np.maximum.reduceat(block[:, order], starts, axis=1)
+    scores -= scores.mean(axis=1, keepdims=True)
+    return scores / np.maximum(np.linalg.norm(scores, axis=1, keepdims=True), 1e-12)
+
+
+def merge(
+    centres: np.ndarray, sections: SectionVectors | None, merge_distance: float = MERGE_DISTANCE,
+    subject_distance: float = SUBJECT_DISTANCE, subject_centroid_distance: float = SUBJECT_CENTROID_DISTANCE,
+) -> np.ndarray:
+    """A gap label per question group (average linkage): what one article would answer.
+
+    Two groups are close when their centroids are within ``merge_distance`` (one question asked alike) or, with a
+    KB of ``PROFILE_ARTICLES`` or more, when their centroids are within ``subject_centroid_distance`` and their KB
+    profiles within ``subject_distance`` too (the larger of the two scaled distances counts): the profile brings a
+    subject's different questions together, the centroid keeps apart subjects that merely sit near the same
+    articles.
+    """
+    if len(centres) < 2:
+        return np.zeros(len(centres), dtype=int)
+    if sections is None or len(set(sections.article_ids)) < PROFILE_ARTICLES:
+        return group(centres, merge_distance)
+    profiles = kb_profile(centres, sections)
+    apart = 1.0 - centres @ centres.T
+    distance = np.maximum(apart / subject_centroid_distance, (1.0 - profiles @ profiles.T) / subject_distance)
+    distance = np.minimum(distance, apart / merge_distance)
+    np.fill_diagonal(distance, 0.0)
+    return AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1.0
+    ).fit_predict(np.maximum(distance, 0.0))
+
+
 def find_gaps(
     tickets: list[LoggedTicket],
     encode: Callable[[list[str]], np.ndarray],
@@ -293,17 +357,25 @@ def find_gaps(
     sections: SectionVectors | None = None,
     merge_distance: float = MERGE_DISTANCE,
 ) -> GapReport:
-    """Cluster the unanswered ones among ``tickets`` (oldest first); groups of at least ``min_tickets``, ranked
-    by volume × trend up to the latest ticket's week. ``sections`` (the KB's) names each one's nearest article.
+    """Cluster the unanswered ones among ``tickets`` (oldest first) into questions, then questions into gaps;
+    ranked by volume × trend up to the latest ticket's week. ``sections`` (the KB's) names each one's nearest
+    article and lets questions about one subject merge (``merge``).
 
-    The most recent answered tickets (as many as ``max_tickets``) are encoded too: a group whose question the KB
-    answers for more than ``ANSWERED_ELSEWHERE`` of those asking it goes to ``answered_elsewhere``, not ``gaps``.
+    A gap is reported when one of its questions was asked by ``min_tickets`` or more: a subject made only of
+    one-off questions is noise, however many of them the merge brought together.
+
+    The most recent answered tickets (as many as ``max_tickets``) are encoded too. Each question is looked at
+    before merging: one that the KB answers for more than ``ANSWERED_ELSEWHERE`` of those asking it (within
+    ``ANSWERED_RADIUS``) merges only with others like it, into ``answered_elsewhere``, so an existing article's
+    missed phrasings neither hide a missing article nor pass for one. A merged gap is looked at again: where the KB
+    answers more than that share of the tickets near any of its questions, it is listed there too.
     """
     all_open = unanswered(tickets, threshold, kb)
     open_ = all_open[-max_tickets:]
     open_ids = {t.id for t in all_open}
     answered_ = [t for t in tickets if (kb is None or t.result.get("kb") == kb) and t.id not in open_ids][-max_tickets:]
-    found: list[Gap] = []
+    gaps: list[Gap] = []
+    elsewhere: list[Gap] = []
     if open_:
         texts = [ticket_text(t) for t in open_]
         vectors = np.asarray(encode([encoder_text(t) for t in texts + [ticket_text(a) for a in answered_]]), dtype=np.float32)
@@ -311,16 +383,20 @@ def find_gaps(
         labels = group(vectors[: len(open_)], distance_threshold)
         questions = [[int(i) for i in np.flatnonzero(labels == label)] for label in np.unique(labels)]
         centres = np.stack([_unit(vectors[q].mean(axis=0)) for q in questions])
-        merged = group(centres, merge_distance)
+        near = vectors @ centres.T >= 1.0 - ANSWERED_RADIUS
+        share = np.array([float(answered[near[:, j]].mean()) if near[:, j].any() else 0.0 for j in range(len(questions))])
         words = [_words(text, _language(t.result)) for text, t in zip(texts, open_, strict=True)]
         until = max(t.received_at for t in tickets)
-        for label in np.unique(merged):
-            parts = [questions[int(i)] for i in np.flatnonzero(merged == label)]
-            if sum(map(len, parts)) >= min_tickets:
-                found.append(_describe(parts, open_, vectors, words, sections, until, vectors, answered))
-    found.sort(key=lambda g: (-g.score, -g.tickets, g.suggested_title))
-    gaps = [g for g in found if g.answered_nearby <= ANSWERED_ELSEWHERE]
-    elsewhere = [g for g in found if g.answered_nearby > ANSWERED_ELSEWHERE]
+        for listed_apart in (False, True):
+            kept = np.flatnonzero((share > ANSWERED_ELSEWHERE) == listed_apart)
+            merged = merge(centres[kept], sections, merge_distance)
+            for label in np.unique(merged):
+                parts = [questions[int(kept[i])] for i in np.flatnonzero(merged == label)]
+                if max(map(len, parts)) >= min_tickets:
+                    gap = _describe(parts, open_, vectors, words, sections, until, vectors, answered)
+                    (elsewhere if listed_apart or gap.answered_nearby > ANSWERED_ELSEWHERE else gaps).append(gap)
+    for found in (gaps, elsewhere):
+        found.sort(key=lambda g: (-g.score, -g.tickets, g.suggested_title))
     return GapReport(kb, since, len(tickets), len(all_open), len(open_), threshold, gaps, elsewhere)
 
 

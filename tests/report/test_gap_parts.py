@@ -17,7 +17,7 @@ import numpy as np
 
 from engine.kb.articles import Article, Chunk
 from engine.report import gap_followup
-from engine.report.gaps import LoggedTicket, SectionVectors, find_gaps, trend
+from engine.report.gaps import PROFILE_ARTICLES, LoggedTicket, SectionVectors, find_gaps, kb_profile, merge, trend
 from engine.report.kb_hygiene import contradictions, duplicates, stale
 
 THEMES = ["gift", "refund", "password", "invoice", "shipping"]
@@ -80,6 +80,57 @@ def test_the_outline_lists_each_distinct_question_once() -> None:
     (gap,) = find_gaps(tickets, encode, threshold=0.5, distance_threshold=0.05, merge_distance=0.3).gaps
     assert len(gap.outline) == 3  # how, where, cost
     assert {p.split()[0].lower() for p in gap.outline} == {"how", "where", "password"}
+
+
+def test_a_subject_made_only_of_one_off_questions_is_not_reported() -> None:
+    texts = ["How do I reset my password", "Where is the password page", "password cost"]
+    tickets = [logged(i, t, "2026-11-16") for i, t in enumerate(texts)]
+    # The three questions merge into one subject, but nobody asked any of them twice: noise, not a gap.
+    assert find_gaps(tickets, encode, threshold=0.5, distance_threshold=0.05, merge_distance=0.3).gaps == []
+    tickets.append(logged(9, "how to reset password", "2026-11-16"))
+    (gap,) = find_gaps(tickets, encode, threshold=0.5, distance_threshold=0.05, merge_distance=0.3).gaps
+    assert gap.tickets == 4 and len(gap.outline) == 3
+
+
+def test_a_question_the_kb_answers_for_others_does_not_merge_into_a_gap() -> None:
+    refund, credit = np.eye(2, dtype=np.float32)[0], np.array([0.64, 0.77], dtype=np.float32)  # 0.36 apart
+
+    def two_questions(texts: list[str]) -> np.ndarray:
+        return np.stack([refund if "refund" in t.lower() else credit / np.linalg.norm(credit) for t in texts])
+
+    asked = [logged(i, "refund please", "2026-11-16") for i in range(2)]
+    asked += [logged(2 + i, "store credit instead?", "2026-11-16") for i in range(2)]
+    answered = [logged(10 + i, "refund please", "2026-11-16", confidence=0.9) for i in range(4)]
+    report = find_gaps(asked + answered, two_questions, threshold=0.5, merge_distance=0.5)
+    # Merged first, the refund question's answered neighbours would have sent both to "answered elsewhere".
+    assert [set(g.ticket_ids) for g in report.gaps] == [{"t2", "t3"}]
+    assert [set(g.ticket_ids) for g in report.answered_elsewhere] == [{"t0", "t1"}]
+
+
+def test_a_kb_profile_counts_each_article_once() -> None:
+    sections = SectionVectors(["long", "long", "long", "short"], np.eye(4, dtype=np.float32))
+    profile = kb_profile(np.eye(4, dtype=np.float32)[[0, 3]], sections)
+    assert profile.shape == (2, 2)  # one column per article
+    assert np.allclose(profile, [[1 / np.sqrt(2), -1 / np.sqrt(2)], [-1 / np.sqrt(2), 1 / np.sqrt(2)]])
+
+
+def test_questions_near_the_same_articles_merge_only_over_a_kb_large_enough_to_tell() -> None:
+    n = PROFILE_ARTICLES + 10
+    articles = np.eye(n + 3, dtype=np.float32)[:n]
+    kb = SectionVectors([f"a{i}" for i in range(n)], articles)
+
+    def near(article: int, own: int) -> np.ndarray:
+        v = np.zeros(n + 3, dtype=np.float32)
+        v[article], v[n + own] = 1.0, 0.42  # two questions near one article: 0.15 apart, alike profiles
+        return v / np.linalg.norm(v)
+
+    centres = np.stack([near(0, 0), near(0, 1), near(1, 2)])
+    labels = merge(centres, kb)
+    assert labels[0] == labels[1] != labels[2]
+    # Over a few articles alike profiles are chance: the centroids alone decide, and 0.15 is too far.
+    small = SectionVectors(kb.article_ids[:5], articles[:5])
+    assert len(set(merge(centres, small))) == 3
+    assert len(set(merge(centres, None))) == 3
 
 
 def test_languages_are_counted_per_gap() -> None:
