@@ -25,7 +25,7 @@ async def gaps(
     since: Annotated[
         str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Only tickets received on or after this date.")
     ] = None,
-    min_tickets: Annotated[int, Query(ge=1, le=1000, description="Smallest group reported as a gap.")] = 2,
+    min_tickets: Annotated[int, Query(ge=1, le=1000, description="A gap is reported when one of its questions was asked by at least this many tickets.")] = 2,
 ) -> dict[str, Any]:
     """Unanswered tickets grouped by what they ask, ranked by volume × trend, each with the nearest article to
     extend; follow-ups on the previous report's gaps; near-duplicate, possibly contradictory and stale articles.
