@@ -9,7 +9,7 @@ probability stays under the out-of-scope threshold setting: a ticket about
 something the helpdesk never trained for must reach a person.
 
 With ``head_second_view`` on, the heads read e5 ⊕ the second encoder's row, centred by language when trained so,
-with the second half made neutral in languages that encoder does not know (engine/models/head_views.py).
+with the second half taken from the nearest training rows in languages that encoder does not know (engine/models/head_views.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from engine.errors import ModelError
-from engine.models.head_views import join, neutral_half, neutralise
+from engine.models.head_views import impute, join
 from engine.models.heads import Head
 from engine.models.registry import ModelRegistry
 from engine.stage import TicketState
@@ -64,8 +64,6 @@ class TicketClassifier:
     def __init__(self, registry: ModelRegistry, out_of_scope_threshold: float) -> None:
         self._registry = registry
         self._oos = out_of_scope_threshold
-        # Each head version's neutral second half: a mean over its training rows, computed once, not per batch.
-        self._neutral: dict[tuple[str, str], np.ndarray] = {}
 
     def warm_up(self) -> None:
         for name in HEAD_NAMES:
@@ -104,12 +102,9 @@ class TicketClassifier:
         return topic, urgency
 
     def _features(self, head: Head, rows: np.ndarray, languages: Sequence[str], first_dim: int) -> np.ndarray:
-        """What ``head`` reads: its (centred) rows, the second half neutral where that encoder does not know the
-        language."""
+        """What ``head`` reads: its (centred) rows, the second half taken from the nearest training rows where that
+        encoder does not know the language."""
         features = head.features(rows, languages)
         if rows.shape[1] == first_dim:
             return features
-        key = (head.meta.name, head.meta.version)
-        if key not in self._neutral:
-            self._neutral[key] = neutral_half(head.support[: head.meta.n_examples], first_dim)
-        return neutralise(features, languages, first_dim, self._neutral[key])
+        return impute(features, languages, first_dim, head.support)

@@ -11,7 +11,7 @@ import numpy as np
 from engine.errors import InvalidInput
 from engine.kb.articles import load_kb
 from engine.language.detector import LanguageDetector
-from engine.models.head_views import PROVENANCE_KEY, join, neutral_rows, neutralise
+from engine.models.head_views import PROVENANCE_KEY, impute, join, unsupported
 from engine.models.heads import FALSE_REJECTION, FALSE_REJECTION_WITH_EXAMPLES, activate
 from engine.models.language_means import LanguageMeans
 from engine.models.registry import ModelRegistry
@@ -133,13 +133,15 @@ def train_heads(
         outside_rows = vectors[[index[t] for t in outside]] if outside else None
         titles = kb_questions(registry, raw_rows, means) if name == SCOPED_HEAD else None
         if second is not None:
-            # Languages the second encoder does not know get the neutral half the classify stage gives them.
+            # Languages the second encoder does not know get their USE half as the classify stage gives it: from
+            # the nearest training rows in languages it knows.
             first_dim = encoder.dim
-            rows, neutral = neutral_rows(rows, [languages[index[t]] for t in texts], first_dim)
+            row_languages = [languages[index[t]] for t in texts]
+            rows = impute(rows, row_languages, first_dim, rows[~unsupported(row_languages)])
             if outside_rows is not None:
-                outside_rows = neutralise(outside_rows, [languages[index[t]] for t in outside], first_dim, neutral)
+                outside_rows = impute(outside_rows, [languages[index[t]] for t in outside], first_dim, rows)
             if titles is not None:
-                titles = (neutralise(titles[0], titles[1], first_dim, neutral), titles[1])
+                titles = (impute(titles[0], titles[1], first_dim, rows), titles[1])
         head = fit_head(
             name,
             rows,

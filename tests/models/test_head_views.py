@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from engine.cli import app
 from engine.errors import NotReady
-from engine.models.head_views import USE_M3_LANGUAGES, check_view, join, neutral_rows, neutralise
+from engine.models.head_views import USE_M3_LANGUAGES, check_view, impute, join
 from engine.models.registry import ModelRegistry
 from engine.pipeline import Pipeline
 from engine.settings import REPO_ROOT, Settings
@@ -29,15 +29,15 @@ def test_joined_rows_are_unit_length_with_halves_alike() -> None:
     assert np.allclose(np.linalg.norm(rows[:, :4], axis=1), np.linalg.norm(rows[:, 4:], axis=1), atol=1e-6)
 
 
-def test_unsupported_languages_get_the_mean_of_the_supported_half() -> None:
+def test_unsupported_languages_take_the_use_half_of_their_nearest_training_rows() -> None:
     assert "da" not in USE_M3_LANGUAGES and "de" in USE_M3_LANGUAGES
-    rows = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 3.0], [5.0, 5.0, 100.0]], dtype=np.float32)
-    trained, neutral = neutral_rows(rows, ["en", "de", "da"], first_dim=2)
-    assert neutral.tolist() == [2.0]
-    assert trained[:, 2].tolist() == [1.0, 3.0, 2.0]
-    assert trained[2, :2].tolist() == [5.0, 5.0]  # the e5 half is untouched
-    # The mean over every trained row, as the classifier takes it from the support, is the same neutral value.
-    assert neutralise(rows, ["hr", "und", "en"], 2, neutral)[:, 2].tolist() == [2.0, 3.0, 100.0]
+    # e5 half: 2 columns; USE half: 1 column.
+    reference = np.array([[1.0, 0.0, 10.0], [0.9, 0.1, 20.0], [0.0, 1.0, -5.0]], dtype=np.float32)
+    rows = np.array([[1.0, 0.0, 99.0], [0.0, 1.0, 99.0], [0.0, 1.0, 99.0], [1.0, 0.0, 99.0]], dtype=np.float32)
+    out = impute(rows, ["da", "hr", "und", "en"], first_dim=2, reference=reference, neighbours=2)
+    assert out[:, 2].tolist() == [15.0, 7.5, 99.0, 99.0]  # und and en keep their own
+    assert np.array_equal(out[:, :2], rows[:, :2])  # the e5 half is untouched
+    assert rows[0, 2] == 99.0  # the input is not changed
 
 
 def test_a_head_of_another_view_is_refused_with_the_fix() -> None:
@@ -78,7 +78,7 @@ def test_second_view_trains_triages_and_refuses_a_changed_setting(
         assert state.second_embedding is not None and state.second_embedding.shape == (512,)
         assert state.topic is not None and state.topic.alternatives
     assert [s.language.code for s in states] == ["en", "de", "da"]
-    # The Danish ticket's USE half is neutral, so its topic comes from e5; the three say the same thing.
+    # The Danish ticket's USE half comes from its nearest training tickets by e5; the three say the same thing.
     assert {s.topic.alternatives[0].label for s in states if s.topic is not None} == {states[0].topic.alternatives[0].label}
 
     # The same heads under the default setting: refused, in the pipeline and on the command line.
