@@ -244,8 +244,8 @@ class Settings(BaseSettings):
     head_second_view: Literal["none", "use-m3"] = Field(
         default="none",
         description="A second encoder the topic and urgency heads read beside e5: 'use-m3' (Universal Sentence "
-        "Encoder multilingual v3) lifts heads trained on one language in the others it knows, for about a third "
-        "more encode time per ticket and 138 MB (docs/results.md). The process's, not a tenant's; heads must be retrained after a "
+        "Encoder multilingual v3) lifts heads trained on one language in the others it knows, for 11-30% more "
+        "encode time per ticket and 138 MB (docs/results.md). The process's, not a tenant's; heads must be retrained after a "
         "change (engine/models/head_views.py).",
     )
 
