@@ -120,4 +120,8 @@ def _ensure_ready(registry: ModelRegistry) -> BootstrapReport:
             settings.default_training_data, "text", list(missing), subject_column="subject", subject_optional=True
         )
         trained = train_heads(registry, data, missing)
+    for name in HEAD_NAMES:
+        # Heads trained under another head_second_view would only fail each batch's classify stage, every ticket
+        # then going to a person: refuse to start instead, with the message to retrain (NotReady).
+        registry.require_head(name)
     return BootstrapReport(indexed=indexed, trained=trained)

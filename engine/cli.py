@@ -72,8 +72,11 @@ def progress_bar() -> Progress:
     )
 
 
-def _encode_with_progress(registry: ModelRegistry, description: str) -> Callable[[list[str]], Any]:
-    """The registry's query encoder, 64 texts a call, behind a progress bar: for commands that encode many tickets."""
+def _encode_with_progress(
+    registry: ModelRegistry, description: str, second_view: bool = False
+) -> Callable[[list[str]], Any]:
+    """The registry's query encoder (or the heads' second view), 64 texts a call, behind a progress bar: for
+    commands that encode many tickets."""
 
     def encode(texts: list[str]) -> Any:
         import numpy as np
@@ -83,7 +86,9 @@ def _encode_with_progress(registry: ModelRegistry, description: str) -> Callable
         with progress_bar() as bar:
             task = bar.add_task(description, total=len(texts))
             for start in range(0, len(texts), step):
-                parts.append(registry.encoder.encode_queries(texts[start : start + step]))
+                chunk = texts[start : start + step]
+                second = registry.second_view if second_view else None
+                parts.append(second.encode(chunk) if second is not None else registry.encoder.encode_queries(chunk))
                 bar.advance(task, len(parts[-1]))
         return np.vstack(parts)
 
@@ -412,7 +417,12 @@ def train(
         extra += _logged_texts(settings)
     registry = ModelRegistry(settings)
     encode = _encode_with_progress(registry, "encoding tickets")
-    reports = train_heads(registry, labelled, {name: name for name in heads}, encode, extra)
+    encode_second = (
+        _encode_with_progress(registry, f"encoding tickets ({settings.head_second_view})", second_view=True)
+        if settings.head_second_view != "none"
+        else None
+    )
+    reports = train_heads(registry, labelled, {name: name for name in heads}, encode, extra, encode_second)
     for report in reports:
         table = Table(title=f"{report.name} head {report.version}")
         table.add_column("label")

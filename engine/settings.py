@@ -249,6 +249,14 @@ class Settings(BaseSettings):
         "subtracted), so a head trained on one language reads the others better (engine/models/language_means.py).",
     )
 
+    head_second_view: Literal["none", "use-m3"] = Field(
+        default="none",
+        description="A second encoder the topic and urgency heads read beside e5: 'use-m3' (Universal Sentence "
+        "Encoder multilingual v3) lifts heads trained on one language in the others it knows, for 11-30% more "
+        "encode time per ticket and 138 MB (docs/results.md). The process's, not a tenant's; heads must be retrained after a "
+        "change (engine/models/head_views.py).",
+    )
+
     sentiment_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "sentiment-v1")
     risk_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "risk-v1")
     default_training_data: Path = Field(default=REPO_ROOT / "data" / "demo_tickets.jsonl")

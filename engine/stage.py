@@ -61,6 +61,8 @@ class TicketState:
     # encode: one row per text, the ticket's and then each earlier customer message's
     embedding: np.ndarray | None = field(default=None, repr=False)
     history_embeddings: np.ndarray | None = field(default=None, repr=False)
+    second_embedding: np.ndarray | None = field(default=None, repr=False)
+    """The ticket's row from the heads' second encoder (``head_second_view``); None when it is off."""
     language: LanguageResult = UNKNOWN_LANGUAGE
     entities: tuple[Span, ...] = ()
     risk: tuple[RiskSignal, ...] = ()

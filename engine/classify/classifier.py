@@ -7,6 +7,9 @@ known out-of-scope examples) falls below the threshold chosen when the head was
 trained (see ``engine.training.fit.choose_scope_rule``), or when its calibrated
 probability stays under the out-of-scope threshold setting: a ticket about
 something the helpdesk never trained for must reach a person.
+
+With ``head_second_view`` on, the heads read e5 ⊕ the second encoder's row, centred by language when trained so,
+with the second half taken from the nearest training rows in languages that encoder does not know (engine/models/head_views.py).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from engine.errors import ModelError
+from engine.models.head_views import impute, join
 from engine.models.heads import Head
 from engine.models.registry import ModelRegistry
 from engine.stage import TicketState
@@ -66,19 +71,40 @@ class TicketClassifier:
 
     def run(self, batch: Sequence[TicketState]) -> None:
         languages = [s.language.code for s in batch]
-        topics, urgencies = self.predict(np.vstack([s.embedding for s in batch]), languages)
+        seconds = [s.second_embedding for s in batch]
+        second = None if any(v is None for v in seconds) else np.vstack(seconds)
+        topics, urgencies = self.predict(np.vstack([s.embedding for s in batch]), languages, second)
         for state, topic, urgency in zip(batch, topics, urgencies, strict=True):
             state.topic, state.urgency = topic, urgency
 
     def predict(
-        self, embeddings: np.ndarray, languages: Sequence[str]
+        self, embeddings: np.ndarray, languages: Sequence[str], second: np.ndarray | None = None
     ) -> tuple[list[Prediction], list[Prediction]]:
-        """(topics, urgencies), one each per embedding row; ``languages``: each row's detected language code."""
+        """(topics, urgencies), one each per embedding row; ``languages``: each row's detected language code;
+        ``second``: the rows of the heads' second encoder (required when ``head_second_view`` is on)."""
+        if (second is None) != (self._registry.settings.head_second_view == "none"):
+            raise ModelError(
+                f"head_second_view is {self._registry.settings.head_second_view!r} but the encode stage gave "
+                f"{'no' if second is None else 'a'} second-view row"
+            )
+        rows = join(embeddings, second)
         topic_head = self._registry.require_head("topic")
-        topic = predictions(topic_head, topic_head.features(embeddings, languages), self._oos, check_scope=True)
+        topic = predictions(
+            topic_head, self._features(topic_head, rows, languages, embeddings.shape[1]), self._oos, check_scope=True
+        )
         # Every urgency level, so routing knows the helpdesk's scale when a risk raises the urgency.
         urgency_head = self._registry.require_head("urgency")
         urgency = predictions(
-            urgency_head, urgency_head.features(embeddings, languages), alternatives=len(urgency_head.labels)
+            urgency_head,
+            self._features(urgency_head, rows, languages, embeddings.shape[1]),
+            alternatives=len(urgency_head.labels),
         )
         return topic, urgency
+
+    def _features(self, head: Head, rows: np.ndarray, languages: Sequence[str], first_dim: int) -> np.ndarray:
+        """What ``head`` reads: its (centred) rows, the second half taken from the nearest training rows where that
+        encoder does not know the language."""
+        features = head.features(rows, languages)
+        if rows.shape[1] == first_dim:
+            return features
+        return impute(features, languages, first_dim, head.support)

