@@ -30,6 +30,7 @@ import numpy as np
 from rich.console import Console
 from sklearn.linear_model import LogisticRegression
 
+from engine.models.encoders import Encoder
 from engine.models.heads import Head
 from engine.models.registry import ModelRegistry
 from engine.models.sentiment_lexicon import FUSION_FILE, LEXICON_DIR, Lexicon, LexiconFusion
@@ -197,13 +198,8 @@ class Rows:
             [self.texts[i] for i in idx], [self.langs[i] for i in idx], [self.labels[i] for i in idx], self.x[idx]
         )
 
-    def __add__(self, other: Rows) -> Rows:
-        return Rows(
-            self.texts + other.texts, self.langs + other.langs, self.labels + other.labels, np.vstack([self.x, other.x])
-        )
 
-
-def training_rows(encoder: object) -> Rows:
+def training_rows(encoder: Encoder) -> Rows:
     """UMSAB train+val of every language and the shipped head's neutral requests (as language "req"), in the
     order ``eval/train_sentiment.py`` encodes them, so its cached embeddings are read, not recomputed."""
     texts: list[str] = []
@@ -221,16 +217,16 @@ def training_rows(encoder: object) -> Rows:
         texts += chosen
         labels += ["neutral"] * len(chosen)
         langs += ["req"] * len(chosen)
-    return Rows(texts, langs, labels, encode_cached(encoder, texts))  # type: ignore[arg-type]
+    return Rows(texts, langs, labels, encode_cached(encoder, texts))
 
 
-def fusion_requests(encoder: object, seen: set[str]) -> Rows:
+def fusion_requests(encoder: Encoder, seen: set[str]) -> Rows:
     """Calm requests outside the shipped head's sample: the fusion's neutral examples the head did not train on."""
     rng = random.Random(SEED + 1)
     texts: list[str] = []
     for pool in requests("train").values():
         texts += rng.sample([t for t in pool if t not in seen], FUSION_REQUESTS // 3)
-    return Rows(texts, ["req"] * len(texts), ["neutral"] * len(texts), encode_cached(encoder, texts))  # type: ignore[arg-type]
+    return Rows(texts, ["req"] * len(texts), ["neutral"] * len(texts), encode_cached(encoder, texts))
 
 
 class Heads:

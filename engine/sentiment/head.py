@@ -3,7 +3,7 @@
 No registry package ships transformer sentiment weights, so the head is trained
 on public labelled tweets and sentences (see ``engine/assets/sentiment-v1/meta.json``
 and ``eval/train_sentiment.py``) and reads the same embedding every other head reads.
-In a language it was not trained on (Italian, Portuguese...) it loses 3 to 8 points of accuracy; there a
+In a language it was not trained on (Italian, Portuguese...) it loses 2 to 8 points of accuracy; there a
 shipped lexicon of that language, if any, nudges its probabilities (``LexiconFusion``): measured by leaving each
 UMSAB language out of training (``eval/sentiment_lexicons.py``). Where no lexicon exists the head stands alone.
 """
