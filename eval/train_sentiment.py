@@ -22,6 +22,10 @@ added) it raised SST-2 accuracy by 3-4 points but tripled the UMSAB calibration
 error, because its binary labels shift the class prior away from neutral.
 Accuracy is reported both for the plain argmax and for the valence rule the
 service uses (see engine/sentiment/head.py).
+
+The lexicon fusion beside the head (fusion.json: how word lists of languages the head
+was not trained on nudge it) is fitted by eval/sentiment_lexicons.py --ship on heads
+trained by this recipe, so a retrain keeps it.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from rich.console import Console
 from sklearn.metrics import accuracy_score, f1_score
 
 from engine.models.registry import ModelRegistry
+from engine.models.sentiment_lexicon import FUSION_FILE
 from engine.sentiment.head import VALENCE_MARGIN, valence_label
 from engine.settings import PACKAGE_DIR, Settings
 from engine.training.fit import fit_head
@@ -75,6 +80,8 @@ def requests(part: str) -> dict[str, list[str]]:
         "clinc150": [t for t, _ in clinc150("test")],
         "bitext": [r["instruction"] for r in rows if in_half(r["instruction"], 1)],
     }
+
+
 RESULTS = Path(__file__).parent / "results" / "sentiment.json"
 
 
@@ -99,9 +106,7 @@ def main() -> None:
     console.print(f"encoded {len(texts)} training texts in {time.perf_counter() - start:.0f}s")
     head = fit_head("sentiment", x, labels, texts, encoder.id, kind="logreg", c=2.0, keep_support=False)
 
-    tests: dict[str, tuple[list[str], list[str]]] = {
-        f"umsab-{lang}": umsab(lang, "test") for lang in UMSAB_LANGS
-    }
+    tests: dict[str, tuple[list[str], list[str]]] = {f"umsab-{lang}": umsab(lang, "test") for lang in UMSAB_LANGS}
     tests["sst2-dev"] = sst2("test")
     results: dict[str, dict[str, float]] = {}
     for name, (t, y) in tests.items():
@@ -134,17 +139,23 @@ def main() -> None:
     meta["metrics"] = {**head.meta.metrics, **{f"{k}_{m}": v for k, r in results.items() for m, v in r.items()}}
     meta["provenance"] = {
         "train": [f"umsab-tweet-sentiment/{UMSAB_LANGS[lang]}/{{train,val}}" for lang in UMSAB_LANGS]
-        + [f"{NEUTRAL_REQUESTS // 3} calm requests (neutral) each of banking77/train.csv, clinc150 train, bitext (half 0)"],
+        + [
+            f"{NEUTRAL_REQUESTS // 3} calm requests (neutral) each of banking77/train.csv, clinc150 train, bitext (half 0)"
+        ],
         "test": [f"umsab-tweet-sentiment/{UMSAB_LANGS[lang]}/test" for lang in UMSAB_LANGS] + ["sst2/test.tsv"],
         "sources": "cardiffnlp/xlm-t UMSAB (SemEval-17, SB-10K, InterTASS, DEFT), research terms; GLUE SST-2; "
         "BANKING77 (CC BY 4.0), CLINC150 (CC BY 3.0), Bitext customer support (CDLA-Sharing-1.0)",
         "valence_margin": VALENCE_MARGIN,
         "script": "eval/train_sentiment.py",
     }
+    fusion = OUT / FUSION_FILE
+    kept = fusion.read_bytes() if fusion.is_file() else None
     if OUT.exists():
         shutil.rmtree(OUT)
     head.save(OUT)
     (OUT / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=list))
+    if kept is not None:
+        fusion.write_bytes(kept)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"encoder": encoder.id, "train_size": len(texts), "tests": results}, indent=2))
     console.print(f"saved {OUT}")

