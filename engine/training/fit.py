@@ -315,8 +315,9 @@ def fit_head(
         "holdout_macro_f1": round(float(f1_score(y, pred, average="macro")), 4),
         "holdout_size": float(len(y)),
         "holdout_folds": float(folds),
-        "logreg_c": c,
     }
+    if "logreg" in kind.split("+"):
+        metrics["logreg_c"] = round(c, 5)
     support = (
         np.ascontiguousarray(np.vstack([embeddings, extra]), dtype=np.float32)
         if keep_support
