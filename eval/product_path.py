@@ -3,6 +3,7 @@
 Run from the repo root (full data, not part of CI; about 26 minutes on 2 shared cores):
 
     .venv/bin/python -m eval.product_path [--limit N] [--sets banking77,clinc150,tickets,endava]
+    .venv/bin/python -m eval.product_path --sets tickets --protocols en_to_de,de_to_en   # the transfer rows only
 
 eval/classify.py measures heads on embeddings; this measures what users read. For every data set the train
 split is written as a JSONL file, ``python -m engine.cli train`` runs on it as a subprocess with a fresh
@@ -30,6 +31,8 @@ default one triage-file's set-up trains from the demo tickets, as on a new insta
   date, an amount or an e-mail address inserted at a random word boundary (seeded), and the change in accuracy is reported (goal: within 0.5 points).
 
 ``--limit N`` keeps N test rows per test file and 5N training rows (seeded samples) for development.
+``--protocols`` runs only some of tickets-multilang's splits (``random_80_20``, ``en_to_de``, ``de_to_en``): the
+transfer rows take about 5 minutes instead of the whole run's 25 or more.
 Writes eval/results/product_path.json for a full run of every set (``--out`` elsewhere); a partial or
 limited run writes eval/.cache/product_path.partial.json unless ``--out`` says otherwise.
 """
@@ -60,6 +63,7 @@ from engine.training.data import join_subject
 RESULTS = Path(__file__).parent / "results" / "product_path.json"
 PARTIAL = Path(__file__).parent / ".cache" / "product_path.partial.json"
 SETS = ("banking77", "clinc150", "tickets", "endava")
+TICKET_PROTOCOLS = ("random_80_20", "en_to_de", "de_to_en")
 SEED = 0
 TRAIN_PER_TEST = 5  # --limit N keeps N test rows and this many times N training rows
 OUT_OF_SCOPE = "out_of_scope"
@@ -482,22 +486,28 @@ def ticket_protocol(
     return out
 
 
-def run_tickets(ws: Workspace, base: Baseline, limit: int) -> dict[str, Any]:
+def run_tickets(
+    ws: Workspace, base: Baseline, limit: int, protocols: Sequence[str] = TICKET_PROTOCOLS
+) -> dict[str, Any]:
+    """tickets-multilang through ``protocols``: a seeded 80/20 split of every row, and each language's tickets
+    alone trained on to triage the other's."""
     from eval.datasets import tickets_multilang_labelled
 
     rows = tickets_multilang_labelled()
     vectors = base.embed([join_subject(r["subject"], r["body"]) for r in rows])
     languages = [r["language"] for r in rows]
     fields = {"topic": "queue", "urgency": "priority"}
-    train, test = stratified_split([r["queue"] for r in rows], 0.2)
-    protocols = {"random_80_20": (train, test)}
+    splits: dict[str, tuple[list[int], list[int]]] = {}
+    if "random_80_20" in protocols:
+        splits["random_80_20"] = stratified_split([r["queue"] for r in rows], 0.2)
     for source, target in (("en", "de"), ("de", "en")):
-        protocols[f"{source}_to_{target}"] = (
-            [i for i, lang in enumerate(languages) if lang == source],
-            [i for i, lang in enumerate(languages) if lang == target],
-        )
+        if f"{source}_to_{target}" in protocols:
+            splits[f"{source}_to_{target}"] = (
+                [i for i, lang in enumerate(languages) if lang == source],
+                [i for i, lang in enumerate(languages) if lang == target],
+            )
     out = {}
-    for protocol, (tr, te) in protocols.items():
+    for protocol, (tr, te) in splits.items():
         tr = [tr[i] for i in sample(len(tr), limit * TRAIN_PER_TEST)]
         te = [te[i] for i in sample(len(te), limit)]
         out[protocol] = ticket_protocol(ws, base, f"tickets-{protocol}", rows, vectors, tr, te, fields, "subject",
@@ -572,20 +582,27 @@ def git_commit() -> dict[str, Any]:
 def main(
     limit: Annotated[int, typer.Option(help="Keep N test rows per test file and 5N training rows (0: all).")] = 0,
     sets: Annotated[str, typer.Option(help="Comma-separated data sets: " + ", ".join(SETS))] = ",".join(SETS),
+    protocols: Annotated[
+        str, typer.Option(help="Comma-separated tickets-multilang splits: " + ", ".join(TICKET_PROTOCOLS))
+    ] = ",".join(TICKET_PROTOCOLS),
     out: Annotated[Path | None, typer.Option(help="Where to write the figures (default: the docstring's).")] = None,
     keep: Annotated[bool, typer.Option(help="Keep the temporary data dirs, inputs, outputs and logs.")] = False,
 ) -> None:
     chosen = [s.strip() for s in sets.split(",") if s.strip()]
     if unknown := sorted(set(chosen) - set(SETS)):
         raise typer.BadParameter(f"unknown sets {unknown}; choose from {', '.join(SETS)}")
-    path = out or (RESULTS if not limit and set(chosen) == set(SETS) else PARTIAL)
+    ticket_protocols = [p.strip() for p in protocols.split(",") if p.strip()]
+    if unknown := sorted(set(ticket_protocols) - set(TICKET_PROTOCOLS)):
+        raise typer.BadParameter(f"unknown protocols {unknown}; choose from {', '.join(TICKET_PROTOCOLS)}")
+    whole = not limit and set(chosen) == set(SETS) and set(ticket_protocols) == set(TICKET_PROTOCOLS)
+    path = out or (RESULTS if whole else PARTIAL)
     started = time.perf_counter()
     ws = Workspace(keep)
     # The baseline's encoder reads the same settings as the subprocesses: no sift.toml, a throwaway data dir.
     os.environ.update({k: v for k, v in sift_env(ws.template).items() if k.startswith("SIFT_")})
     base = Baseline()
     report: dict[str, Any] = {
-        "options": {"limit": limit, "sets": chosen, "seed": SEED, "train_per_test_row": TRAIN_PER_TEST if limit else None},
+        "options": {"limit": limit, "sets": chosen, "protocols": ticket_protocols, "seed": SEED, "train_per_test_row": TRAIN_PER_TEST if limit else None},
         "encoder": base.encoder.id,
         "head": {"kind": base.settings.head_kind, "c": base.settings.head_c},
         "baseline": "sklearn LogisticRegression(C=1.0, max_iter=2000) on the encoder's query embeddings",
@@ -602,7 +619,9 @@ def main(
     try:
         for name in chosen:
             start = time.perf_counter()
-            report["sets"][name] = RUNNERS[name](ws, base, limit)
+            report["sets"][name] = (
+                run_tickets(ws, base, limit, ticket_protocols) if name == "tickets" else RUNNERS[name](ws, base, limit)
+            )
             report["seconds"][name] = round(time.perf_counter() - start, 1)
             report["seconds"]["total"] = round(time.perf_counter() - started, 1)
             path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -6,12 +6,15 @@ import random
 import re
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
 from eval.product_path import (
     accuracy,
     below_floor,
     field_scores,
     handoff_rate,
+    main,
     oos_recall,
     perturb,
     rejection_rate,
@@ -88,3 +91,12 @@ def test_perturbation_inserts_one_snippet_and_keeps_every_word() -> None:
         assert [w for w in noisy.split(" ") if w in text.split(" ")] == text.split(" ")
         assert re.search(r"\d", noisy)
     assert seen == {"order", "date", "amount", "email"}
+
+
+def test_an_unknown_tickets_protocol_is_refused_before_anything_runs() -> None:
+    # A misspelt protocol must not cost a bootstrap and minutes of training before failing.
+    app = typer.Typer()
+    app.command()(main)
+    result = CliRunner().invoke(app, ["--sets", "tickets", "--protocols", "en_to_fr"])
+    assert result.exit_code != 0
+    assert "en_to_fr" in result.output
