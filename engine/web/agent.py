@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 
 from engine.api.auth import Authenticator
 from engine.api.session import COOKIE
@@ -47,8 +48,11 @@ def auth_of(request: Request) -> Authenticator:
     return request.app.state.auth
 
 
-def current_agent(request: Request) -> Agent | None:
-    """The agent behind the request's session (spending its key's request budget), or None: log in first."""
+async def current_agent(request: Request) -> Agent | None:
+    """The agent behind the request's session (spending its key's request budget), or None: log in first.
+
+    The budget is a database write (``engine/store/rate_limits.py``): made off the event loop, as the API's.
+    """
     auth = auth_of(request)
     if auth.open:
         return Agent(None, None)
@@ -56,7 +60,7 @@ def current_agent(request: Request) -> Agent | None:
     key = auth.session_key(cookie)
     if key is None or not set(CONSOLE_SCOPES) & set(key.scopes):
         return None
-    auth.admit(key, CONSOLE_SCOPES)  # type: ignore[arg-type]  # the tuple holds Scope values
+    await run_in_threadpool(auth.admit, key, CONSOLE_SCOPES)  # type: ignore[arg-type]  # the tuple holds Scopes
     return Agent(key, cookie)
 
 

@@ -90,7 +90,7 @@ def _topics(service: TriageService) -> list[str]:
 
 @router.get("/console/login", response_class=HTMLResponse)
 async def login_form(request: Request, next: str | None = None) -> Response:  # noqa: A002 - the URL's name
-    if auth_of(request).open or current_agent(request) is not None:
+    if auth_of(request).open or await current_agent(request) is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
     return _page(request, "login.html", {"agent": None, "next": _safe_next(next), "error": None})
 
@@ -134,7 +134,7 @@ async def logout(request: Request) -> Response:
 @router.get("/console", response_class=HTMLResponse)
 async def queue(request: Request) -> Response:
     """The ticket log as a sortable, filterable table; the URL's parameters keep the filters."""
-    agent = current_agent(request)
+    agent = await current_agent(request)
     if agent is None:
         return _to_login(request)
     service = service_of(request)
@@ -163,7 +163,7 @@ async def queue(request: Request) -> Response:
 
 @router.get("/console/tickets/{ticket_id}", response_class=HTMLResponse)
 async def ticket_page(request: Request, ticket_id: str) -> Response:
-    agent = current_agent(request)
+    agent = await current_agent(request)
     if agent is None:
         return _to_login(request)
     service = service_of(request)
@@ -219,7 +219,7 @@ async def ticket_feedback(request: Request, ticket_id: str) -> Response:
     Answers JSON to the page's script (``Accept: application/json``), else redirects back to the ticket page
     with what was saved (the form works without JavaScript).
     """
-    agent = current_agent(request)
+    agent = await current_agent(request)
     wants_json = "application/json" in request.headers.get("accept", "")
     if agent is None:
         return _to_login(request) if not wants_json else JSONResponse(
@@ -248,7 +248,7 @@ async def ticket_feedback(request: Request, ticket_id: str) -> Response:
 @router.post("/console/preferences")
 async def preferences(request: Request) -> Response:
     """The languages the agent reads, kept in a cookie: tickets in others show the machine gist beside them."""
-    agent = current_agent(request)
+    agent = await current_agent(request)
     if agent is None:
         return _to_login(request)
     fields = await form_fields(request)
@@ -268,7 +268,7 @@ async def preferences(request: Request) -> Response:
 @router.get("/console/reports", response_class=HTMLResponse)
 async def reports(request: Request) -> Response:
     """Published HTML reports, the draft-edit figures, and the gap report on demand."""
-    agent = current_agent(request)
+    agent = await current_agent(request)
     if agent is None:
         return _to_login(request)
     service = service_of(request)
@@ -283,7 +283,7 @@ async def reports(request: Request) -> Response:
 @router.get("/console/reports/files/{name}")
 async def report_file(request: Request, name: str) -> Response:
     """One published report, read-only, sandboxed (it cannot act as the console)."""
-    agent = current_agent(request)
+    agent = await current_agent(request)
     if agent is None:
         return _to_login(request)
     path = report_path(service_of(request).settings.reports_dir, name)
@@ -295,7 +295,7 @@ async def report_file(request: Request, name: str) -> Response:
 @router.get("/console/reports/gaps", response_class=HTMLResponse)
 async def gaps_page(request: Request) -> Response:
     """The gap report computed now from the ticket log (admin keys: it reads every ticket, as /v1/reports/gaps)."""
-    agent = current_agent(request)
+    agent = await current_agent(request)
     if agent is None:
         return _to_login(request)
     if not agent.can("admin"):
