@@ -44,7 +44,7 @@ def main(
     base = ModelRegistry(Settings())
     stages = {}
     for view in VIEWS:
-        registry = ModelRegistry(Settings(head_second_view=view))
+        registry = ModelRegistry(Settings(head_second_view=view, retrieval_second_view=view))
         registry.__dict__["encoder"] = base.encoder  # one e5 session for both
         stages[view] = TicketEncoder(registry)
         stages[view].warm_up()

@@ -22,7 +22,7 @@ from engine.models.heads import active_version
 from engine.models.registry import ModelRegistry
 from engine.privacy.owner_only import private_dir
 from engine.retrieve import build_index
-from engine.retrieve.index import CURRENT, IndexReport, Progress, passage_text
+from engine.retrieve.index import CURRENT, IndexReport, Progress, current_meta, passage_text
 from engine.settings import KnowledgeBase, Settings
 from engine.training.data import json_lines, read_labelled
 from engine.training.heads import HeadReport, train_heads
@@ -56,7 +56,17 @@ def index_kb(
         index_type=settings.index_type,
         exact_max_chunks=settings.exact_max_chunks,
         window_sentences=settings.window_sentences,
+        second=registry.second_view if settings.retrieval_second_view != "none" else None,
     )
+
+
+def _missing_second_view(registry: ModelRegistry, kb: KnowledgeBase) -> str | None:
+    """The second view's id when settings turn it on and the KB's current build lacks its vectors, else None."""
+    second = registry.second_view if registry.settings.retrieval_second_view != "none" else None
+    if second is None:
+        return None
+    meta = current_meta(kb.index_dir)
+    return None if meta is not None and meta.get("second_view") == second.id else second.id
 
 
 PARITY_TICKETS = 400
@@ -112,6 +122,11 @@ def _ensure_ready(registry: ModelRegistry) -> BootstrapReport:
             log.info("no index of KB %r in %s: building it from %s", kb.name, kb.index_dir, kb.kb_dir)
             index_kb(registry, kb)
             indexed.append(kb.name)
+        elif (view := _missing_second_view(registry, kb)) is not None:
+            # An index from before retrieval_second_view was on: only the second view's vectors are encoded.
+            log.info("the index of KB %r lacks the second view %s: adding it", kb.name, view)
+            index_kb(registry, kb)
+            indexed.append(kb.name)
     missing = {name: name for name in HEAD_NAMES if active_version(settings.heads_dir, name) is None}
     trained: list[HeadReport] = []
     if missing:
@@ -121,7 +136,7 @@ def _ensure_ready(registry: ModelRegistry) -> BootstrapReport:
         )
         trained = train_heads(registry, data, missing)
     for name in HEAD_NAMES:
-        # Heads trained under another head_second_view would only fail each batch's classify stage, every ticket
-        # then going to a person: refuse to start instead, with the message to retrain (NotReady).
+        # Heads trained with a second view this process does not load would only fail each batch's classify
+        # stage, every ticket then going to a person: refuse to start instead, with the message (NotReady).
         registry.require_head(name)
     return BootstrapReport(indexed=indexed, trained=trained)

@@ -274,6 +274,8 @@ def _print_index_report(report: IndexReport) -> None:
         f"sections: {report.chunks} and {report.windows} sentence windows "
         f"({report.encoded} encoded, {report.reused} reused{why})"
     )
+    if report.second_view:
+        out.print(f"second view: {report.second_view} ({report.second_encoded} encoded)")
     out.print(f"index: {report.index_type}, {report.folder}")
 
 

@@ -271,7 +271,9 @@ class TriageService:
         code = language or detected.code
 
         def search() -> tuple[list[ArticleHit], bool]:
-            vector = self.pipeline.registry.encoder.encode_queries([encoder_text(query)])
+            registry = self.pipeline.registry
+            vector = registry.encoder.encode_queries([encoder_text(query)])
+            second = registry.second_view if registry.settings.retrieval_second_view != "none" else None
             # A customer who writes of self-harm, a threat or fraud gets a person, not an article: the same
             # detector and the same rule (any risk withholds the answer) as a triaged ticket.
             risky = bool(self.pipeline.risk.detect([RiskInput((query,), vector, detected)])[0])
@@ -288,6 +290,7 @@ class TriageService:
                     tags=frozenset(tag.strip().lower() for tag in tags or []),
                 ),
                 texts=[query],
+                second_queries=second.encode([encoder_text(query)]) if second is not None else None,
             )[0], False
 
         hits, handoff = self.batcher.call(search)

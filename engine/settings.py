@@ -250,11 +250,24 @@ class Settings(BaseSettings):
     )
 
     head_second_view: Literal["none", "use-m3"] = Field(
-        default="none",
-        description="A second encoder the topic and urgency heads read beside e5: 'use-m3' (Universal Sentence "
-        "Encoder multilingual v3) lifts heads trained on one language in the others it knows, for 11-30% more "
-        "encode time per ticket and 138 MB (docs/results.md). The process's, not a tenant's; heads must be retrained after a "
-        "change (engine/models/head_views.py).",
+        default="use-m3",
+        description="A second encoder `sift train` gives the topic and urgency heads beside e5: 'use-m3' (Universal "
+        "Sentence Encoder multilingual v3) lifts heads trained on one language in the others it knows, for 11-30% "
+        "more encode time per ticket and 138 MB, shared with retrieval_second_view (docs/results.md). A trained head "
+        "keeps reading the view it was trained with; the process's setting, not a tenant's "
+        "(engine/models/head_views.py).",
+    )
+
+    retrieval_second_view: Literal["none", "use-m3"] = Field(
+        default="use-m3",
+        description="A second encoder whose cosine is added to e5's when ranking articles, where it knows both the "
+        "question's and the article's language: 'use-m3' lifts XQuAD recall@1 against English articles most in zh, "
+        "ar and ru (docs/results.md). The KB index then stores its vectors too (built at start-up or by `sift index`).",
+    )
+    retrieval_second_view_weight: float = Field(
+        default=0.25, ge=0.0, le=1.0,
+        description="Weight of the second view's cosine beside e5's in an article's dense score (chosen on XQuAD, "
+        "eval/retrieval.py --second-view-weights).",
     )
 
     sentiment_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "sentiment-v1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,3 +37,22 @@ class CachedEncoder:
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         return encode_cached(self._encoder, texts, "passage")
+
+
+class CachedSecondView:
+    """A second view (``retrieval_second_view``) whose rows persist in eval/.cache like CachedEncoder's."""
+
+    def __init__(self, view: Any) -> None:
+        self._view = view
+        self.id = view.id
+        self.dim = view.dim
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        digest = hashlib.sha256(("\x1e".join(texts) + self.id).encode("utf-8")).hexdigest()[:24]
+        path = CACHE / f"{digest}.npy"
+        if path.is_file():
+            return np.load(path)
+        vectors = self._view.encode(texts)
+        CACHE.mkdir(exist_ok=True)
+        np.save(path, vectors)
+        return vectors

@@ -9,10 +9,15 @@ service's settings, on an index built by the product's own build_index, with the
 service's default sentence windows (``window_sentences``, ``window_weight``; chosen by
 eval/retrieval_windows.py); "sections" is dense search over whole sections only, as
 before windows; "rerank" (English questions only: the only shipped cross-encoder reads
-English) is dense followed by the cross-encoder over the top 10. Each mode also records its
+English) is dense followed by the cross-encoder over the top 10; "hybrid_e5" is hybrid with e5 alone (no
+``retrieval_second_view``), to show what the second view adds. Each mode also records its
 mean time per question (the whole Retriever.run: search, scoring, snippets, answer
 confidence, re-ranking; the encoder is not included) and each pool its number of vectors.
 Writes eval/results/retrieval.json. For a quicker look: --lang ar (repeatable), --no-rerank, --out PATH.
+
+``--second-view-weights 0,0.1,0.2,0.3`` sweeps ``retrieval_second_view_weight`` in hybrid mode, cross-lingual:
+recall@1 on the questions of the even-numbered Wikipedia articles (validation: the weight is chosen there) and
+of the odd ones (test), per language.
 """
 
 from __future__ import annotations
@@ -31,11 +36,11 @@ from engine.models.registry import ModelRegistry
 from engine.report.metrics import ranking
 from engine.retrieve import Retriever, build_index
 from engine.settings import Settings
-from eval.cache import CachedEncoder, encode_cached
-from eval.datasets import XQUAD_LANGS, xquad
+from eval.cache import CachedEncoder, CachedSecondView, encode_cached
+from eval.datasets import XQUAD_LANGS, xquad, xquad_articles
 
 RESULTS = Path(__file__).parent / "results" / "retrieval.json"
-MODES = ("dense", "sections", "lexical", "hybrid")
+MODES = ("dense", "sections", "lexical", "hybrid", "hybrid_e5")
 RERANKER = "cross-encoder-en"
 RERANK_LANGS = ("en",)
 
@@ -63,22 +68,30 @@ def rank_pool(registry: ModelRegistry, pool: list[Article], questions: list[tupl
     ``reranking`` (a registry with ``rerank`` on) adds the "rerank" mode.
     """
     settings = registry.settings
-    report = build_index(CachedEncoder(registry.encoder), pool, root, window_sentences=settings.window_sentences)
+    second = CachedSecondView(registry.second_view) if settings.retrieval_second_view != "none" else None
+    report = build_index(
+        CachedEncoder(registry.encoder), pool, root, window_sentences=settings.window_sentences, second=second
+    )
     texts = [q for q, _ in questions]
     vectors = encode_cached(registry.encoder, texts)
+    second_vectors = second.encode(texts) if second is not None else None
     ranked: dict[str, tuple[list[list[str]], float]] = {}
     for mode in (*modes, "rerank") if reranking is not None else modes:
-        weight = 0.0 if mode == "sections" else settings.window_weight
+        options: dict[str, object] = {"window_weight": 0.0 if mode == "sections" else settings.window_weight}
+        if mode == "hybrid_e5":
+            options["second_view_weight"] = 0.0
+        elif mode.startswith("hybrid@"):
+            options["second_view_weight"] = float(mode.removeprefix("hybrid@"))
         retriever = Retriever.from_settings(
             reranking if mode == "rerank" and reranking is not None else registry,
             root,
-            mode="dense" if mode in ("sections", "rerank") else mode,
-            window_weight=weight,
+            mode="dense" if mode in ("sections", "rerank") else "hybrid" if mode.startswith("hybrid") else mode,
             rerank_top_n=10,
+            **options,
         )
         retriever.warm_up()
         start = time.perf_counter()
-        hits = retriever.run(vectors, [lang] * len(texts), 10, texts=texts)
+        hits = retriever.run(vectors, [lang] * len(texts), 10, texts=texts, second_queries=second_vectors)
         ms = 1000 * (time.perf_counter() - start) / len(texts)
         ranked[mode] = ([[h.id for h in row] for row in hits], ms)
     gold = [f"p{i:03d}" for _, i in questions]
@@ -97,14 +110,45 @@ def evaluate_pool(registry: ModelRegistry, pool: list[Article], questions: list[
     return out
 
 
+def sweep_second_view(registry: ModelRegistry, weights: list[float], langs: list[str], root: Path) -> dict[str, object]:
+    """Cross-lingual hybrid recall@1 per weight and language, on validation (even articles) and test (odd)."""
+    english, _ = xquad("en")
+    article_of = xquad_articles()
+    modes = tuple(f"hybrid@{w}" for w in weights)
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for lang in langs:
+        _, questions = xquad(lang)
+        ranked, gold, _ = rank_pool(registry, pool_articles(english, "en"), questions, lang, root / f"s-{lang}", modes)
+        split = ["validation" if article_of[i] % 2 == 0 else "test" for _, i in questions]
+        out[lang] = {}
+        for mode, (ids, _) in ranked.items():
+            out[lang][mode.removeprefix("hybrid@")] = {
+                part: round(sum(r[:1] == [g] for r, g, p in zip(ids, gold, split, strict=True) if p == part)
+                            / split.count(part), 4)
+                for part in ("validation", "test")
+            }
+    mean = {str(w): round(sum(out[lang][str(w)]["validation"] for lang in langs) / len(langs), 4) for w in weights}
+    return {"by_language": out, "validation_mean": mean, "best_on_validation": max(mean, key=lambda w: mean[w])}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lang", action="append", choices=XQUAD_LANGS, help="repeatable; default: all")
     parser.add_argument("--no-rerank", action="store_true", help="skip the cross-encoder mode (the slow one)")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--second-view-weights", help="comma-separated weights to sweep (writes the sweep alone)")
     args = parser.parse_args()
     console = Console()
     registry = ModelRegistry(Settings())
+    if args.second_view_weights:
+        weights = [float(w) for w in args.second_view_weights.split(",")]
+        with tempfile.TemporaryDirectory() as tmp:
+            sweep = sweep_second_view(registry, weights, args.lang or list(XQUAD_LANGS), Path(tmp))
+        console.print_json(data=sweep)
+        out = args.out if args.out != RESULTS else RESULTS.with_name("retrieval_second_view_weight.json")
+        out.write_text(json.dumps({"encoder": registry.encoder.id, **sweep}, indent=2))
+        console.print(f"wrote {out}")
+        return
     reranking = ModelRegistry(registry.settings.model_copy(update={"rerank": RERANKER}))
     english, _ = xquad("en")
     results: dict[str, dict[str, dict[str, dict[str, float]]]] = {"cross_lingual": {}, "monolingual": {}}
@@ -131,7 +175,8 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     s = registry.settings
     used = {"window_sentences": s.window_sentences, "window_weight": s.window_weight, "fusion": s.fusion,
-            "lexical_weight": s.lexical_weight}
+            "lexical_weight": s.lexical_weight, "second_view": s.retrieval_second_view,
+            "second_view_weight": s.retrieval_second_view_weight}
     args.out.write_text(json.dumps({"encoder": registry.encoder.id, **used, **results}, indent=2))
     console.print(f"wrote {args.out}")
 

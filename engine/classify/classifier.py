@@ -8,8 +8,9 @@ trained (see ``engine.training.fit.choose_scope_rule``), or when its calibrated
 probability stays under the out-of-scope threshold setting: a ticket about
 something the helpdesk never trained for must reach a person.
 
-With ``head_second_view`` on, the heads read e5 ⊕ the second encoder's row, centred by language when trained so,
-with the second half taken from the nearest training rows in languages that encoder does not know (engine/models/head_views.py).
+A head trained with a second view (``head_second_view``) reads e5 ⊕ the second encoder's row, centred by language
+when trained so, with the second half taken from the nearest training rows in languages that encoder does not know;
+a head trained on e5 alone reads e5 alone (engine/models/head_views.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from engine.errors import ModelError
-from engine.models.head_views import impute, join
+from engine.models.head_views import impute, join, second_view_of
 from engine.models.heads import Head
 from engine.models.registry import ModelRegistry
 from engine.stage import TicketState
@@ -81,30 +82,28 @@ class TicketClassifier:
         self, embeddings: np.ndarray, languages: Sequence[str], second: np.ndarray | None = None
     ) -> tuple[list[Prediction], list[Prediction]]:
         """(topics, urgencies), one each per embedding row; ``languages``: each row's detected language code;
-        ``second``: the rows of the heads' second encoder (required when ``head_second_view`` is on)."""
-        if (second is None) != (self._registry.settings.head_second_view == "none"):
-            raise ModelError(
-                f"head_second_view is {self._registry.settings.head_second_view!r} but the encode stage gave "
-                f"{'no' if second is None else 'a'} second-view row"
-            )
-        rows = join(embeddings, second)
+        ``second``: the rows of the second encoder (required by a head trained with it; a head trained on e5 alone
+        ignores them)."""
         topic_head = self._registry.require_head("topic")
-        topic = predictions(
-            topic_head, self._features(topic_head, rows, languages, embeddings.shape[1]), self._oos, check_scope=True
-        )
+        topic = predictions(topic_head, self._features(topic_head, embeddings, second, languages), self._oos, check_scope=True)
         # Every urgency level, so routing knows the helpdesk's scale when a risk raises the urgency.
         urgency_head = self._registry.require_head("urgency")
         urgency = predictions(
             urgency_head,
-            self._features(urgency_head, rows, languages, embeddings.shape[1]),
+            self._features(urgency_head, embeddings, second, languages),
             alternatives=len(urgency_head.labels),
         )
         return topic, urgency
 
-    def _features(self, head: Head, rows: np.ndarray, languages: Sequence[str], first_dim: int) -> np.ndarray:
-        """What ``head`` reads: its (centred) rows, the second half taken from the nearest training rows where that
-        encoder does not know the language."""
-        features = head.features(rows, languages)
-        if rows.shape[1] == first_dim:
-            return features
-        return impute(features, languages, first_dim, head.support)
+    @staticmethod
+    def _features(
+        head: Head, embeddings: np.ndarray, second: np.ndarray | None, languages: Sequence[str]
+    ) -> np.ndarray:
+        """What ``head`` reads: its (centred) rows of the view it was trained with, the second half taken from the
+        nearest training rows where that encoder does not know the language."""
+        if second_view_of(head.meta.provenance) == "none":
+            return head.features(embeddings, languages)
+        if second is None:
+            raise ModelError(f"the {head.meta.name} head reads a second view the encode stage did not give")
+        features = head.features(join(embeddings, second), languages)
+        return impute(features, languages, embeddings.shape[1], head.support)

@@ -9,7 +9,10 @@ were trained (or indexed) on e5's vectors and keep reading them alone.
 The heads' input is e5 ⊕ USE, each half L2-normalised and the whole divided by √2: both encoders weigh alike, and the
 row stays on the unit sphere the heads' cosine scope rule and language centring expect. A head records the view
 it was trained with (``second_view`` in its meta's provenance); a head read under another setting would get rows
-of another width or meaning, so it is refused with a message to retrain instead (:func:`check_view`).
+of another width or meaning. So each head reads the view it was trained with, whatever the setting says now (the
+setting decides what the next `sift train` uses): heads trained before the default changed keep reading e5
+alone until retrained, and a head trained with a view the process does not load is refused with a message
+(:func:`check_view`).
 
 A language USE was not trained on (Danish, Croatian, Swedish, ...) gets a USE vector that says more about its
 spelling than about its meaning: on xSID Danish, a centred e5 ⊕ USE head read 0.706 where e5 alone read 0.832.
@@ -68,14 +71,14 @@ def second_view_of(provenance: dict[str, object]) -> str:
     return str(provenance.get(PROVENANCE_KEY, "none"))
 
 
-def check_view(name: str, version: str, provenance: dict[str, object], setting: str) -> None:
-    """Refuse a head trained with another second view than the setting: its rows would silently mean nothing."""
+def check_view(name: str, version: str, provenance: dict[str, object], loaded: str) -> None:
+    """Refuse a head trained with a second view this process does not load (``loaded``): it could not be read."""
     trained = second_view_of(provenance)
-    if trained != setting:
+    if trained not in ("none", loaded):
         raise NotReady(
-            f"the {name} head {version} was trained with head_second_view = {trained!r}, but the setting is "
-            f"{setting!r}: retrain the heads under this setting with `sift train` (the default heads: delete "
-            f"data_dir/models/ and `sift bootstrap` trains them anew), or set head_second_view back to {trained!r}"
+            f"the {name} head {version} was trained with head_second_view = {trained!r}, which this process does "
+            f"not load: set head_second_view (or retrieval_second_view) to {trained!r}, or retrain the heads with "
+            "`sift train` under the current settings"
         )
 
 

@@ -84,13 +84,19 @@ class ModelRegistry:
             max_batch_tokens=settings.encode_batch_tokens,
         )
 
+    @property
+    def second_view_name(self) -> str:
+        """The second view this process loads ("none" or "use-m3"), whichever setting asks for it."""
+        s = self.settings
+        return s.head_second_view if s.head_second_view != "none" else s.retrieval_second_view
+
     @shared_model
     def second_view(self) -> UseM3Encoder | None:
-        """The encoder the topic and urgency heads read beside e5 (``head_second_view``); None, and never
-        loaded, when that is off."""
-        if self.settings.head_second_view == "none":
+        """The encoder the heads (``head_second_view``) and article ranking (``retrieval_second_view``) read beside
+        e5, once per ticket for both; None, and never loaded, when both are off."""
+        if self.second_view_name == "none":
             return None
-        log.info("loading the heads' second view %s", self.settings.head_second_view)
+        log.info("loading the second view use-m3")
         # Its products are numpy's: on the BLAS threads the pipeline allows (blas_threads, 1). A second thread
         # spinning on 2 busy cores made one ticket 752 ms instead of 32 (a batch of 64: 88 ms a ticket, not 20).
         return UseM3Encoder(threads=self.settings.blas_threads)
@@ -132,7 +138,7 @@ class ModelRegistry:
     def head(self, name: str) -> Head | None:
         """The active version of a trained head, or None when none was trained yet.
 
-        Raises NotReady when the head was trained with another ``head_second_view`` than the setting: it would
+        Raises NotReady when the head was trained with a second view this process does not load: it would
         read rows of another width or meaning.
         """
         with self._lock:
@@ -143,7 +149,7 @@ class ModelRegistry:
                 )
             head = self._heads[name]
         if head is not None:
-            check_view(name, head.meta.version, head.meta.provenance, self.settings.head_second_view)
+            check_view(name, head.meta.version, head.meta.provenance, self.second_view_name)
         return head
 
     def require_head(self, name: str) -> Head:

@@ -2,9 +2,9 @@
 
 Tickets and their earlier customer messages go through the encoder together, once: sentiment, both
 classifier heads, risk detection and retrieval all read these rows instead of encoding again. The encoder reads
-each text without its identifiers (``encoder_text``), as the heads were trained. With ``head_second_view`` on,
-the tickets (not their history, which the heads do not read) also go through the second encoder, once, in the same
-batch (engine/models/head_views.py).
+each text without its identifiers (``encoder_text``), as the heads were trained. With ``head_second_view`` or
+``retrieval_second_view`` on, the tickets (not their history, which neither reads) also go through the second
+encoder, once, in the same batch, and both the heads and retrieval read that row (engine/models/head_views.py).
 """
 
 from __future__ import annotations

@@ -17,6 +17,11 @@ from that build instead of from the encoder, so editing one article re-encodes
 only its changed sections and their windows. Vectors are reused only from a build made by the same
 encoder. Both index types keep their vectors uncompressed, so reading them back
 from the previous build's faiss file is lossless and no second copy is stored.
+
+With a second view (``retrieval_second_view``), every row also has that encoder's vector, in a flat index of
+its own (``second_view.faiss``, the same rows): the retriever adds its cosine to e5's, and its vectors are
+reused by passage hash like e5's. A build without them is completed by the next build, which encodes only
+the second view.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import faiss
 import numpy as np
@@ -55,6 +61,7 @@ from engine.retrieve.windows import section_windows, window_text
 CURRENT = "CURRENT"
 KEEP_BUILDS = 3
 INDEX_FILE = "index.faiss"
+SECOND_INDEX_FILE = "second_view.faiss"
 HASHES_FILE = "passage_hashes.json"
 INDEX_TYPES = ("auto", "flat", "hnsw")
 ENCODE_STEP = 32
@@ -69,6 +76,16 @@ against exact search was 0.963 at 128, 0.983 at 256, 0.990 at 512 (1 ms a query 
 
 Progress = Callable[[int, int], None]
 """Called with (passages encoded so far, passages to encode)."""
+
+
+class SecondView(Protocol):
+    """A second encoder of the index's rows (engine/models/head_views.py: UseM3Encoder): one prefix-free unit
+    row per text."""
+
+    id: str
+    dim: int
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
 def passage_text(article: Article, chunk: Chunk, text: str | None = None) -> str:
@@ -137,6 +154,10 @@ class IndexReport:
     unchanged: int
     full_reason: str | None
     """Why no vector was reused; ``None`` for an incremental build."""
+    second_view: str | None = None
+    """The second view's encoder id when the build holds its vectors."""
+    second_encoded: int = 0
+    """Passages the second view encoded (the rest reused from the previous build)."""
 
 
 @dataclass(frozen=True)
@@ -147,50 +168,80 @@ class _Previous:
     rows: dict[str, int]
     index: faiss.Index | None
     unusable: str | None
+    second_rows: dict[str, int]
+    """Like ``rows``, for the second view's index; empty when that build has none of the requested view."""
+    second_index: faiss.Index | None
 
 
-def _previous_build(index_root: Path, encoder_id: str, full: bool) -> _Previous:
+def _previous_second(folder: Path, meta: dict[str, object], passages: list[str], second: SecondView | None) -> tuple[
+    dict[str, int], faiss.Index | None
+]:
+    """The previous build's second-view rows by passage hash, when it holds the requested view's vectors."""
+    path = folder / SECOND_INDEX_FILE
+    if second is None or meta.get("second_view") != second.id or not path.is_file():
+        return {}, None
+    try:
+        index = read_faiss(path)
+    except RuntimeError:
+        return {}, None
+    if index.ntotal != len(passages):
+        return {}, None
+    return {h: row for row, h in enumerate(passages)}, index
+
+
+def _previous_build(index_root: Path, encoder_id: str, full: bool, second: SecondView | None = None) -> _Previous:
     marker = index_root / CURRENT
     if not marker.is_file():
-        return _Previous({}, {}, None, "no previous build")
+        return _Previous({}, {}, None, "no previous build", {}, None)
     folder = index_root / marker.read_text().strip()
     try:
         meta = json.loads((folder / "meta.json").read_text())
     except (OSError, json.JSONDecodeError):
-        return _Previous({}, {}, None, f"previous build {folder.name} has no readable meta.json")
+        return _Previous({}, {}, None, f"previous build {folder.name} has no readable meta.json", {}, None)
     hashes = dict(meta.get("article_hashes", {}))
     if full:
-        return _Previous(hashes, {}, None, "full rebuild requested")
+        return _Previous(hashes, {}, None, "full rebuild requested", {}, None)
     if meta.get("encoder_id") != encoder_id:
-        return _Previous(hashes, {}, None, f"previous build was encoded by {meta.get('encoder_id')!r}")
+        return _Previous(hashes, {}, None, f"previous build was encoded by {meta.get('encoder_id')!r}", {}, None)
     try:
         passages = json.loads((folder / HASHES_FILE).read_text())
         index = read_faiss(folder / INDEX_FILE)
     except (OSError, json.JSONDecodeError, RuntimeError):
-        return _Previous(hashes, {}, None, f"previous build {folder.name} has no readable passage hashes or index")
+        return _Previous(
+            hashes, {}, None, f"previous build {folder.name} has no readable passage hashes or index", {}, None
+        )
     if index.ntotal != len(passages):
-        return _Previous(hashes, {}, None, f"previous build {folder.name} has {index.ntotal} vectors, {len(passages)} hashes")
-    return _Previous(hashes, {h: row for row, h in enumerate(passages)}, index, None)
+        return _Previous(
+            hashes, {}, None, f"previous build {folder.name} has {index.ntotal} vectors, {len(passages)} hashes", {}, None
+        )
+    rows = {h: row for row, h in enumerate(passages)}
+    return _Previous(hashes, rows, index, None, *_previous_second(folder, meta, passages, second))
 
 
 def _vectors(
-    encoder: Encoder, texts: list[str], hashes: list[str], previous: _Previous, progress: Progress | None
+    encode: Callable[[list[str]], np.ndarray],
+    dim: int,
+    texts: list[str],
+    hashes: list[str],
+    previous_rows: dict[str, int],
+    previous_index: faiss.Index | None,
+    progress: Progress | None,
 ) -> tuple[np.ndarray, int, int]:
     """One vector per passage, reused where the previous build has its hash; also (encoded, reused) counts."""
-    vectors = np.empty((len(texts), encoder.dim), dtype=np.float32)
-    reuse = [(i, previous.rows[h]) for i, h in enumerate(hashes) if h in previous.rows]
+    vectors = np.empty((len(texts), dim), dtype=np.float32)
+    reuse = [(i, previous_rows[h]) for i, h in enumerate(hashes) if h in previous_rows]
     if reuse:
-        assert previous.index is not None  # rows come only with the index they point into
+        assert previous_index is not None  # rows come only with the index they point into
         old_rows = np.fromiter((row for _, row in reuse), dtype=np.int64, count=len(reuse))
-        vectors[[i for i, _ in reuse]] = previous.index.reconstruct_batch(old_rows)
+        vectors[[i for i, _ in reuse]] = previous_index.reconstruct_batch(old_rows)
     # A passage that occurs twice (a section repeated across articles) is encoded once.
-    pending = list({h: t for h, t in zip(hashes, texts, strict=True) if h not in previous.rows}.items())
+    pending = list({h: t for h, t in zip(hashes, texts, strict=True) if h not in previous_rows}.items())
     if progress:
         progress(0, len(pending))
     fresh: dict[str, np.ndarray] = {}
     for start in range(0, len(pending), ENCODE_STEP):
         batch = pending[start : start + ENCODE_STEP]
-        for (h, _), vector in zip(batch, encoder.encode_passages([t for _, t in batch]), strict=True):
+        for (h, _), vector in zip(batch, encode([t for _, t in batch]), strict=True):
             fresh[h] = vector
         if progress:
             progress(start + len(batch), len(pending))
@@ -210,11 +261,13 @@ def build_index(
     index_type: str = "auto",
     exact_max_chunks: int = 100_000,
     window_sentences: int = 1,
+    second: SecondView | None = None,
 ) -> IndexReport:
     """Encode the passages the current build lacks, write a new build folder and make it current.
 
     ``full`` re-encodes every passage (after an encoder upgrade that kept its id, or to rule out a bad build).
     ``window_sentences`` is the length of the sections' sentence windows; 0 indexes whole sections only.
+    ``second`` also indexes every passage by that encoder (``retrieval_second_view``).
     """
     chunks = [c for a in articles for c in chunk_article(a)]
     by_id = {a.id: a for a in articles}
@@ -226,21 +279,35 @@ def build_index(
     ]
     hashes = [_digest(t) for t in texts]
     kind = choose_index_type(len(chunks), index_type, exact_max_chunks)
-    previous = _previous_build(index_root, encoder.id, full)
-    vectors, encoded, reused = _vectors(encoder, texts, hashes, previous, progress)
+    previous = _previous_build(index_root, encoder.id, full, second)
+    vectors, encoded, reused = _vectors(
+        encoder.encode_passages, encoder.dim, texts, hashes, previous.rows, previous.index, progress
+    )
     index = _empty_index(kind, encoder.dim)
     index.add(vectors)
+    second_index = None
+    second_encoded = 0
+    if second is not None:
+        second_vectors, second_encoded, _ = _vectors(
+            second.encode, second.dim, texts, hashes, previous.second_rows, previous.second_index, progress
+        )
+        # Flat whatever the e5 index's type: the retriever only reads rows the e5 search nominated.
+        second_index = faiss.IndexFlatIP(second.dim)
+        second_index.add(second_vectors)
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     folder = index_root / stamp
     folder.mkdir(parents=True)
     faiss.write_index(index, str(folder / INDEX_FILE))
+    if second_index is not None:
+        faiss.write_index(second_index, str(folder / SECOND_INDEX_FILE))
     (folder / HASHES_FILE).write_text(json.dumps(hashes))
     build_lexical(section_texts, [by_id[c.article_id].language for c in chunks], folder)
     write_store(folder, articles, chunks, windows)
     article_hashes = {a.id: article_hash(a) for a in articles}
     meta = {
         "encoder_id": encoder.id,
+        "second_view": second.id if second is not None else None,
         "built_at": stamp,
         "articles": len(articles),
         "chunks": len(chunks),
@@ -271,7 +338,19 @@ def build_index(
         deleted=tuple(a for a in old if a not in article_hashes),
         unchanged=sum(1 for a, h in article_hashes.items() if old.get(a) == h),
         full_reason=previous.unusable,
+        second_view=second.id if second is not None else None,
+        second_encoded=second_encoded,
     )
+
+
+def current_meta(index_root: Path) -> dict[str, object] | None:
+    """The current build's ``meta.json``; None when there is no readable one."""
+    try:
+        folder = index_root / (index_root / CURRENT).read_text().strip()
+        meta: dict[str, object] = json.loads((folder / "meta.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return meta
 
 
 def _prune(index_root: Path, keep: str) -> None:
@@ -350,6 +429,9 @@ class KBIndex:
         self.index = read_faiss(folder / INDEX_FILE)
         if isinstance(self.index, faiss.IndexHNSW):
             self.index.hnsw.efSearch = hnsw_ef_search
+        second = folder / SECOND_INDEX_FILE
+        self.second: faiss.Index | None = read_faiss(second) if meta.get("second_view") and second.is_file() else None
+        """The second view's vectors, row for row (``retrieval_second_view``); None in a build without them."""
         self.lexical = LexicalIndex(folder) if lexical and (folder / LEXICAL_DIR).is_dir() else None
         if not has_store(folder):  # a build from before the store: converted once, in place
             try:
@@ -389,3 +471,7 @@ class KBIndex:
 
     def vectors(self, rows: list[int] | np.ndarray) -> np.ndarray:
         return self.index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+
+    def second_vectors(self, rows: list[int] | np.ndarray) -> np.ndarray:
+        assert self.second is not None
+        return self.second.reconstruct_batch(np.asarray(rows, dtype=np.int64))

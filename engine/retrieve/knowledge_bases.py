@@ -71,6 +71,7 @@ class KnowledgeBases:
     def run(self, batch: Sequence[TicketState]) -> None:
         """Searches with the ticket's text as well as its embedding, links and addresses left out (they share
         words with articles without asking anything), and with the topic head's probabilities as priors."""
+        seconds = [s.second_embedding for s in batch]
         found = self.search(
             np.vstack([s.embedding for s in batch]),
             [s.language.code for s in batch],
@@ -78,6 +79,7 @@ class KnowledgeBases:
             self._top_k,
             topic_priors=[{a.label: a.probability for a in s.topic.alternatives} if s.topic else {} for s in batch],
             texts=[answerable_text(s.text) for s in batch],
+            second_queries=None if any(v is None for v in seconds) else np.vstack(seconds),
         )
         for state, hits in zip(batch, found, strict=True):
             state.articles = tuple(hits)
@@ -91,6 +93,7 @@ class KnowledgeBases:
         search_filter: SearchFilter | None = None,
         topic_priors: list[dict[str, float]] | None = None,
         texts: list[str] | None = None,
+        second_queries: np.ndarray | None = None,
     ) -> list[list[ArticleHit]]:
         """``Retriever.run`` for a batch whose queries may belong to different KBs (``kb_names[i]``, resolved)."""
         results: list[list[ArticleHit]] = [[] for _ in range(len(queries))]
@@ -103,6 +106,7 @@ class KnowledgeBases:
                 search_filter,
                 [topic_priors[i] for i in rows] if topic_priors else None,
                 [texts[i] for i in rows] if texts is not None else None,
+                second_queries[rows] if second_queries is not None else None,
             )
             for i, found in zip(rows, hits, strict=True):
                 results[i] = found

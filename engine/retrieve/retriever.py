@@ -14,6 +14,12 @@ sentence, and a long section's vector blurs it. Translations of one article form
 language when the KB has that version: a Croatian customer finds the English
 article's Croatian twin.
 
+With a second view (``retrieval_second_view``: USE multilingual v3 beside e5), a section is ranked by e5's
+cosine plus ``retrieval_second_view_weight`` times the second view's, where that encoder knows both the question's
+and the article's language: it was trained to put translations on top of each other, and e5-small ranks English
+articles for Chinese, Arabic and Russian questions far worse than for English ones (eval/retrieval.py). The hit's
+``similarity`` and the answer confidence keep reading e5 alone, as that model was fitted.
+
 Each hit carries the passage of its section that best matches the query (with
 the matched terms' offsets) and its answer confidence: the calibrated probability
 that it answers the query (see ``confidence.py``).
@@ -29,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine.kb.articles import Article, Chunk
+from engine.models.head_views import USE_M3_LANGUAGES
 from engine.retrieve.analysis import analyse
 from engine.retrieve.confidence import ConfidenceModel, HitSignals, feature_matrix
 from engine.retrieve.index import HNSW_EF_SEARCH, KBIndex, set_search_threads
@@ -76,8 +83,22 @@ class SearchFilter:
 
 
 @dataclass(frozen=True)
+class _SecondView:
+    """One query's row of the second view and its weight in the ranking."""
+
+    vector: np.ndarray
+    weight: float
+
+
+def second_view_reads(language: str) -> bool:
+    """Whether USE multilingual v3 knows a language; ``und`` (mostly a short text in a served language) counts."""
+    return language in USE_M3_LANGUAGES or language == "und"
+
+
+@dataclass(frozen=True)
 class _Query:
     vector: np.ndarray
+    second: _SecondView | None
     language: str
     terms: frozenset[str]
     """Distinct analysed terms of the query text; empty when no text was given."""
@@ -90,18 +111,31 @@ class _Sections:
 
     rows: list[int]
     score: np.ndarray
-    """Each section's dense score: its cosine mixed with its best window's. It ranks sections and is the
-    answer-confidence model's ``similarity`` feature (on XQuAD it separates answers better than the section
-    cosine alone: AUROC 0.969 against 0.952, eval/train_answer_confidence.py)."""
+    """Each section's dense score: its cosine mixed with its best window's. It is the answer-confidence model's
+    ``similarity`` feature (on XQuAD it separates answers better than the section cosine alone: AUROC 0.969
+    against 0.952, eval/train_answer_confidence.py)."""
+    rank: np.ndarray
+    """What ranks the sections: ``score``, plus the second view's weighted cosines (mixed alike) when it reads."""
     window_start: list[int]
     """Offset of each section's best window in its flattened text (0 for a section without windows)."""
 
     def best(self) -> int:
-        return int(np.argmax(self.score))
+        return int(np.argmax(self.rank))
+
+
+def _second_similarity(index: KBIndex, article_ids: list[str], rows: np.ndarray, second: _SecondView) -> np.ndarray:
+    """The second view's weighted cosine per row. A row in a language it does not know gets the mean of the
+    others (its spelling, not its meaning, would speak): e5 alone then tells it from the rest."""
+    similarity = index.second_vectors(rows) @ second.vector
+    known = np.concatenate([
+        np.full(len(index.rows_of[a]), second_view_reads(index.articles[a].language)) for a in article_ids
+    ])
+    fill = float(similarity[known].mean()) if known.any() else 0.0
+    return second.weight * np.where(known, similarity, fill)
 
 
 def _score_sections(
-    index: KBIndex, article_ids: list[str], vector: np.ndarray, window_weight: float
+    index: KBIndex, article_ids: list[str], vector: np.ndarray, window_weight: float, second: _SecondView | None = None
 ) -> dict[str, _Sections]:
     """The sections of each article scored against one query, all candidates in one matrix product."""
     article_ids = [a for a in article_ids if a in index.rows_of]
@@ -109,27 +143,30 @@ def _score_sections(
         return {}
     rows = np.concatenate([index.rows_of[a] for a in article_ids])
     similarity = index.vectors(rows) @ vector
+    ranking = similarity if second is None else similarity + _second_similarity(index, article_ids, rows, second)
     is_section = rows < len(index.chunks)
     section_rows = rows[is_section]
-    section = similarity[is_section]
+    section, section_rank = similarity[is_section], ranking[is_section]
     # A section without windows is its own window, so its score is its cosine.
-    best_window = section.copy()
+    best_window, best_window_rank = section.copy(), section_rank.copy()
     starts = np.zeros(len(section_rows), dtype=np.int64)
     if window_weight > 0 and not is_section.all():
         order = np.argsort(section_rows)
-        window_rows, window_similarity = rows[~is_section], similarity[~is_section]
+        window_rows, window_rank = rows[~is_section], ranking[~is_section]
         position = order[np.searchsorted(section_rows[order], index.row_chunk[window_rows])]
-        ranked = np.lexsort((-window_similarity, position))
+        ranked = np.lexsort((-window_rank, position))
         top = ranked[np.unique(position[ranked], return_index=True)[1]]
-        best_window[position[top]] = window_similarity[top]
+        best_window[position[top]] = similarity[~is_section][top]
+        best_window_rank[position[top]] = window_rank[top]
         starts[position[top]] = index.row_start[window_rows[top]]
     score = (1.0 - window_weight) * section + window_weight * best_window
+    rank = (1.0 - window_weight) * section_rank + window_weight * best_window_rank
     out: dict[str, _Sections] = {}
     offset = 0
     for article in article_ids:
         n = len(index.chunks_of[article])
         span = slice(offset, offset + n)
-        out[article] = _Sections(section_rows[span].tolist(), score[span], starts[span].tolist())
+        out[article] = _Sections(section_rows[span].tolist(), score[span], rank[span], starts[span].tolist())
         offset += n
     return out
 
@@ -186,11 +223,13 @@ class Retriever:
         rerank_top_n: int = 10,
         search_threads: int = 2,
         fusion: str = "convex",
+        second_view_weight: float = 0.0,
     ) -> None:
         """``confidence`` replaces the registry's answer-confidence model (the trainer records features with it).
 
         ``window_weight`` 0 ranks by whole sections only, as does an index built without windows.
         ``rerank_top_n`` candidates are re-read by the registry's cross-encoder, when settings turn one on.
+        ``second_view_weight`` 0 ranks by e5 alone, as does an index built without the second view.
         """
         if mode not in RETRIEVAL_MODES:
             raise ValueError(f"retrieval mode must be one of {RETRIEVAL_MODES}; got {mode!r}")
@@ -199,6 +238,7 @@ class Retriever:
         if not 0.0 <= window_weight <= 1.0:
             raise ValueError(f"window weight must lie in [0, 1]; got {window_weight}")
         self._window_weight = window_weight
+        self._second_weight = second_view_weight
         self._ef_search = hnsw_ef_search
         self._rerank_top_n = rerank_top_n
         self._search_threads = search_threads
@@ -229,6 +269,7 @@ class Retriever:
             "rerank_top_n": s.rerank_top_n,
             "search_threads": s.search_threads,
             "fusion": s.fusion,
+            "second_view_weight": s.retrieval_second_view_weight if s.retrieval_second_view != "none" else 0.0,
         }
         return cls(registry, index_root, **{**arguments, **overrides})
 
@@ -265,10 +306,12 @@ class Retriever:
         search_filter: SearchFilter | None = None,
         topic_priors: list[dict[str, float]] | None = None,
         texts: list[str] | None = None,
+        second_queries: np.ndarray | None = None,
     ) -> list[list[ArticleHit]]:
         """Top articles per query.
 
-        ``texts`` enables the lexical (BM25) side, the snippets' passage choice and highlights, and the
+        ``second_queries``: the queries' rows of the second view (``retrieval_second_view``); without them, or
+        with an index built without that view, e5 alone ranks. ``texts`` enables the lexical (BM25) side, the snippets' passage choice and highlights, and the
         answer confidence's term signals (without them it rests on similarities alone and reads lower);
         ``topic_priors[i]`` (topic -> probability)
         nudges the dense side towards the topics a classifier believes in, because dense
@@ -286,43 +329,68 @@ class Retriever:
         # which reads a few hundred vectors per query.
         set_search_threads(self._search_threads if len(queries) > 1 else 1)
         scores, rows = index.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        seconds = self._second_views(index, second_queries, languages)
+        if any(seconds):
+            # The second view nominates too: a translation e5 ranks low can still be the answer.
+            assert index.second is not None and second_queries is not None
+            _, second_rows = index.second.search(np.ascontiguousarray(second_queries, dtype=np.float32), k)
+            rows = np.hstack([rows, second_rows])
         set_search_threads(1)
         results = []
         for i in range(len(queries)):
             prior = topic_priors[i] if topic_priors else {}
-            similarities, dense, scored = self._dense_families(index, queries[i], rows[i], allowed, prior)
+            similarities, dense, scored = self._dense_families(index, queries[i], seconds[i], rows[i], allowed, prior)
             rankings: dict[str, dict[str, float]] = {}
             if self._mode in ("dense", "hybrid"):
                 rankings["dense"] = dense
             if self._mode in ("lexical", "hybrid") and texts is not None and index.lexical is not None:
                 rankings["lexical"] = self._lexical_families(index, texts[i], languages[i], k, allowed)
             terms = frozenset(analyse(texts[i], languages[i])) if texts is not None else frozenset()
-            query = _Query(queries[i], languages[i], terms, texts[i] if texts is not None else None)
+            query = _Query(queries[i], seconds[i], languages[i], terms, texts[i] if texts is not None else None)
             results.append(self._hits(index, query, top_k, allowed, rankings, similarities, scored))
         return results
 
+    def _second_views(
+        self, index: KBIndex, second_queries: np.ndarray | None, languages: list[str]
+    ) -> list[_SecondView | None]:
+        """Each query's second view, where it has one and the view knows its language."""
+        if self._second_weight <= 0 or second_queries is None or index.second is None:
+            return [None] * len(languages)
+        return [
+            _SecondView(vector, self._second_weight) if second_view_reads(language) else None
+            for vector, language in zip(second_queries, languages, strict=True)
+        ]
+
     def _dense_families(
-        self, index: KBIndex, vector: np.ndarray, rows: np.ndarray, allowed: SearchFilter, prior: dict[str, float]
+        self,
+        index: KBIndex,
+        vector: np.ndarray,
+        second: _SecondView | None,
+        rows: np.ndarray,
+        allowed: SearchFilter,
+        prior: dict[str, float],
     ) -> tuple[dict[str, float], dict[str, float], dict[str, _Sections]]:
-        """Each candidate family's best section score, that plus the topic prior (its rank), and the sections.
+        """Each candidate family's best section's e5 score, its rank score plus the topic prior, and the sections.
 
         The search only nominates articles (a section or a window of theirs came near); each nominee's
         sections are then scored exactly, windows included.
         """
         nominees = dict.fromkeys(index.chunk_article[index.row_chunk[rows[rows >= 0]]].tolist())
         candidates = [a for a in index.articles_at(list(nominees)) if allowed.allows(a)]
-        scored = _score_sections(index, [a.id for a in candidates], vector, self._window_weight)
-        best: dict[str, float] = {}
+        scored = _score_sections(index, [a.id for a in candidates], vector, self._window_weight, second)
+        best: dict[str, tuple[float, float]] = {}
         topics: dict[str, str] = {}
         for article in candidates:
             sections = scored.get(article.id)
             if sections is None:
                 continue
             family = article.family
-            best[family] = max(best.get(family, -1.0), float(sections.score.max()))
+            j = sections.best()
+            if family not in best or sections.rank[j] > best[family][0]:
+                best[family] = (float(sections.rank[j]), float(sections.score[j]))
             topics.setdefault(family, article.topic or "")
-        ranked = {f: score + self._prior_weight * prior.get(topics[f], 0.0) for f, score in best.items()}
-        return best, ranked, scored
+        ranked = {f: rank + self._prior_weight * prior.get(topics[f], 0.0) for f, (rank, _) in best.items()}
+        return {f: score for f, (_, score) in best.items()}, ranked, scored
 
     @staticmethod
     def _lexical_families(index: KBIndex, text: str, language: str, k: int, allowed: SearchFilter) -> dict[str, float]:
@@ -371,18 +439,21 @@ class Retriever:
                 (own for code in readable if (own := [a for a in versions if a.language == code])), None
             ) or [a for a in versions if a.id == family] or versions
         missing = [a.id for articles in shown.values() for a in articles if a.id not in scored]
-        scored = {**scored, **_score_sections(index, missing, query.vector, self._window_weight)}
+        scored = {**scored, **_score_sections(index, missing, query.vector, self._window_weight, query.second)}
         for family, preferred in shown.items():
-            best: tuple[float, Article, Chunk, int] | None = None
+            best: tuple[float, float, Article, Chunk, int] | None = None
             for article in preferred:
                 sections = scored.get(article.id)
                 if sections is None:
                     continue
                 j = sections.best()
-                if best is None or sections.score[j] > best[0]:
-                    best = (float(sections.score[j]), article, index.chunks[sections.rows[j]], sections.window_start[j])
+                if best is None or sections.rank[j] > best[0]:
+                    best = (
+                        float(sections.rank[j]), float(sections.score[j]), article, index.chunks[sections.rows[j]],
+                        sections.window_start[j],
+                    )
             if best is not None:
-                found.append((family, *best))
+                found.append((family, *best[1:]))
         if not found:
             return []
         rerank_scores: list[float | None] = [None] * len(found)

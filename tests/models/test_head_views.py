@@ -1,4 +1,5 @@
-"""The heads' second view (``head_second_view = "use-m3"``): trained, triaged end to end, refused when it changed."""
+"""The heads' second view (``head_second_view = "use-m3"``): trained, triaged end to end, each head reading the view
+it was trained with, refused when the process does not load that view."""
 
 from __future__ import annotations
 
@@ -40,11 +41,13 @@ def test_unsupported_languages_take_the_use_half_of_their_nearest_training_rows(
     assert rows[0, 2] == 99.0  # the input is not changed
 
 
-def test_a_head_of_another_view_is_refused_with_the_fix() -> None:
+def test_a_head_of_a_view_the_process_lacks_is_refused_with_the_fix() -> None:
     check_view("topic", "v1", {"second_view": "use-m3"}, "use-m3")
     check_view("topic", "v1", {}, "none")  # heads from before the setting read e5 alone
-    with pytest.raises(NotReady, match=r"trained with head_second_view = 'none'.*retrain"):
-        check_view("topic", "v1", {}, "use-m3")
+    check_view("topic", "v1", {}, "use-m3")  # ... and still do once the process loads the second view
+    check_view("topic", "v1", {"second_view": "none"}, "use-m3")
+    with pytest.raises(NotReady, match=r"trained with head_second_view = 'use-m3'.*retrain"):
+        check_view("topic", "v1", {"second_view": "use-m3"}, "none")
 
 
 @pytest.mark.slow
@@ -81,13 +84,46 @@ def test_second_view_trains_triages_and_refuses_a_changed_setting(
     # The Danish ticket's USE half comes from its nearest training tickets by e5; the three say the same thing.
     assert {s.topic.alternatives[0].label for s in states if s.topic is not None} == {states[0].topic.alternatives[0].label}
 
-    # The same heads under the default setting: refused, in the pipeline and on the command line.
-    plain = ModelRegistry(Settings(data_dir=data_dir, translators=[]))
+    # The same heads in a process that loads no second view: refused, in the pipeline and on the command line.
+    plain = ModelRegistry(
+        Settings(data_dir=data_dir, translators=[], head_second_view="none", retrieval_second_view="none")
+    )
     plain.__dict__["encoder"] = ready_registry.encoder
     with pytest.raises(NotReady, match="retrain"):
         plain.require_head("topic")
-    env = {**os.environ, "SIFT_DATA_DIR": str(data_dir), "SIFT_HEAD_SECOND_VIEW": "none"}
+    env = {
+        **os.environ, "SIFT_DATA_DIR": str(data_dir), "SIFT_HEAD_SECOND_VIEW": "none", "SIFT_RETRIEVAL_SECOND_VIEW": "none"
+    }
     result = CliRunner().invoke(app, ["triage", "My camera is offline"], env=env)
     assert result.exit_code == 2, result.output
     assert "head_second_view = 'use-m3'" in result.output and "sift train" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_heads_trained_on_e5_alone_keep_reading_e5_where_the_second_view_is_loaded(
+    tmp_path: Path, ready_registry: ModelRegistry
+) -> None:
+    """A deployment whose heads predate the second view's default keeps triaging after the upgrade."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "index").symlink_to(ready_registry.settings.data_dir / "index")
+    old = ModelRegistry(Settings(data_dir=data_dir, translators=[], head_second_view="none"))
+    old.__dict__["encoder"] = ready_registry.encoder
+    rows = [json.loads(line) for line in (REPO_ROOT / "data" / "demo_tickets.jsonl").read_text().splitlines()][:150]
+    data = LabelledTickets(
+        [r["text"] for r in rows], {"topic": [r["topic"] for r in rows], "urgency": [r["urgency"] for r in rows]}
+    )
+    train_heads(old, data, {"topic": "topic", "urgency": "urgency"})
+    before = Pipeline(old.settings, old).states([Ticket(text="Where is my order? It has not arrived.")], ["t1"])[0]
+
+    upgraded = ModelRegistry(Settings(data_dir=data_dir, translators=[]))  # both views on, the defaults
+    upgraded.__dict__["encoder"] = ready_registry.encoder
+    topic = upgraded.require_head("topic")
+    assert topic.meta.provenance["second_view"] == "none" and topic.support.shape[1] == ready_registry.encoder.dim
+    after = Pipeline(upgraded.settings, upgraded).states([Ticket(text="Where is my order? It has not arrived.")], ["t1"])[0]
+    assert not after.failed and after.second_embedding is not None  # retrieval reads it; the heads do not
+    assert after.topic is not None and before.topic is not None
+    assert [(a.label, round(a.probability, 4)) for a in after.topic.alternatives] == [
+        (a.label, round(a.probability, 4)) for a in before.topic.alternatives
+    ]
