@@ -18,7 +18,7 @@ from engine.draft.catalog import catalog_languages, load_catalog
 
 CATALOG_DIR = Path(__file__).parent / "catalogs"
 FALLBACK_LANGUAGE = "en"
-KEYS = frozenset({"greeting", "greeting_anonymous", "received", "about_order", "out_of_hours", "when", "sign_off"})
+KEYS = frozenset({"received", "about_order", "out_of_hours", "when", "sign_off"})
 OPTIONAL_KEYS = frozenset({"locale"})
 """``locale``: the CLDR locale the catalog's sentences are written for, where the language's default is not
 (``sr-Latn``: CLDR writes Serbian in Cyrillic; ``pt-PT``: CLDR's Portuguese is Brazil's)."""
@@ -72,17 +72,20 @@ def acknowledgement(
     *,
     language: str,
     locale: Locale,
-    first_name: str | None,
+    greeting: str,
     order: str | None,
     due: datetime,
     reopens: datetime | None,
     agent: str,
 ) -> Acknowledgement:
-    """The auto-reply; ``due`` and ``reopens`` (None while the desk is open) already in the customer's zone."""
+    """The auto-reply; ``due`` and ``reopens`` (None while the desk is open) already in the customer's zone.
+
+    ``greeting``: the line a draft in the same language would open with (engine/draft/salutation.py), so that
+    "Guten Tag Erika Mustermann," stands above the acknowledgement's "Sie" as it stands above the draft's."""
     c = catalog(language)
     notice = c["out_of_hours"].format(opens=when(reopens, language, locale)) if reopens is not None else None
     parts = [
-        c["greeting"].format(name=first_name) if first_name else c["greeting_anonymous"],
+        greeting,
         c["received"].format(about=c["about_order"].format(order=order) if order else "", due=when(due, language, locale)),
         *([notice] if notice else []),
         c["sign_off"].format(agent=agent),

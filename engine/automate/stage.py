@@ -15,15 +15,19 @@ from engine.automate.acknowledge import KEYS, acknowledgement, available_languag
 from engine.automate.service_levels import ServiceLevels
 from engine.automate.tags import suggested_tags
 from engine.automate.timezones import customer_zone
+from engine.draft.catalog import catalog as draft_catalog
 from engine.draft.names import parse_name
+from engine.draft.salutation import greeting
 from engine.stage import TicketState
 from engine.types import Automations
 
 
-def first_name(customer_name: str | None) -> str | None:
-    """The first name as the draft reads it ("Mustermann, Erika" and "Dr. Erika Mustermann" are Erika)."""
-    name = parse_name(customer_name)
-    return name.first if name else None
+def ack_greeting(s: TicketState, language: str) -> str:
+    """The greeting a draft in ``language`` would open with, in the polite register the acknowledgements are
+    written in (a familiar "Hallo Erika," above "Ihre Nachricht" would contradict itself)."""
+    return greeting(
+        draft_catalog(language), parse_name(s.ticket.customer_name), s.ticket.customer_salutation, s.ticket.channel
+    )
 
 
 class Automator:
@@ -61,7 +65,7 @@ class Automator:
         ack = acknowledgement(
             language=language,
             locale=babel_locale(language, s.ticket.locale),
-            first_name=first_name(s.ticket.customer_name),
+            greeting=ack_greeting(s, language),
             order=order,
             due=due,
             reopens=reopens,

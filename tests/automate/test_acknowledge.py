@@ -57,7 +57,7 @@ def test_every_sentence_renders_in_every_language(language: str, out_of_hours: b
     ack = acknowledgement(
         language=language,
         locale=babel_locale(language, None),
-        first_name="Ivana" if named else None,
+        greeting="Dobar dan Ivana," if named else "Dobar dan,",
         order="12345" if named else None,
         due=DUE,
         reopens=REOPENS if out_of_hours else None,
@@ -65,8 +65,7 @@ def test_every_sentence_renders_in_every_language(language: str, out_of_hours: b
     )
     c = catalog(language)
     weekday_due, weekday_back, month, zone = WORDS.get(language, ("", "", "", ""))
-    greeting = c["greeting"].format(name="Ivana") if named else c["greeting_anonymous"]
-    assert ack.text.startswith(greeting + "\n\n")
+    assert ack.text.startswith(("Dobar dan Ivana," if named else "Dobar dan,") + "\n\n")
     hour = {"en": "2:00\u202fPM", "da": "14.00"}.get(language, "14:00")  # CLDR's clocks: US English 12-hour
     if language not in WORDS:
         hour = format_time(DUE, "short", locale=babel_locale(language, None))

@@ -89,9 +89,22 @@ def test_norwegian_as_the_detector_names_it_is_acknowledged_in_bokmal(automator:
 
 
 @pytest.mark.parametrize(
-    ("name", "first"), [("Mustermann, Erika", "Erika"), ("Dr. Erika Mustermann", "Erika"), ("ana@example.com", None)]
+    ("language", "name", "salutation", "channel", "expected"),
+    [
+        ("de", "Mustermann, Erika", None, "email", "Guten Tag Erika Mustermann,"),  # not "Hallo Erika" above Sie
+        ("de", "Dr. Erika Mustermann", "ms", "email", "Sehr geehrte Frau Dr. Mustermann,"),
+        ("de", "ana@example.com", None, "email", "Guten Tag,"),
+        ("de", "Erika Mustermann", None, "chat", "Hallo Erika,"),
+        ("en", "Mustermann, Erika", None, "email", "Hi Erika,"),
+        ("hr", "Ivana Horvat", None, "email", "Dobar dan,"),
+        ("fr", "Claire Martin", "ms", "email", "Bonjour Madame Martin,"),
+    ],
 )
-def test_the_acknowledgement_greets_by_the_first_name_as_the_draft_reads_it(name: str, first: str | None) -> None:
-    from engine.automate.stage import first_name
-
-    assert first_name(name) == first
+def test_the_acknowledgement_greets_as_a_draft_in_its_language_would(
+    automator: Automator, language: str, name: str, salutation: str | None, channel: str, expected: str
+) -> None:
+    ticket = Ticket(text="Wo ist meine Bestellung?", channel=channel, customer_name=name, customer_salutation=salutation)
+    state = routed(ticket, "orders", language)
+    automator.run([state])
+    assert state.automations is not None and state.automations.language == language
+    assert state.automations.acknowledgement.split("\n\n")[0] == expected
