@@ -250,12 +250,12 @@ class Settings(BaseSettings):
     )
 
     head_second_view: Literal["none", "use-m3"] = Field(
-        default="use-m3",
+        default="none",
         description="A second encoder `sift train` gives the topic and urgency heads beside e5: 'use-m3' (Universal "
-        "Sentence Encoder multilingual v3) lifts heads trained on one language in the others it knows, for 11-30% "
-        "more encode time per ticket and 138 MB, shared with retrieval_second_view (docs/results.md). A trained head "
-        "keeps reading the view it was trained with; the process's setting, not a tenant's "
-        "(engine/models/head_views.py).",
+        "Sentence Encoder multilingual v3) lifts heads trained on one language in the others it knows (its encoding "
+        "is shared with retrieval_second_view), but can mislead them in languages it does not know, Croatian among "
+        "them (docs/results.md). A trained head keeps reading the view it was trained with; the process's setting, "
+        "not a tenant's (engine/models/head_views.py).",
     )
 
     retrieval_second_view: Literal["none", "use-m3"] = Field(

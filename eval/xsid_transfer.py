@@ -8,13 +8,14 @@ xSID (shared/datasets/xsid, CC BY-SA 4.0): the same 16 intents in nine languages
 eval/product_path.py: ``sift train`` on the English ``valid`` split (300 requests, intent as topic), then
 ``sift triage-file`` on every language's ``test`` split, scored on ``topic.label`` (null counted wrong). Two runs:
 
-- *centred* (the default, ``head_language_centring``): ``sift train --unlabelled`` also gets every language's
+- *centred* (the default, ``head_language_centring``), heads on e5 alone (``SIFT_HEAD_SECOND_VIEW=none``, the
+  default; e5 ⊕ USE with ``--second-view``): ``sift train --unlabelled`` also gets every language's
   ``valid`` texts without their intents, standing in for a helpdesk's own recent tickets in each language; they
   only estimate each language's mean embedding (engine/models/language_means.py). No test text is read.
 - *not centred*: ``SIFT_HEAD_LANGUAGE_CENTRING=false``, the heads as before.
 
 ``--second-view use-m3`` compares the heads' second view instead (``head_second_view``, engine/models/head_views.py):
-*centred* (off, the default) against *centred_use-m3* (``SIFT_HEAD_SECOND_VIEW=use-m3``), both centred; the
+*centred* (e5 alone) against *centred_use-m3* (``SIFT_HEAD_SECOND_VIEW=use-m3``), both centred; the
 not-centred run is left out.
 
 Baseline: scikit-learn's LogisticRegression on the raw embeddings, trained on the same English requests.

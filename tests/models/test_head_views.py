@@ -117,7 +117,7 @@ def test_heads_trained_on_e5_alone_keep_reading_e5_where_the_second_view_is_load
     train_heads(old, data, {"topic": "topic", "urgency": "urgency"})
     before = Pipeline(old.settings, old).states([Ticket(text="Where is my order? It has not arrived.")], ["t1"])[0]
 
-    upgraded = ModelRegistry(Settings(data_dir=data_dir, translators=[]))  # both views on, the defaults
+    upgraded = ModelRegistry(Settings(data_dir=data_dir, translators=[], head_second_view="use-m3"))
     upgraded.__dict__["encoder"] = ready_registry.encoder
     topic = upgraded.require_head("topic")
     assert topic.meta.provenance["second_view"] == "none" and topic.support.shape[1] == ready_registry.encoder.dim
