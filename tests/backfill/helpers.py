@@ -57,7 +57,10 @@ def deterministic(record: dict[str, Any]) -> dict[str, Any]:
     """``record`` without the fields above: what must be identical whichever runner triaged the ticket."""
     kept = {k: v for k, v in record.items() if k not in NONDETERMINISTIC}
     if kept.get("draft"):
-        kept["draft"] = {k: v for k, v in kept["draft"].items() if k != "text"}
+        # The quoted sentences too: a sentence is encoded in the batch of the process that first quotes it, and int8
+        # vectors depend on their batch a hair (docs/results.md, Known limits), enough to flip a near-tie between
+        # quoting one sentence more or less. The cited sections are compared.
+        kept["draft"] = {k: v for k, v in kept["draft"].items() if k not in ("text", "quotes")}
     if kept.get("automations"):
         kept["automations"] = {k: v for k, v in kept["automations"].items() if k not in CLOCK_AUTOMATIONS}
     return kept
