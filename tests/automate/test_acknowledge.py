@@ -63,7 +63,6 @@ def test_every_sentence_renders_in_every_language(language: str, out_of_hours: b
         reopens=REOPENS if out_of_hours else None,
         agent="Lumio Support",
     )
-    c = catalog(language)
     weekday_due, weekday_back, month, zone = WORDS.get(language, ("", "", "", ""))
     assert ack.text.startswith(("Dobar dan Ivana," if named else "Dobar dan,") + "\n\n")
     hour = {"en": "2:00\u202fPM", "da": "14.00"}.get(language, "14:00")  # CLDR's clocks: US English 12-hour
