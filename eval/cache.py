@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +14,21 @@ from engine.models.encoders import Encoder
 CACHE = Path(__file__).parent / ".cache"
 
 
-def encode_cached(encoder: Encoder, texts: list[str], kind: str = "query") -> np.ndarray:
-    digest = hashlib.sha256(("\x1e".join(texts) + encoder.id + kind).encode("utf-8")).hexdigest()[:24]
+def _cached(texts: list[str], tag: str, compute: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """``compute(texts)``, from eval/.cache when these texts were computed under ``tag`` before."""
+    digest = hashlib.sha256(("\x1e".join(texts) + tag).encode("utf-8")).hexdigest()[:24]
     path = CACHE / f"{digest}.npy"
     if path.is_file():
         return np.load(path)
-    vectors = encoder.encode_queries(texts) if kind == "query" else encoder.encode_passages(texts)
+    vectors = compute(texts)
     CACHE.mkdir(exist_ok=True)
     np.save(path, vectors)
     return vectors
+
+
+def encode_cached(encoder: Encoder, texts: list[str], kind: str = "query") -> np.ndarray:
+    compute = encoder.encode_queries if kind == "query" else encoder.encode_passages
+    return _cached(texts, encoder.id + kind, compute)
 
 
 class CachedEncoder:
@@ -48,11 +55,4 @@ class CachedSecondView:
         self.dim = view.dim
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        digest = hashlib.sha256(("\x1e".join(texts) + self.id).encode("utf-8")).hexdigest()[:24]
-        path = CACHE / f"{digest}.npy"
-        if path.is_file():
-            return np.load(path)
-        vectors = self._view.encode(texts)
-        CACHE.mkdir(exist_ok=True)
-        np.save(path, vectors)
-        return vectors
+        return _cached(texts, self.id, self._view.encode)
