@@ -39,7 +39,7 @@ from engine.settings import Settings
 from engine.training.fit import fit_head
 from eval.cache import encode_cached
 from eval.datasets import UMSAB_LANGS, umsab
-from eval.train_sentiment import NEUTRAL_REQUESTS, SEED, requests
+from eval.train_sentiment import SEED, requests, training_texts
 
 RESULTS = Path(__file__).parent / "results" / "sentiment_lexicons.json"
 LABELS = ("negative", "neutral", "positive")
@@ -200,23 +200,8 @@ class Rows:
 
 
 def training_rows(encoder: Encoder) -> Rows:
-    """UMSAB train+val of every language and the shipped head's neutral requests (as language "req"), in the
-    order ``eval/train_sentiment.py`` encodes them, so its cached embeddings are read, not recomputed."""
-    texts: list[str] = []
-    labels: list[str] = []
-    langs: list[str] = []
-    for lang in UMSAB_LANGS:
-        for split in ("train", "val"):
-            t, y = umsab(lang, split)
-            texts += t
-            labels += y
-            langs += [lang] * len(t)
-    rng = random.Random(SEED)
-    for pool in requests("train").values():
-        chosen = rng.sample(pool, NEUTRAL_REQUESTS // 3)
-        texts += chosen
-        labels += ["neutral"] * len(chosen)
-        langs += ["req"] * len(chosen)
+    """The shipped head's training rows (``eval/train_sentiment.py``), the neutral requests as language "req"."""
+    texts, labels, langs = training_texts()
     return Rows(texts, langs, labels, encode_cached(encoder, texts))
 
 

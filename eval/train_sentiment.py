@@ -85,21 +85,31 @@ def requests(part: str) -> dict[str, list[str]]:
 RESULTS = Path(__file__).parent / "results" / "sentiment.json"
 
 
-def main() -> None:
-    console = Console()
-    encoder = ModelRegistry(Settings()).encoder
+def training_texts() -> tuple[list[str], list[str], list[str]]:
+    """(texts, labels, languages) the shipped head trains on: UMSAB train+val of every language, then the neutral
+    requests (language "req"); ``eval/sentiment_lexicons.py`` reads the same rows, so their embeddings are cached once."""
     texts: list[str] = []
     labels: list[str] = []
+    langs: list[str] = []
     for lang in UMSAB_LANGS:
         for split in ("train", "val"):
             t, y = umsab(lang, split)
             texts += t
             labels += y
+            langs += [lang] * len(t)
     rng = random.Random(SEED)
     for pool in requests("train").values():
         chosen = rng.sample(pool, NEUTRAL_REQUESTS // 3)
         texts += chosen
         labels += ["neutral"] * len(chosen)
+        langs += ["req"] * len(chosen)
+    return texts, labels, langs
+
+
+def main() -> None:
+    console = Console()
+    encoder = ModelRegistry(Settings()).encoder
+    texts, labels, _ = training_texts()
 
     start = time.perf_counter()
     x = encode_cached(encoder, texts)
