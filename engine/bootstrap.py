@@ -56,13 +56,13 @@ def index_kb(
         index_type=settings.index_type,
         exact_max_chunks=settings.exact_max_chunks,
         window_sentences=settings.window_sentences,
-        second=registry.second_view if settings.retrieval_second_view != "none" else None,
+        second=registry.retrieval_second_view,
     )
 
 
 def _missing_second_view(registry: ModelRegistry, kb: KnowledgeBase) -> str | None:
     """The second view's id when settings turn it on and the KB's current build lacks its vectors, else None."""
-    second = registry.second_view if registry.settings.retrieval_second_view != "none" else None
+    second = registry.retrieval_second_view
     if second is None:
         return None
     meta = current_meta(kb.index_dir)

@@ -421,7 +421,7 @@ def train(
     encode = _encode_with_progress(registry, "encoding tickets")
     encode_second = (
         _encode_with_progress(registry, f"encoding tickets ({settings.head_second_view})", second_view=True)
-        if settings.head_second_view != "none"
+        if registry.heads_second_view is not None
         else None
     )
     reports = train_heads(registry, labelled, {name: name for name in heads}, encode, extra, encode_second)

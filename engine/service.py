@@ -273,7 +273,7 @@ class TriageService:
         def search() -> tuple[list[ArticleHit], bool]:
             registry = self.pipeline.registry
             vector = registry.encoder.encode_queries([encoder_text(query)])
-            second = registry.second_view if registry.settings.retrieval_second_view != "none" else None
+            second = registry.retrieval_second_view
             # A customer who writes of self-harm, a threat or fraud gets a person, not an article: the same
             # detector and the same rule (any risk withholds the answer) as a triaged ticket.
             risky = bool(self.pipeline.risk.detect([RiskInput((query,), vector, detected)])[0])

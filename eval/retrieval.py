@@ -68,7 +68,8 @@ def rank_pool(registry: ModelRegistry, pool: list[Article], questions: list[tupl
     ``reranking`` (a registry with ``rerank`` on) adds the "rerank" mode.
     """
     settings = registry.settings
-    second = CachedSecondView(registry.second_view) if settings.retrieval_second_view != "none" else None
+    view = registry.retrieval_second_view
+    second = CachedSecondView(view) if view is not None else None
     report = build_index(
         CachedEncoder(registry.encoder), pool, root, window_sentences=settings.window_sentences, second=second
     )

@@ -101,6 +101,17 @@ class ModelRegistry:
         # spinning on 2 busy cores made one ticket 752 ms instead of 32 (a batch of 64: 88 ms a ticket, not 20).
         return UseM3Encoder(threads=self.settings.blas_threads)
 
+    @property
+    def heads_second_view(self) -> UseM3Encoder | None:
+        """The second view `sift train` gives the heads (``head_second_view``); None when that is off, even while
+        retrieval loads it."""
+        return self.second_view if self.settings.head_second_view != "none" else None
+
+    @property
+    def retrieval_second_view(self) -> UseM3Encoder | None:
+        """The second view the KB index and article ranking read (``retrieval_second_view``); None when off."""
+        return self.second_view if self.settings.retrieval_second_view != "none" else None
+
     @shared_model
     def answer_confidence(self) -> AnswerConfidence:
         """The shipped calibrated model behind each article hit's ``answer_confidence``."""

@@ -123,12 +123,16 @@ class _Sections:
         return int(np.argmax(self.rank))
 
 
-def _second_similarity(index: KBIndex, article_ids: list[str], rows: np.ndarray, second: _SecondView) -> np.ndarray:
-    """The second view's weighted cosine per row. A row in a language it does not know gets the mean of the
-    others (its spelling, not its meaning, would speak): e5 alone then tells it from the rest."""
-    similarity = index.second_vectors(rows) @ second.vector
+def _second_similarity(
+    index: KBIndex, article_ids: list[str], per_article: list[np.ndarray], second: _SecondView
+) -> np.ndarray:
+    """The second view's weighted cosine per row (``per_article``: each article's rows). A row in a language it does
+    not know gets the mean of the others (its spelling, not its meaning, would speak): e5 alone then tells it from
+    the rest."""
+    similarity = index.second_vectors(np.concatenate(per_article)) @ second.vector
     known = np.concatenate([
-        np.full(len(index.rows_of[a]), second_view_reads(index.articles[a].language)) for a in article_ids
+        np.full(len(rows), second_view_reads(index.articles[a].language))
+        for a, rows in zip(article_ids, per_article, strict=True)
     ])
     fill = float(similarity[known].mean()) if known.any() else 0.0
     return second.weight * np.where(known, similarity, fill)
@@ -141,9 +145,10 @@ def _score_sections(
     article_ids = [a for a in article_ids if a in index.rows_of]
     if not article_ids:
         return {}
-    rows = np.concatenate([index.rows_of[a] for a in article_ids])
+    per_article = [index.rows_of[a] for a in article_ids]
+    rows = np.concatenate(per_article)
     similarity = index.vectors(rows) @ vector
-    ranking = similarity if second is None else similarity + _second_similarity(index, article_ids, rows, second)
+    ranking = similarity if second is None else similarity + _second_similarity(index, article_ids, per_article, second)
     is_section = rows < len(index.chunks)
     section_rows = rows[is_section]
     section, section_rank = similarity[is_section], ranking[is_section]

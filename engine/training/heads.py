@@ -84,8 +84,7 @@ def train_heads(
     settings = registry.settings
     encoder = registry.encoder
     embed = encode or encoder.encode_queries
-    # Loaded for retrieval alone when only retrieval_second_view is on: the heads then read e5 alone.
-    second = registry.second_view if settings.head_second_view != "none" else None
+    second = registry.heads_second_view
     embed_second = encode_second or (second.encode if second is not None else None)
     centring = settings.head_language_centring
 
