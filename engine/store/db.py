@@ -14,9 +14,12 @@ erased rows do not linger in free pages, and an owner-only file in an owner-only
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.privacy.owner_only import private_dir, private_file
+from engine.privacy.owner_only import FILE_MODE, private_dir, private_file
 from engine.store.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -156,17 +159,18 @@ def _sqlite(path: Path) -> Engine:
     private_dir(path.parent)
     private_file(path)
     for suffix in _SIDE_FILES:
-        side = path.with_name(path.name + suffix)
-        if side.exists():
-            private_file(side)
+        # Chmod only, never created: SQLite deletes its journal when a transaction ends, maybe in another replica.
+        with suppress(FileNotFoundError):
+            os.chmod(path.with_name(path.name + suffix), FILE_MODE)
     engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         # The driver must not open transactions on its own: ours begin below, IMMEDIATE for writes.
         dbapi_connection.isolation_level = None
-        for pragma in (f"busy_timeout={BUSY_TIMEOUT_MS}", "journal_mode=WAL", "synchronous=NORMAL",
-                       "secure_delete=ON"):
+        dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        _enable_wal(dbapi_connection)
+        for pragma in ("synchronous=NORMAL", "secure_delete=ON"):
             dbapi_connection.execute(f"PRAGMA {pragma}")
 
     @event.listens_for(engine, "begin")
@@ -174,6 +178,24 @@ def _sqlite(path: Path) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
     return engine
+
+
+def _enable_wal(connection: sqlite3.Connection) -> None:
+    """Switch a new file to WAL, waiting out the replicas doing the same.
+
+    The switch needs the file to itself, and SQLite answers "database is locked" at once rather than calling
+    the busy handler when another connection is making the same switch, so replicas opening a new database
+    together retry here for as long as ``busy_timeout`` would have waited. A file already in WAL mode keeps it.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _postgresql(url: str) -> Engine:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,21 @@ def test_write_problem_reports_an_unreachable_postgresql(tmp_path: Path) -> None
     database = connect(f"postgresql://sift@/sift?host={tmp_path}&port=5432")  # no server's socket there
     problem = database.write_problem()
     assert problem is not None and problem.startswith("the ticket log cannot be written")
+
+
+def test_connections_opening_a_new_file_together_all_get_wal(tmp_path: Path) -> None:
+    """SQLite refuses the WAL switch at once, without its busy handler, while another connection makes it."""
+    for trial in range(40):
+        location = tmp_path / f"{trial}.db"
+        with ThreadPoolExecutor(8) as pool:
+            modes = list(pool.map(lambda _: _journal_mode(location), range(8)))
+        assert modes == ["wal"] * 8
+
+
+def _journal_mode(location: Path) -> str:
+    database = connect(location)
+    try:
+        with database.engine.connect() as conn:
+            return str(conn.exec_driver_sql("PRAGMA journal_mode").scalar())
+    finally:
+        database.close()
