@@ -58,7 +58,7 @@ from engine.retrieve import Retriever, build_index
 from engine.retrieve.index import KBIndex
 from engine.route import load_policy
 from engine.settings import Settings
-from eval.cache import CachedEncoder, encode_cached
+from eval.cache import CachedEncoder, CachedSecondView, encode_cached
 from eval.datasets import XQUAD_LANGS, xquad
 from eval.retrieval import pool_articles
 
@@ -80,8 +80,8 @@ def sections(index_root: Path, encoder_id: str) -> SectionVectors:
     return SectionVectors([c.article_id for c in index.chunks], index.vectors(list(range(len(index.chunks)))))
 
 
-def ask(registry: ModelRegistry, root: Path, chosen: set[int], rng: np.random.Generator,
-        progress: Progress) -> tuple[list[LoggedTicket], dict[str, str], dict[str, np.ndarray]]:
+def ask(registry: ModelRegistry, root: Path, chosen: set[int], rng: np.random.Generator, progress: Progress,
+        second: CachedSecondView | None) -> tuple[list[LoggedTicket], dict[str, str], dict[str, np.ndarray]]:
     """Every language's questions of the chosen paragraphs, asked of the KB under ``root`` and logged as tickets;
     each ticket's gold article id; each question's vector (the gap code encodes by looking them up)."""
     retriever = Retriever.from_settings(registry, root)
@@ -95,7 +95,8 @@ def ask(registry: ModelRegistry, root: Path, chosen: set[int], rng: np.random.Ge
         every = encode_cached(registry.encoder, [q for q, _ in questions])
         rows = [i for i, (_, p) in enumerate(questions) if p in chosen]
         texts = [questions[i][0] for i in rows]
-        hits = retriever.run(every[rows], [lang] * len(rows), TOP_K, texts=texts)
+        second_rows = second.encode([q for q, _ in questions])[rows] if second is not None else None
+        hits = retriever.run(every[rows], [lang] * len(rows), TOP_K, texts=texts, second_queries=second_rows)
         for i, text, row in zip(rows, texts, hits, strict=True):
             ticket_id = f"{lang}-{i}"
             vectors[text] = every[i]
@@ -153,11 +154,13 @@ def run(seed: int, console: Console) -> dict[str, Any]:
         settings = Settings(data_dir=Path(tmp))
         registry = ModelRegistry(settings)
         encoder = CachedEncoder(registry.encoder)
+        view = registry.retrieval_second_view
+        second = CachedSecondView(view) if view is not None else None
         build_index(encoder, articles, Path(tmp) / "full", window_sentences=settings.window_sentences)
         full = sections(Path(tmp) / "full", registry.encoder.id)
         kept = [a for a in articles if a.id not in removed]
-        build_index(encoder, kept, settings.index_dir, window_sentences=settings.window_sentences)
-        tickets, gold, vectors = ask(registry, settings.index_dir, set(chosen), rng, progress)
+        build_index(encoder, kept, settings.index_dir, window_sentences=settings.window_sentences, second=second)
+        tickets, gold, vectors = ask(registry, settings.index_dir, set(chosen), rng, progress, second)
 
         def lookup(texts: list[str]) -> np.ndarray:
             missing = [t for t in texts if t not in vectors]
@@ -177,6 +180,7 @@ def run(seed: int, console: Console) -> dict[str, Any]:
         **measure(report.gaps, report.answered_elsewhere, full, removed, gold),
         "answer_confidence_threshold": threshold,
         "encoder_id": registry.encoder.id,
+        "second_view": view.id if view is not None else None,
         "seconds": round(time.perf_counter() - started, 1),
     }
 

@@ -8,7 +8,9 @@ own language (monolingual). A KB that holds every answer teaches nothing about q
 answer, so the 48 Wikipedia articles are split in two halves and each question is asked twice: once of
 the KB holding its half (answerable unless retrieval fails) and once of the other (never answerable).
 A hit is labelled 1 when it is the question's own paragraph. Features come from the product's own
-Retriever (dense mode, the default), recorded through its ``confidence`` hook.
+Retriever (dense mode, the default), recorded through its ``confidence`` hook. Every question is asked twice
+more: once ranked with the second view at the service's weight (``retrieval_second_view``, the default) and once
+by e5 alone (``"none"``), so that one model is calibrated for either setting; figures are reported per view.
 
 Splits, by Wikipedia article so that no topic is in two of them: ``fit`` (24 articles) trains a
 standardised logistic regression, ``calibration`` (8) fits Platt scaling on its logit, both on questions
@@ -29,6 +31,7 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from itertools import product
 from pathlib import Path
 
 import joblib
@@ -47,7 +50,7 @@ from engine.retrieve import Retriever, build_index
 from engine.retrieve.retriever import WINDOW_WEIGHT, SearchFilter
 from engine.route import load_policy
 from engine.settings import Settings
-from eval.cache import CachedEncoder, encode_cached
+from eval.cache import CachedEncoder, CachedSecondView, encode_cached
 from eval.datasets import XQUAD_LANGS, clinc150, xquad, xquad_articles
 from eval.metrics import expected_calibration_error
 from eval.retrieval import pool_articles
@@ -82,6 +85,7 @@ class Rows:
     language: np.ndarray
     pool: np.ndarray
     split: np.ndarray
+    view: np.ndarray
 
     @classmethod
     def concat(cls, parts: list[Rows]) -> Rows:
@@ -104,22 +108,30 @@ def split_articles() -> tuple[dict[int, str], dict[int, str]]:
     return split, half
 
 
+def views(settings: Settings) -> dict[str, float]:
+    """The second view's weight in each ranking the model must serve: the service's, and e5 alone."""
+    return {"second": settings.retrieval_second_view_weight, "e5": 0.0}
+
+
 def collect(registry: ModelRegistry, paragraphs: list[str], pool_language: str, pool: str,
             question_languages: list[str], root: Path) -> list[Rows]:
-    """Build one pool, ask it each language's questions against both halves, record every hit's features."""
+    """Build one pool, ask it each language's questions against both halves in both views, record every hit."""
     topic = xquad_articles()
     split, half = split_articles()
+    second = second_view(registry)
     articles = [replace(a, product=half[topic[i]]) for i, a in enumerate(pool_articles(paragraphs, pool_language))]
-    build_index(CachedEncoder(registry.encoder), articles, root)
+    build_index(CachedEncoder(registry.encoder), articles, root, second=second)
     out = []
     for lang in question_languages:
         _, questions = xquad(lang)
         texts = [q for q, _ in questions]
         vectors = encode_cached(registry.encoder, texts)
-        for kb_half in HALVES:
+        second_vectors = second.encode(texts)
+        for (view, weight), kb_half in product(views(registry.settings).items(), HALVES):
             recorder = Recorder()
-            retriever = Retriever(registry, root, mode="dense", confidence=recorder)
-            hits = retriever.run(vectors, [lang] * len(texts), TOP_K, SearchFilter(products=frozenset({kb_half})), texts=texts)
+            retriever = Retriever(registry, root, mode="dense", confidence=recorder, second_view_weight=weight)
+            hits = retriever.run(vectors, [lang] * len(texts), TOP_K, SearchFilter(products=frozenset({kb_half})),
+                                 texts=texts, second_queries=second_vectors)
             labels, ranks, splits = [], [], []
             for row, (_, gold) in zip(hits, questions, strict=True):
                 labels += [int(h.id == f"p{gold:03d}") for h in row]
@@ -127,8 +139,16 @@ def collect(registry: ModelRegistry, paragraphs: list[str], pool_language: str, 
                 splits += [split[topic[gold]]] * len(row)
             n = len(labels)
             out.append(Rows(np.concatenate(recorder.rows), np.array(labels), np.array(ranks),
-                            np.array([lang] * n), np.array([pool] * n), np.array(splits)))
+                            np.array([lang] * n), np.array([pool] * n), np.array(splits), np.array([view] * n)))
     return out
+
+
+def second_view(registry: ModelRegistry) -> CachedSecondView:
+    """The second view the index and the "second" rankings read: the model is fitted for it on and off alike."""
+    view = registry.retrieval_second_view
+    if view is None:
+        raise SystemExit("fit the answer-confidence model with retrieval_second_view on (the default)")
+    return CachedSecondView(view)
 
 
 def fit(train: Rows, calibration: Rows) -> LogisticRegression:
@@ -178,8 +198,10 @@ def best_threshold(values: np.ndarray, y: np.ndarray) -> float:
 
 def unanswerable_check(registry: ModelRegistry, model: AnswerConfidence, threshold: float, root: Path) -> dict:
     """Questions the shipped KB cannot answer: how many would a draft still quote?"""
-    build_index(CachedEncoder(registry.encoder), load_kb(registry.settings.kb_dir), root)
-    retriever = Retriever(registry, root, mode="dense", confidence=model)
+    second = second_view(registry)
+    build_index(CachedEncoder(registry.encoder), load_kb(registry.settings.kb_dir), root, second=second)
+    retriever = Retriever(registry, root, mode="dense", confidence=model,
+                          second_view_weight=registry.settings.retrieval_second_view_weight)
     topic = xquad_articles()
     split, _ = split_articles()
     sets = {"clinc150-oos-test-en": ([t for t, _ in clinc150("oos_test")], "en")}
@@ -188,7 +210,8 @@ def unanswerable_check(registry: ModelRegistry, model: AnswerConfidence, thresho
         sets[f"xquad-test-{lang}"] = ([q for q, gold in questions if split[topic[gold]] == "test"], lang)
     out = {}
     for name, (texts, lang) in sets.items():
-        hits = retriever.run(encode_cached(registry.encoder, texts), [lang] * len(texts), 5, texts=texts)
+        hits = retriever.run(encode_cached(registry.encoder, texts), [lang] * len(texts), 5, texts=texts,
+                             second_queries=second.encode(texts))
         top = [row[0] for row in hits if row]
         out[name] = {
             "n": len(texts),
@@ -197,11 +220,12 @@ def unanswerable_check(registry: ModelRegistry, model: AnswerConfidence, thresho
             "mean_confidence": round(float(np.mean([h.answer_confidence for h in top])), 4),
         }
     texts = sets["clinc150-oos-test-en"][0][:200]
-    vectors = encode_cached(registry.encoder, texts)
+    vectors, second_vectors = encode_cached(registry.encoder, texts), second.encode(texts)
     for label, given in (("with_text", texts), ("without_text", None), ("with_text_again", texts)):
         started = time.perf_counter()
         for i in range(len(texts)):
-            retriever.run(vectors[i : i + 1], ["en"], 5, texts=given[i : i + 1] if given else None)
+            retriever.run(vectors[i : i + 1], ["en"], 5, texts=given[i : i + 1] if given else None,
+                          second_queries=second_vectors[i : i + 1])
         out[f"retriever_ms_per_query_5_hits_{label}"] = round((time.perf_counter() - started) * 1000 / len(texts), 3)
     return out
 
@@ -244,6 +268,13 @@ def main() -> None:
         def report(r: Rows) -> dict:
             return scores(confidence.probability(r.x), r.label, r.x[:, 0], threshold, sim_threshold)
 
+        def per_language(r: Rows) -> dict:
+            return {
+                pool: {lang: report(r.where((r.pool == pool) & (r.language == lang)))
+                       for lang in XQUAD_LANGS if ((r.pool == pool) & (r.language == lang)).any()}
+                for pool in ("cross_lingual", "monolingual")
+            }
+
         results: dict = {
             "encoder": registry.encoder.id,
             "features": list(FEATURES),
@@ -256,14 +287,12 @@ def main() -> None:
             ),
             "similarity_threshold_chosen_on_calibration": sim_threshold,
             "rows": {"fit": len(train.label), "calibration": len(calibration.label), "test": len(test.label)},
+            "views": views(settings),
             "calibration_top1": report(top_cal),
             "test_top1_all": report(top),
             "test_every_hit_top3": report(test),
-            "test_top1": {
-                pool: {lang: report(top.where((top.pool == pool) & (top.language == lang)))
-                       for lang in XQUAD_LANGS if ((top.pool == pool) & (top.language == lang)).any()}
-                for pool in ("cross_lingual", "monolingual")
-            },
+            "test_top1_all_by_view": {view: report(top.where(top.view == view)) for view in views(settings)},
+            "test_top1": {view: per_language(top.where(top.view == view)) for view in views(settings)},
             "unanswerable_on_shipped_kb": unanswerable_check(registry, confidence, threshold, Path(tmp) / "kb"),
         }
     split, _ = split_articles()
@@ -274,6 +303,7 @@ def main() -> None:
         "script": "eval/train_answer_confidence.py",
         "seed": SEED,
         "fit_languages": list(TRAIN_LANGS),
+        "views": views(settings),
         "articles": {name: sorted(a for a, s in split.items() if s == name) for name, _ in SPLIT_SIZES},
         "label": "a hit is positive when it is the question's own paragraph; each question is asked of a KB "
         "with and one without its Wikipedia article",

@@ -29,7 +29,11 @@ class HitSignals:
     similarity: float
     """Dense score of the hit's best section: its cosine mixed with its best sentence window's (``window_weight``)."""
     margin: float
-    """``similarity`` minus the best similarity of any other article family (negative below the top)."""
+    """``similarity`` minus the best similarity of any other article family (negative below the top); across
+    languages the same by rank score (``similarity`` plus the second view's weighted cosine where that view reads
+    both languages). Across languages e5 alone may put a wrong article above the one the second view ranked first
+    (an Italian question's right article read 0.06); within one language e5's margin tells answers apart better
+    (XQuAD, eval/train_answer_confidence.py)."""
     term_overlap: float
     """Share of the query's distinct analysed terms found in the hit's section (0 across scripts)."""
     same_language: bool

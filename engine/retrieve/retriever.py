@@ -176,16 +176,26 @@ def _score_sections(
     return out
 
 
-def _margins(similarities: dict[str, float], hits: list[tuple[str, float]]) -> list[float]:
-    """Each hit's similarity minus the best similarity of any other family (candidates and hits)."""
-    best = dict(similarities)
-    for family, similarity in hits:
-        best[family] = max(best.get(family, similarity), similarity)
+@dataclass(frozen=True)
+class _Standings:
+    """Each candidate family's best section (best by rank): its e5 ``score`` and its ``rank`` score."""
+
+    score: dict[str, float]
+    rank: dict[str, float]
+
+
+def _margins(standings: dict[str, float], hits: list[tuple[str, float]]) -> list[float]:
+    """Each hit's family's best value (any version of its article) minus the best of any other family (candidates
+    and hits). Families are ranked by their best version, and the version shown (the customer's language or the
+    original) may score lower than a translation: its own value would make the family ranked first a runner-up."""
+    best = dict(standings)
+    for family, value in hits:
+        best[family] = max(best.get(family, value), value)
     ranked = sorted(best.items(), key=lambda item: -item[1])[:2]
     margins = []
-    for family, similarity in hits:
+    for family, _ in hits:
         others = [s for f, s in ranked if f != family]
-        margins.append(similarity - (others[0] if others else 0.0))
+        margins.append(best[family] - (others[0] if others else 0.0))
     return margins
 
 
@@ -344,7 +354,7 @@ class Retriever:
         results = []
         for i in range(len(queries)):
             prior = topic_priors[i] if topic_priors else {}
-            similarities, dense, scored = self._dense_families(index, queries[i], seconds[i], rows[i], allowed, prior)
+            standings, dense, scored = self._dense_families(index, queries[i], seconds[i], rows[i], allowed, prior)
             rankings: dict[str, dict[str, float]] = {}
             if self._mode in ("dense", "hybrid"):
                 rankings["dense"] = dense
@@ -352,7 +362,7 @@ class Retriever:
                 rankings["lexical"] = self._lexical_families(index, texts[i], languages[i], k, allowed)
             terms = frozenset(analyse(texts[i], languages[i])) if texts is not None else frozenset()
             query = _Query(queries[i], seconds[i], languages[i], terms, texts[i] if texts is not None else None)
-            results.append(self._hits(index, query, top_k, allowed, rankings, similarities, scored))
+            results.append(self._hits(index, query, top_k, allowed, rankings, standings, scored))
         return results
 
     def _second_views(
@@ -374,8 +384,8 @@ class Retriever:
         rows: np.ndarray,
         allowed: SearchFilter,
         prior: dict[str, float],
-    ) -> tuple[dict[str, float], dict[str, float], dict[str, _Sections]]:
-        """Each candidate family's best section's e5 score, its rank score plus the topic prior, and the sections.
+    ) -> tuple[_Standings, dict[str, float], dict[str, _Sections]]:
+        """Each candidate family's best section's scores, its rank score plus the topic prior, and the sections.
 
         The search only nominates articles (a section or a window of theirs came near); each nominee's
         sections are then scored exactly, windows included.
@@ -395,7 +405,8 @@ class Retriever:
                 best[family] = (float(sections.rank[j]), float(sections.score[j]))
             topics.setdefault(family, article.topic or "")
         ranked = {f: rank + self._prior_weight * prior.get(topics[f], 0.0) for f, (rank, _) in best.items()}
-        return {f: score for f, (_, score) in best.items()}, ranked, scored
+        standings = _Standings({f: score for f, (_, score) in best.items()}, {f: rank for f, (rank, _) in best.items()})
+        return standings, ranked, scored
 
     @staticmethod
     def _lexical_families(index: KBIndex, text: str, language: str, k: int, allowed: SearchFilter) -> dict[str, float]:
@@ -419,7 +430,7 @@ class Retriever:
         top_k: int,
         allowed: SearchFilter,
         rankings: dict[str, dict[str, float]],
-        similarities: dict[str, float],
+        standings: _Standings,
         scored: dict[str, _Sections],
     ) -> list[ArticleHit]:
         """The top families' best sections, with snippets and answer confidences.
@@ -432,7 +443,7 @@ class Retriever:
         reranker = self._registry.reranker
         rerank = reranker is not None and query.text is not None and query.language in reranker.languages
         ranked = sorted(fused, key=lambda f: -fused[f])[: max(top_k, self._rerank_top_n) if rerank else top_k]
-        found: list[tuple[str, float, Article, Chunk, int]] = []
+        found: list[tuple[str, float, float, Article, Chunk, int]] = []
         shown: dict[str, list[Article]] = {}
         for family in ranked:
             versions = [index.articles[a] for a in index.family[family].values()]
@@ -458,32 +469,33 @@ class Retriever:
                         sections.window_start[j],
                     )
             if best is not None:
-                found.append((family, *best[1:]))
+                found.append((family, *best))
         if not found:
             return []
         rerank_scores: list[float | None] = [None] * len(found)
         if rerank:
             assert reranker is not None and query.text is not None
             relevance = reranker.scores(
-                query.text, [f"{article.title}. {chunk.section}\n{chunk.text}" for _, _, article, chunk, _ in found]
+                query.text, [f"{article.title}. {chunk.section}\n{chunk.text}" for *_, article, chunk, _ in found]
             )
             order = np.argsort(-relevance, kind="stable")[:top_k]
             found = [found[i] for i in order]
             rerank_scores = [float(relevance[i]) for i in order]
-        margins = _margins(similarities, [(family, similarity) for family, similarity, *_ in found])
-        signals = [
-            HitSignals(
+        margins = _margins(standings.score, [(family, similarity) for family, _, similarity, *_ in found])
+        rank_margins = _margins(standings.rank, [(family, rank) for family, rank, *_ in found])
+        signals = []
+        for (_, _, similarity, article, chunk, _), margin, rank_margin in zip(found, margins, rank_margins, strict=True):
+            same_language = reads(query.language, article.language)
+            signals.append(HitSignals(
                 similarity=similarity,
-                margin=margin,
+                margin=margin if same_language else rank_margin,
                 term_overlap=self._overlap(query, article, chunk),
-                same_language=reads(query.language, article.language),
+                same_language=same_language,
                 query_terms=len(query.terms),
-            )
-            for (_, similarity, article, chunk, _), margin in zip(found, margins, strict=True)
-        ]
+            ))
         confidences = self.confidence.probability(feature_matrix(signals))
         hits = []
-        for (family, similarity, article, chunk, window_start), confidence, relevance in zip(
+        for (family, _, similarity, article, chunk, window_start), confidence, relevance in zip(
             found, confidences, rerank_scores, strict=True
         ):
             passage = best_snippet(chunk.text, article.language, query.terms, dense_start=window_start)

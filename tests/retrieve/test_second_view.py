@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from engine.bootstrap import ensure_ready
 from engine.kb import load_kb
+from engine.models.answer_confidence import FEATURES
 from engine.models.registry import ModelRegistry
 from engine.retrieve import KBIndex, Retriever, build_index
 from engine.retrieve.index import SECOND_INDEX_FILE, current_meta
@@ -133,6 +134,40 @@ def test_questions_in_languages_without_articles_find_the_english_one(
     # The ranking reads the second view; the similarity the answer confidence reads stays e5's (a cosine mix).
     assert hits[0].score != plain[0].score or [h.id for h in hits] != [h.id for h in plain]
     assert all(0.5 < h.similarity < 1.0 for h in hits)
+
+
+class RecordingConfidence:
+    """Answers 0.5 for every hit and keeps the features the retriever hands it."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        self.rows.append(features.copy())
+        return np.full(len(features), 0.5)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Il mio pacco non è ancora arrivato", "it"),
+        ("O meu pacote ainda não chegou", "pt"),
+        ("我的订单还没有到，包裹在哪里？", "zh"),
+        ("Мой заказ ещё не пришёл", "ru"),
+    ],
+)
+def test_across_languages_the_answer_confidence_reads_the_margin_the_ranking_made(
+    ready_registry: ModelRegistry, text: str, language: str
+) -> None:
+    """e5 alone ranks the damaged-parcel article above the where-is-my-order one for the Italian question, and a
+    translation of an article may outrank the version shown: either way the article ranked first read as a
+    runner-up (answer confidence 0.06). Across languages the margin is by rank score, family against family."""
+    recorder = RecordingConfidence()
+    retriever = Retriever.from_settings(ready_registry, ready_registry.settings.index_dir, confidence=recorder)
+    hits = ask(retriever, ready_registry, text, language)
+    margins = recorder.rows[-1][:, FEATURES.index("margin")]
+    assert all(h.language == "en" for h in hits)
+    assert margins[0] > 0 and (margins[1:] < 0).all()
 
 
 def test_a_language_the_second_view_does_not_know_ranks_by_e5_alone(

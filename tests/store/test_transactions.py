@@ -116,7 +116,7 @@ def test_connections_opening_a_new_file_together_all_get_wal(tmp_path: Path) -> 
     for trial in range(40):
         location = tmp_path / f"{trial}.db"
         with ThreadPoolExecutor(8) as pool:
-            modes = list(pool.map(lambda _: _journal_mode(location), range(8)))
+            modes = list(pool.map(_journal_mode, [location] * 8))
         assert modes == ["wal"] * 8
 
 
