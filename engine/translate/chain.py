@@ -18,6 +18,7 @@ from engine.translate.argos import ArgosTranslator
 from engine.translate.base import ORIGINAL, Backend, TranslationUnavailable
 from engine.translate.bergamot import BergamotTranslator
 from engine.translate.cache import TranslationCache
+from engine.translate.text import translate_around_links
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,9 @@ class TranslatorChain:
         out = [self._cache.get(backend.name, source, target, t) for t in texts]
         missing = [i for i, t in enumerate(out) if t is None]
         if missing:
-            made = backend.translate([texts[i] for i in missing], source, target)
+            made = translate_around_links(
+                [texts[i] for i in missing], lambda pieces: backend.translate(pieces, source, target)
+            )
             for i, translated in zip(missing, made, strict=True):
                 self._cache.put(backend.name, source, target, texts[i], translated, persist)
                 out[i] = translated

@@ -3,6 +3,8 @@
 Argos and Bergamot models are trained on single sentences: a whole draft fed as one input comes back cut
 short or repeated. Line breaks, blank lines and list markers are layout, not language, so they are kept
 exactly and only the sentences between them go to the model: a translated draft keeps its paragraphs.
+Links and e-mail addresses are not language either: a model "translates" them too (Bergamot wrote a draft's
+article link as "https: //help. lumio. example/articles/...'if-the-parcel-is-lost"), so no backend sees them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,30 @@ from collections.abc import Callable
 _LINE_BREAKS = re.compile(r"(\n+)")
 _MARKER = re.compile(r"^(\s*(?:[-*•>]|#{1,6}|\d{1,3}[.)])?\s*)")  # list items, quotes, Markdown headings
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
+_VERBATIM = re.compile(r"(?i:https?://|www\.)[^\s<>()\[\]\"]+[^\s<>()\[\]\".,;:!?]|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def translate_around_links(texts: list[str], translate: Callable[[list[str]], list[str]]) -> list[str]:
+    """``texts`` translated by ``translate`` (one call) with every link and e-mail address kept as written: the
+    pieces between them are translated as texts of their own, pieces without a letter are kept too."""
+    pieces = [_VERBATIM.split(text) for text in texts]
+    verbatim = [_VERBATIM.findall(text) for text in texts]
+    wanted = [p.strip() for parts in pieces for p in parts if _LETTER.search(p)]
+    translated = iter(translate(wanted) if wanted else [])
+    out = []
+    for parts, kept in zip(pieces, verbatim, strict=True):
+        done = [_keep_spacing(p, next(translated)) if _LETTER.search(p) else p for p in parts]
+        out.append("".join(part + (kept[i] if i < len(kept) else "") for i, part in enumerate(done)))
+    return out
+
+
+def _keep_spacing(original: str, translated: str) -> str:
+    """The translation with the original's leading and trailing whitespace: a piece ends where a link starts."""
+    core = original.strip()
+    start = original[: len(original) - len(original.lstrip())]
+    end = original[len(original.rstrip()) :] if core else ""
+    return start + translated.strip() + end
 
 
 def translate_sentences(texts: list[str], translate: Callable[[list[str]], list[str]]) -> list[str]:
@@ -25,7 +51,7 @@ def translate_sentences(texts: list[str], translate: Callable[[list[str]], list[
             marker = _MARKER.match(piece)
             prefix = marker.group(1) if marker else ""
             body = piece[len(prefix) :]
-            if piece.startswith("\n") or not body.strip():
+            if piece.startswith("\n") or not _LETTER.search(body):
                 plan.append(piece)
                 continue
             own = [s for s in _SENTENCE_END.split(body.strip()) if s]

@@ -9,6 +9,8 @@ import pytest
 
 from engine.translate.apertium import ApertiumTranslator
 from engine.translate.bergamot import BergamotTranslator
+from engine.translate.cache import TranslationCache
+from engine.translate.chain import TranslatorChain
 
 needs_apertium = pytest.mark.skipif(
     not ApertiumTranslator.available(), reason="apertium is not installed (apt install apertium apertium-eng-spa)"
@@ -27,6 +29,16 @@ def test_bergamot_translates_english_and_portuguese_both_ways() -> None:
     assert "\n\n" in pt and ("encomenda" in pt.lower() or "pedido" in pt.lower())
     [en] = bergamot.translate(["Onde está a minha encomenda?"], "pt", "en")
     assert "order" in en.lower()
+
+
+@needs_bergamot
+@pytest.mark.slow
+def test_a_draft_translated_by_bergamot_keeps_its_article_link(tmp_path: Path) -> None:
+    """Bergamot wrote "https: //help. lumio. example/articles/delivery-where-is-my-order'if-the-parcel-is-lost"."""
+    link = "https://help.lumio.example/articles/delivery-where-is-my-order#if-the-parcel-is-lost"
+    chain = TranslatorChain([BergamotTranslator()], TranslationCache(100, tmp_path))
+    [pt] = chain.translate([f"We will send you a replacement free of charge.\nMore: {link}\n\nAnything else?"], "en", "pt")
+    assert link in pt.splitlines()[1] and "substitui" in pt.lower()
 
 
 @needs_apertium

@@ -1,4 +1,4 @@
-from engine.translate.text import translate_sentences
+from engine.translate.text import translate_around_links, translate_sentences
 
 
 def test_sentences_go_to_the_model_and_the_layout_stays() -> None:
@@ -21,3 +21,30 @@ def test_nothing_to_translate_makes_no_call() -> None:
         raise AssertionError("called")
 
     assert translate_sentences(["\n\n", ""], fail) == ["\n\n", ""]
+
+
+def test_links_and_addresses_are_never_sent_to_the_model() -> None:
+    seen: list[list[str]] = []
+
+    def shout(pieces: list[str]) -> list[str]:
+        seen.append(pieces)
+        return [p.upper() for p in pieces]
+
+    texts = [
+        'Full guide: "Where is my order?" (https://help.lumio.example/articles/delivery#if-the-parcel-is-lost).\n\nOk?',
+        "Write to support@lumio.example or www.lumio.example/help, thanks.",
+        "https://help.lumio.example/a",
+    ]
+    assert translate_around_links(texts, shout) == [
+        'FULL GUIDE: "WHERE IS MY ORDER?" (https://help.lumio.example/articles/delivery#if-the-parcel-is-lost).\n\nOK?',
+        "WRITE TO support@lumio.example OR www.lumio.example/help, THANKS.",
+        "https://help.lumio.example/a",
+    ]
+    assert seen == [['Full guide: "Where is my order?" (', ").\n\nOk?", "Write to", "or", ", thanks."]]
+
+
+def test_a_sentence_without_a_letter_is_kept_as_written() -> None:
+    def fail(sentences: list[str]) -> list[str]:
+        raise AssertionError(f"called with {sentences}")
+
+    assert translate_sentences(["1. 2.\n).", "48213"], fail) == ["1. 2.\n).", "48213"]
