@@ -36,6 +36,12 @@ SHORT_ANSWER_CHARS = 260
 MAX_SECTIONS = 3
 PART_MARGIN = 0.02
 """How much better another section must fit a part of the question than the top one to be quoted for it."""
+WARM_TONE_SCORE = 0.6
+"""Sentiment score from which the acknowledgement thanks the customer for a kind message. The head (trained on
+tweets) reads business words as positive: all ten of 256 tickets-multilang e-mails it labelled positive were
+requests ("optimizing brand growth", 0.30-0.59) that got "Thanks so much for your lovely message!", while thanks
+and praise score about 0.8. A neutral acknowledgement to a mildly positive message costs nothing; gushing at a
+request reads as canned."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,7 @@ class DraftComposer:
         c = catalog(language, informal)
         brief = is_short(req.channel)
         quotes = self._quotes(req, hits, SHORT_ANSWER_CHARS if brief else ANSWER_CHARS)
-        tone = req.sentiment.label if req.sentiment else "neutral"
+        tone = draft_tone(req.sentiment)
         voice = Voice(
             seed=seed(req.ticket_id, req.text),
             tone=tone,
@@ -189,3 +195,10 @@ def request(s: TicketState) -> DraftRequest:
         ticket_id=s.id,
         embedding=s.embedding,
     )
+
+
+def draft_tone(sentiment: SentimentResult | None) -> str:
+    """The acknowledgement's tone: the sentiment's label, but warm only for a clearly positive message."""
+    if sentiment is None or (sentiment.label == "positive" and sentiment.score < WARM_TONE_SCORE):
+        return "neutral"
+    return sentiment.label

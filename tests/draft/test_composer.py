@@ -73,6 +73,15 @@ def test_neutral_question_gets_no_apology(composer: DraftComposer) -> None:
     assert "sorry" not in text and "frustrat" not in text
 
 
+def test_only_a_clearly_positive_message_is_thanked_for_its_kindness(composer: DraftComposer) -> None:
+    """A request in business words ("optimizing brand growth") reads mildly positive; thanks and praise clearly."""
+    request = compose(composer, sentiment=SentimentResult("positive", 0.35, 0.4))
+    praise = compose(composer, sentiment=SentimentResult("positive", 0.81, 0.8))
+    assert request.tone == "neutral" and praise.tone == "positive"
+    warm = ("kind message", "lovely message", "great to hear")
+    assert not any(w in request.text for w in warm) and any(w in praise.text for w in warm)
+
+
 def test_upset_customer_hears_about_their_kind_of_trouble(composer: DraftComposer) -> None:
     delivery = compose(composer, topic="delivery").text
     billing = compose(composer, topic="billing").text
