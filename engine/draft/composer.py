@@ -103,7 +103,9 @@ class DraftComposer:
         voice = Voice(
             seed=seed(req.ticket_id, req.text),
             tone=tone,
-            topic=req.topic,
+            # The empathy line speaks of what the draft answers: a French double charge the topic head sent to
+            # returns, answered from the billing article, heard "I understand you want your return settled".
+            topic=quotes[0].hit.topic if quotes and quotes[0].hit.topic else req.topic,
             greeting=greeting(c, parse_name(req.customer_name), req.customer_salutation, req.channel, informal),
             team=team_name(req.kb, language, c),
         )

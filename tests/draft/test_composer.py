@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,15 @@ def test_draft_is_personal_grounded_and_cited(composer: DraftComposer) -> None:
 def test_neutral_question_gets_no_apology(composer: DraftComposer) -> None:
     text = compose(composer, sentiment=SentimentResult("neutral", 0.0, 0.9)).text.lower()
     assert "sorry" not in text and "frustrat" not in text
+
+
+def test_the_empathy_line_speaks_of_the_article_the_draft_quotes(composer: DraftComposer) -> None:
+    """The topic head sent a French double charge to returns; the draft answered it from the billing article."""
+    billing = replace(hit(), id="billing-charged-twice", topic="billing")
+    text = compose(composer, topic="returns", articles=(billing,)).text
+    assert "return" not in text.lower() and ("charges" in text or "billing" in text)
+    unanswered = compose(composer, topic="returns", articles=(replace(billing, answer_confidence=0.1),)).text
+    assert "return" in unanswered.lower()
 
 
 def test_only_a_clearly_positive_message_is_thanked_for_its_kindness(composer: DraftComposer) -> None:
