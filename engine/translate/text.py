@@ -35,10 +35,8 @@ def translate_around_links(texts: list[str], translate: Callable[[list[str]], li
 
 def _keep_spacing(original: str, translated: str) -> str:
     """The translation with the original's leading and trailing whitespace: a piece ends where a link starts."""
-    core = original.strip()
     start = original[: len(original) - len(original.lstrip())]
-    end = original[len(original.rstrip()) :] if core else ""
-    return start + translated.strip() + end
+    return start + translated.strip() + original[len(original.rstrip()) :]
 
 
 def translate_sentences(texts: list[str], translate: Callable[[list[str]], list[str]]) -> list[str]:
