@@ -255,7 +255,11 @@ def _index_with_progress(registry: ModelRegistry, kb: KnowledgeBase, full: bool)
 
     with progress_bar() as bar:
         task = bar.add_task(f"encoding {kb.name} sections", total=None)
-        return index_kb(registry, kb, lambda done, total: bar.update(task, completed=done, total=total), full=full)
+
+        def update(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"encoding {kb.name} {label}")
+
+        return index_kb(registry, kb, update, full=full)
 
 
 def _print_index_report(report: IndexReport) -> None:

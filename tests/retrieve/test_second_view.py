@@ -47,7 +47,14 @@ def test_the_index_holds_the_second_view_row_for_row_and_reuses_it(
     registry: ModelRegistry, articles: list, tmp_path: Path
 ) -> None:
     view = CountingView(registry.second_view)
-    first = build_index(registry.encoder, articles, tmp_path, second=view)
+    passes: list[tuple[int, int, str]] = []
+    first = build_index(registry.encoder, articles, tmp_path, lambda *step: passes.append(step), second=view)
+    # A progress bar names the pass it is in: e5's, then the second view's, each counting to its own total.
+    labels = [label for _, _, label in passes]
+    assert labels == ["sections"] * labels.count("sections") + ["second view"] * labels.count("second view")
+    assert {(done, label) for done, total, label in passes if done == total} == {
+        (first.encoded, "sections"), (first.second_encoded, "second view")
+    }
     index = KBIndex.current(tmp_path, registry.encoder.id)
     assert index.second is not None and index.second.ntotal == index.index.ntotal == first.chunks + first.windows
     assert first.second_view == view.id and first.second_encoded == len(view.texts) > 0
