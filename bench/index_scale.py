@@ -517,9 +517,10 @@ def build(kind: str, articles: list[Article], encoder: CachingEncoder, index_roo
     wall_before, encoded_before, cached_before, encode_before = (
         encoder.wall_s, encoder.encoded, encoder.cached, encoder.encode_s)
     start = time.perf_counter()
+    report_progress = reporter(f"build {kind}")
     with _build_timers() as timing:
         report = build_index(
-            encoder, articles, index_root, reporter(f"build {kind}"), index_type=kind,
+            encoder, articles, index_root, lambda done, total, _pass: report_progress(done, total), index_type=kind,
             window_sentences=Settings().window_sentences,
         )
     wall = time.perf_counter() - start
