@@ -15,7 +15,8 @@ from collections.abc import Callable
 _LINE_BREAKS = re.compile(r"(\n+)")
 _MARKER = re.compile(r"^(\s*(?:[-*•>]|#{1,6}|\d{1,3}[.)])?\s*)")  # list items, quotes, Markdown headings
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
-_VERBATIM = re.compile(r"(?i:https?://|www\.)[^\s<>()\[\]\"]+[^\s<>()\[\]\".,;:!?]|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_VERBATIM = re.compile(r"((?i:https?://|www\.)[^\s<>()\[\]\"]+[^\s<>()\[\]\".,;:!?]|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b)")
+"""Links and e-mail addresses, captured: ``split`` alternates the text between them (even) with them (odd)."""
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -23,14 +24,14 @@ def translate_around_links(texts: list[str], translate: Callable[[list[str]], li
     """``texts`` translated by ``translate`` (one call) with every link and e-mail address kept as written: the
     pieces between them are translated as texts of their own, pieces without a letter are kept too."""
     pieces = [_VERBATIM.split(text) for text in texts]
-    verbatim = [_VERBATIM.findall(text) for text in texts]
-    wanted = [p.strip() for parts in pieces for p in parts if _LETTER.search(p)]
+
+    def prose(i: int, piece: str) -> bool:
+        return i % 2 == 0 and _LETTER.search(piece) is not None
+
+    wanted = [p.strip() for parts in pieces for i, p in enumerate(parts) if prose(i, p)]
     translated = iter(translate(wanted) if wanted else [])
-    out = []
-    for parts, kept in zip(pieces, verbatim, strict=True):
-        done = [_keep_spacing(p, next(translated)) if _LETTER.search(p) else p for p in parts]
-        out.append("".join(part + (kept[i] if i < len(kept) else "") for i, part in enumerate(done)))
-    return out
+    return ["".join(_keep_spacing(p, next(translated)) if prose(i, p) else p for i, p in enumerate(parts))
+            for parts in pieces]
 
 
 def _keep_spacing(original: str, translated: str) -> str:
