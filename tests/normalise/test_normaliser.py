@@ -49,6 +49,10 @@ def test_links_addresses_and_numbers_are_no_question(text: str, left: str, words
     [
         ("Where is my order 48213?", "Where is my order?"),
         ("My order #48213 hasn't arrived yet", "My order hasn't arrived yet"),
+        ("my card, order no. 48213, never came", "my card, order, never came"),
+        ("Bestell-Nr. 48213 fehlt", "Bestell fehlt"),
+        ("Pedido nº 48213 no ha llegado", "Pedido no ha llegado"),
+        ("No. I never got it", "No. I never got it"),  # an answer, not a label
         ("I was charged €49.99 twice on 03.11.2026", "I was charged twice on"),
         ("Error 404 on Windows 10", "Error on Windows 10"),  # a small number may mean something
         ("I lost my card on 12 March 2024, help", "I lost my card on, help"),
