@@ -25,9 +25,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
+from sklearn.metrics import roc_auc_score
 
 from engine.bootstrap import ensure_ready
 from engine.models.registry import ModelRegistry
@@ -61,6 +63,22 @@ def score(outcomes: list[tuple[str | None, list[str]]]) -> dict[str, Any]:
     }
 
 
+def ranking_quality(ranked: list[tuple[float, bool]]) -> dict[str, Any]:
+    """How well the top article's confidence orders right answers before the rest, at every threshold at once:
+    AUROC, and the share of requests answered right at the widest cut where 90% of the answers are right."""
+    confidence = np.array([c for c, _ in ranked])
+    right = np.array([r for _, r in ranked])
+    order = np.argsort(-confidence, kind="stable")
+    precision = np.cumsum(right[order]) / np.arange(1, len(order) + 1)
+    at_90 = np.flatnonzero(precision >= 0.9)
+    return {
+        "right_at_rank_1": round(float(right.mean()), 4),
+        "auroc": round(float(roc_auc_score(right, confidence)), 4),
+        "answered_right_at_90_precision": round(float(right[order][: at_90[-1] + 1].sum() / len(right)), 4)
+        if len(at_90) else 0.0,
+    }
+
+
 def readings(result: TriageResult, threshold: float) -> tuple[str | None, str | None]:
     """(family of a confident top article, family of the draft's first citation)."""
     families = {hit.id: hit.translation_of or hit.id for hit in result.articles}
@@ -88,9 +106,13 @@ def main(limit: int = typer.Option(0, help="Use only the first N requests of eac
     top: list[tuple[str | None, list[str]]] = []
     quoted: list[tuple[str | None, list[str]]] = []
     by_intent: dict[str, list[tuple[str | None, list[str]]]] = defaultdict(list)
+    ranked: list[tuple[float, bool]] = []
     wrong: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for (_, intent), result in zip(rows, results, strict=True):
         confident, cited = readings(result, threshold)
+        if result.articles:
+            first = result.articles[0]
+            ranked.append((first.answer_confidence, (first.translation_of or first.id) in mapping[intent]))
         top.append((confident, mapping[intent]))
         quoted.append((cited, mapping[intent]))
         by_intent[intent].append((confident, mapping[intent]))
@@ -101,6 +123,7 @@ def main(limit: int = typer.Option(0, help="Use only the first N requests of eac
         "answer_threshold": threshold,
         "confident_top_article": score(top),
         "draft_quotes": score(quoted),
+        "top_article": ranking_quality(ranked),
         "by_intent": {intent: score(outcomes) for intent, outcomes in sorted(by_intent.items())},
         "wrong_articles": {i: dict(sorted(w.items(), key=lambda kv: -kv[1])) for i, w in sorted(wrong.items())},
         "seconds": round(time.perf_counter() - started, 1),
