@@ -63,16 +63,20 @@ def score(outcomes: list[tuple[str | None, list[str]]]) -> dict[str, Any]:
     }
 
 
-def ranking_quality(ranked: list[tuple[float, bool]]) -> dict[str, Any]:
-    """How well the top article's confidence orders right answers before the rest, at every threshold at once:
-    AUROC, and the share of requests answered right at the widest cut where 90% of the answers are right."""
-    confidence = np.array([c for c, _ in ranked])
-    right = np.array([r for _, r in ranked])
+def ranking_quality(ranked: list[tuple[float, bool, bool]]) -> dict[str, Any]:
+    """``ranked``: (top article's confidence, whether it answers the request, whether any article does).
+
+    How often the first article is right where one exists, and how well its confidence orders right answers before
+    the rest at every threshold at once: AUROC, and the share of requests answered right at the widest cut where 90%
+    of the answers are right."""
+    confidence = np.array([c for c, _, _ in ranked])
+    right = np.array([r for _, r, _ in ranked])
+    answerable = np.array([a for _, _, a in ranked])
     order = np.argsort(-confidence, kind="stable")
     precision = np.cumsum(right[order]) / np.arange(1, len(order) + 1)
     at_90 = np.flatnonzero(precision >= 0.9)
     return {
-        "right_at_rank_1": round(float(right.mean()), 4),
+        "right_at_rank_1_of_answerable": round(float(right[answerable].mean()), 4),
         "auroc": round(float(roc_auc_score(right, confidence)), 4),
         "answered_right_at_90_precision": round(float(right[order][: at_90[-1] + 1].sum() / len(right)), 4)
         if len(at_90) else 0.0,
@@ -106,13 +110,14 @@ def main(limit: int = typer.Option(0, help="Use only the first N requests of eac
     top: list[tuple[str | None, list[str]]] = []
     quoted: list[tuple[str | None, list[str]]] = []
     by_intent: dict[str, list[tuple[str | None, list[str]]]] = defaultdict(list)
-    ranked: list[tuple[float, bool]] = []
+    ranked: list[tuple[float, bool, bool]] = []
     wrong: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for (_, intent), result in zip(rows, results, strict=True):
         confident, cited = readings(result, threshold)
         if result.articles:
             first = result.articles[0]
-            ranked.append((first.answer_confidence, (first.translation_of or first.id) in mapping[intent]))
+            ranked.append((first.answer_confidence, (first.translation_of or first.id) in mapping[intent],
+                           bool(mapping[intent])))
         top.append((confident, mapping[intent]))
         quoted.append((cited, mapping[intent]))
         by_intent[intent].append((confident, mapping[intent]))
