@@ -11,8 +11,8 @@ there intent by intent; intents with no article count every confident article as
 Two readings of the same results:
 
 - the top article's answer confidence reaching the policy's threshold: what self-service shows as an answer
-  and the router reads, independent of the topic heads (which reject most of Bitext as out of scope);
-- the draft quoting an article: what an agent is handed.
+  and the router reads, whatever the topic heads say;
+- the draft quoting an article: what an agent is handed (none where the heads call the request out of scope).
 
 Writes eval/results/bitext_answers.json.
 """
@@ -36,7 +36,7 @@ from engine.models.registry import ModelRegistry
 from engine.pipeline import Pipeline
 from engine.route import load_policy
 from engine.settings import Settings
-from engine.types import TriageResult
+from engine.types import ArticleHit, TriageResult
 from eval.datasets import bitext
 from eval.quoting import triage
 
@@ -83,9 +83,14 @@ def ranking_quality(ranked: list[tuple[float, bool, bool]]) -> dict[str, Any]:
     }
 
 
+def family(hit: ArticleHit) -> str:
+    """The article a hit is a version of: the table names originals, the KB answers in the customer's language."""
+    return hit.translation_of or hit.id
+
+
 def readings(result: TriageResult, threshold: float) -> tuple[str | None, str | None]:
     """(family of a confident top article, family of the draft's first citation)."""
-    families = {hit.id: hit.translation_of or hit.id for hit in result.articles}
+    families = {hit.id: family(hit) for hit in result.articles}
     top = result.articles[0] if result.articles else None
     confident = families[top.id] if top is not None and top.answer_confidence >= threshold else None
     cited = result.draft.citations[0].split("#", 1)[0] if result.draft and result.draft.citations else None
@@ -116,8 +121,7 @@ def main(limit: int = typer.Option(0, help="Use only the first N requests of eac
         confident, cited = readings(result, threshold)
         if result.articles:
             first = result.articles[0]
-            ranked.append((first.answer_confidence, (first.translation_of or first.id) in mapping[intent],
-                           bool(mapping[intent])))
+            ranked.append((first.answer_confidence, family(first) in mapping[intent], bool(mapping[intent])))
         top.append((confident, mapping[intent]))
         quoted.append((cited, mapping[intent]))
         by_intent[intent].append((confident, mapping[intent]))
