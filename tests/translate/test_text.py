@@ -34,13 +34,18 @@ def test_links_and_addresses_are_never_sent_to_the_model() -> None:
         'Full guide: "Where is my order?" (https://help.lumio.example/articles/delivery#if-the-parcel-is-lost).\n\nOk?',
         "Write to support@lumio.example or www.lumio.example/help, thanks.",
         "https://help.lumio.example/a",
+        "Check status.lumio.example or lumio.example/help. E.g. i.e. 1.5 stay prose.",
     ]
     assert translate_around_links(texts, shout) == [
         'FULL GUIDE: "WHERE IS MY ORDER?" (https://help.lumio.example/articles/delivery#if-the-parcel-is-lost).\n\nOK?',
         "WRITE TO support@lumio.example OR www.lumio.example/help, THANKS.",
         "https://help.lumio.example/a",
+        "CHECK status.lumio.example OR lumio.example/help. E.G. I.E. 1.5 STAY PROSE.",
     ]
-    assert seen == [['Full guide: "Where is my order?" (', ").\n\nOk?", "Write to", "or", ", thanks."]]
+    assert seen == [[
+        'Full guide: "Where is my order?" (', ").\n\nOk?", "Write to", "or", ", thanks.", "Check", "or",
+        ". E.g. i.e. 1.5 stay prose.",
+    ]]
 
 
 def test_a_sentence_without_a_letter_is_kept_as_written() -> None:
