@@ -11,7 +11,8 @@ agent trust it; reviewed variants picked by the ticket's hash keep two customers
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from engine.models.registry import ModelRegistry
 from engine.retrieve.retriever import reads
 from engine.settings import KnowledgeBase
 from engine.stage import TicketState
-from engine.translate import ORIGINAL, UNAVAILABLE, TranslatorChain
+from engine.translate import ORIGINAL, UNAVAILABLE, TranslationUnavailable, TranslatorChain
 from engine.types import ArticleHit, Channel, Draft, FormOfAddress, SentimentResult, Span
 
 ANSWER_CHARS = 420
@@ -91,14 +92,22 @@ class DraftComposer:
 
     def compose(self, req: DraftRequest) -> Draft:
         hits = self._answerable(req)
-        # Write in the customer's language when both the catalog and the quoted article exist in it.
-        language = req.language if catalog(req.language) else FALLBACK_LANGUAGE
-        if hits and hits[0].language != language:
-            language = hits[0].language if catalog(hits[0].language) else FALLBACK_LANGUAGE
-        informal = language in req.kb.informal_address and has_informal_address(language)
-        c = catalog(language, informal)
         brief = is_short(req.channel)
         quotes = self._quotes(req, hits, SHORT_ANSWER_CHARS if brief else ANSWER_CHARS)
+        # Write in the customer's language when both the catalog and the quoted article exist in it, or when a
+        # backend translates the quoted sections into it: then only they are machine-translated, and the greeting,
+        # acknowledgement and sign-off stay the catalog's reviewed sentences (a whole English letter through Bergamot
+        # signed off "Os aspectos do tipo" for "Kind regards").
+        language = req.language if catalog(req.language) else FALLBACK_LANGUAGE
+        quoted, translation = hits[0].language if hits else language, ORIGINAL
+        if quoted != language and not reads(language, quoted):
+            with suppress(TranslationUnavailable):
+                quotes, translation = self._translate_quotes(quotes, quoted, language)
+                quoted = language
+        if quoted != language:
+            language = quoted if catalog(quoted) else FALLBACK_LANGUAGE
+        informal = language in req.kb.informal_address and has_informal_address(language)
+        c = catalog(language, informal)
         tone = draft_tone(req.sentiment)
         voice = Voice(
             seed=seed(req.ticket_id, req.text),
@@ -113,7 +122,7 @@ class DraftComposer:
         text = (short if brief else letter)(c, voice, ack, quotes)
         # A Croatian draft for a Bosnian customer is in their language (engine/retrieve/retriever.py, ALSO_READ).
         needs_translation = not reads(req.language, language) and req.language != "und"
-        translation = UNAVAILABLE if needs_translation else ORIGINAL
+        translation = UNAVAILABLE if needs_translation else translation
         if needs_translation and self._translator.can_translate(language, req.language):
             done = self._translator.translate_marked([text], language, req.language)
             text, translation = done.texts[0], done.backend
@@ -128,6 +137,18 @@ class DraftComposer:
             quotes=tuple(q.text for q in quotes),
             translation=translation,
         )
+
+    def _translate_quotes(self, quotes: list[Quote], source: str, target: str) -> tuple[list[Quote], str]:
+        """The quoted sections and their articles' titles in ``target``, and the backend that wrote them; raises
+        ``TranslationUnavailable`` when no installed backend can (``can_translate`` first: no needless attempt)."""
+        if not self._translator.can_translate(source, target):
+            raise TranslationUnavailable(f"no installed translation backend translates {source}->{target}")
+        done = self._translator.translate_marked([t for q in quotes for t in (q.text, q.hit.title)], source, target)
+        texts, titles = done.texts[0::2], done.texts[1::2]
+        return [
+            replace(q, text=text, hit=replace(q.hit, title=title))
+            for q, text, title in zip(quotes, texts, titles, strict=True)
+        ], done.backend
 
     def _answerable(self, req: DraftRequest) -> list[ArticleHit]:
         """The sections that may be quoted: none unless the top hit is confident (the confidence is calibrated

@@ -32,16 +32,21 @@ def translate_around_links(texts: list[str], translate: Callable[[list[str]], li
     def prose(i: int, piece: str) -> bool:
         return i % 2 == 0 and _LETTER.search(piece) is not None
 
-    wanted = [p.strip() for parts in pieces for i, p in enumerate(parts) if prose(i, p)]
+    wanted = [_EDGES.fullmatch(p)[2] for parts in pieces for i, p in enumerate(parts) if prose(i, p)]  # type: ignore[index]
     translated = iter(translate(wanted) if wanted else [])
-    return ["".join(_keep_spacing(p, next(translated)) if prose(i, p) else p for i, p in enumerate(parts))
+    return ["".join(_keep_edges(p, next(translated)) if prose(i, p) else p for i, p in enumerate(parts))
             for parts in pieces]
 
 
-def _keep_spacing(original: str, translated: str) -> str:
-    """The translation with the original's leading and trailing whitespace: a piece ends where a link starts."""
-    start = original[: len(original) - len(original.lstrip())]
-    return start + translated.strip() + original[len(original.rstrip()) :]
+_EDGES = re.compile(r"([\s)\]}>.,;:!?]*)(.*?)([\s(\[{<]*)", re.DOTALL)
+"""A piece's edges where it meets links: the brackets and stops that close one before it, the space and opening
+bracket of one after it. Sent along, a model wrote "(em" before a link, continuing the sentence into it."""
+
+
+def _keep_edges(original: str, translated: str) -> str:
+    """The translation between the original's edges (``_EDGES``)."""
+    lead, _, tail = _EDGES.fullmatch(original).groups()  # type: ignore[union-attr]
+    return lead + translated.strip() + tail
 
 
 def translate_sentences(texts: list[str], translate: Callable[[list[str]], list[str]]) -> list[str]:

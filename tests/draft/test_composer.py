@@ -235,8 +235,8 @@ def test_a_portuguese_holding_reply_is_written_in_portuguese(composer: DraftComp
 
 
 def test_an_english_quote_for_a_portuguese_customer_is_an_english_draft_to_translate(composer: DraftComposer) -> None:
-    # A Portuguese frame around an English quote would be a letter in two languages: the whole draft is written
-    # in the quote's language and translated (or marked for translation) as one text.
+    # Without a backend, a Portuguese frame around an English quote would be a letter in two languages: the whole
+    # draft is written in the quote's language and marked for translation.
     draft = compose(composer, language="pt", articles=(hit("en"),))
     assert draft.language == "en" and draft.needs_translation and draft.text.startswith("Hi Ana,")
 
@@ -256,13 +256,18 @@ class EnglishToCroatian:
         return [f"[hr] {t}" for t in texts]
 
 
-def test_a_machine_translated_draft_names_its_backend() -> None:
+def test_with_a_backend_only_the_quoted_section_is_machine_translated_and_the_draft_names_it() -> None:
+    # The letter around the quote is the catalog's reviewed Croatian: a whole English letter through Bergamot was
+    # signed off "Os aspectos do tipo" for "Kind regards".
     translating = DraftComposer(
         ModelRegistry(Settings()), TranslatorChain([EnglishToCroatian()], TranslationCache(0, None)), 0.5
     )
     draft = compose(translating, language="hr", articles=(hit("en"),))
     assert draft.language == "hr" and not draft.needs_translation and draft.translation == "argos"
-    assert draft.text.startswith("[hr] ")
+    assert draft.quotes and all(q.startswith("[hr] ") for q in draft.quotes)
+    assert not draft.text.startswith("[hr]") and draft.text.count("[hr] ") == 2 * len(draft.quotes)  # section, title
+    english = compose(translating, language="en", articles=(hit("en"),))
+    assert "[hr]" not in english.text and english.translation == "original"
 
 
 def test_no_confident_article_gives_a_holding_reply_without_citations(composer: DraftComposer) -> None:

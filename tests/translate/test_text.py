@@ -42,9 +42,9 @@ def test_links_and_addresses_are_never_sent_to_the_model() -> None:
         "https://help.lumio.example/a",
         "CHECK status.lumio.example OR lumio.example/help. E.G. I.E. 1.5 STAY PROSE.",
     ]
+    # The brackets and stops where a piece meets a link stay as written: sent along, a model continued "(" into "(em".
     assert seen == [[
-        'Full guide: "Where is my order?" (', ").\n\nOk?", "Write to", "or", ", thanks.", "Check", "or",
-        ". E.g. i.e. 1.5 stay prose.",
+        'Full guide: "Where is my order?"', "Ok?", "Write to", "or", "thanks.", "Check", "or", "E.g. i.e. 1.5 stay prose.",
     ]]
 
 
