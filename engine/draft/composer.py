@@ -99,7 +99,7 @@ class DraftComposer:
         # acknowledgement and sign-off stay the catalog's reviewed sentences (a whole English letter through Bergamot
         # signed off "Os aspectos do tipo" for "Kind regards").
         language = req.language if catalog(req.language) else FALLBACK_LANGUAGE
-        quoted, translation = hits[0].language if hits else language, ORIGINAL
+        quoted, translation = quotes[0].hit.language if quotes else language, ORIGINAL
         if quoted != language and not reads(language, quoted):
             with suppress(TranslationUnavailable):
                 quotes, translation = self._translate_quotes(quotes, quoted, language)

