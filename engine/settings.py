@@ -315,6 +315,15 @@ class Settings(BaseSettings):
         ge=1.0,
         description="Factor on the score of the language the customer's earlier messages are in (1 = ignore them).",
     )
+    language_default: str | None = Field(
+        default=None,
+        description="The language most of the helpdesk's tickets are written in: a ticket without a locale or earlier "
+        "messages weighs it by language_default_prior, so a short line ('password reset', 'order status') that reads "
+        "as German or Danish as much as English is taken as the helpdesk's usual language (one of `languages`).",
+    )
+    language_default_prior: float = Field(
+        default=3.0, ge=1.0, description="Factor on the score of language_default where neither locale nor history speaks."
+    )
 
     top_k_articles: int = Field(default=5, ge=1, le=50)
     answer_confidence_model_dir: Path = Field(default=PACKAGE_DIR / "assets" / "answer-confidence-v1")
@@ -458,6 +467,15 @@ class Settings(BaseSettings):
         description="A process renews its claim on the tickets it is triaging every third of this; a claim older "
         "is a dead process's, and a restarted or other replica finishes the ticket (docs/api.md, exactly once).",
     )
+
+    @model_validator(mode="after")
+    def _default_language_served(self) -> Settings:
+        if self.language_default is not None:
+            self.language_default = self.language_default.strip().lower()
+            if self.language_default not in self.languages:
+                served = ", ".join(self.languages)
+                raise ValueError(f"language_default {self.language_default!r} is not one of the served languages ({served})")
+        return self
 
     @field_validator("languages", "language_also_named")
     @classmethod

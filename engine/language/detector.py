@@ -36,7 +36,9 @@ accuracy from 0.957 to 0.978; eval/language.py measures the test splits.
 
 Priors. A served language's score is multiplied by ``language_prior`` (a close call between Danish and
 Norwegian goes to the one the helpdesk serves), the channel locale's language by ``language_locale_prior`` and
-the language of the customer's earlier messages by ``language_history_prior``; then the scores are renormalised.
+the language of the customer's earlier messages by ``language_history_prior``, and where neither is known the
+helpdesk's usual language (``language_default``, off by default) by ``language_default_prior``; then the scores
+are renormalised.
 They decide close calls only: a clear text outweighs them.
 
 Croatian, Bosnian and Serbian. lingua's Serbian is Cyrillic only, so Latin-script Serbian reads as Croatian or
@@ -260,8 +262,12 @@ class LanguageDetector:
         prior: float = 2.0,
         locale_prior: float = 5.0,
         history_prior: float = 3.0,
+        default: str | None = None,
+        default_prior: float = 3.0,
     ) -> None:
         self._registry = registry
+        self._default = default
+        self._default_prior = default_prior
         self._min_chars = min_chars
         self._served = {ALIASES.get(c, c) for c in served}
         self._prior = prior
@@ -278,6 +284,8 @@ class LanguageDetector:
             settings.language_prior,
             settings.language_locale_prior,
             settings.language_history_prior,
+            settings.language_default,
+            settings.language_default_prior,
         )
 
     def warm_up(self) -> None:
@@ -389,6 +397,8 @@ class LanguageDetector:
             earlier = self._history_language(history)
             if earlier in scores:
                 scores[earlier] *= self._history_prior
+            if hinted is None and earlier is None and self._default in scores:
+                scores[self._default] *= self._default_prior
             self._latin_serbian(text, scores, hinted, earlier)
         total = sum(scores.values())
         if total <= 0:

@@ -1,10 +1,12 @@
 """The language stage: lingua among the served languages, py3langid for other scripts, priors, close calls."""
 
 import pytest
+from pydantic import ValidationError
 
 from engine.language import LanguageDetector
 from engine.language.detector import _TURKISH_SUFFIXED, hbs_markers, locale_language, own_words, prose, script_of
 from engine.models.registry import ModelRegistry
+from engine.settings import Settings
 
 # ---- without models --------------------------------------------------------------------------------------
 
@@ -197,3 +199,26 @@ def test_close_calls_are_uncertain(detector: LanguageDetector) -> None:
     result = detector.detect("Poštovani, paket nije stigao na moju adresu.")
     assert result.uncertain
     assert {result.code, *(a.code for a in result.alternatives[:2])} == {"hr", "bs", "sr"}
+
+
+@pytest.mark.slow
+def test_the_helpdesks_usual_language_settles_a_short_line_only_where_nothing_else_speaks(
+    registry: ModelRegistry,
+) -> None:
+    s = registry.settings
+    usual = LanguageDetector(
+        registry, s.min_language_chars, s.languages, s.language_prior, s.language_locale_prior,
+        s.language_history_prior, default="en",
+    )
+    plain = LanguageDetector.from_settings(registry, s)
+    assert plain.detect("password reset").code != "en"  # read as German or Italian: the words are theirs too
+    assert usual.detect("password reset").code == usual.detect("order status").code == "en"
+    assert usual.detect("password reset", "de-DE").code == "de"  # a locale outweighs the usual language
+    assert usual.detect("Mein Paket ist noch nicht angekommen").code == "de"  # a clear text outweighs both
+    assert usual.detect("Passwort zurücksetzen", history=["Wo bleibt meine Bestellung?"]).code == "de"
+
+
+def test_the_usual_language_must_be_served() -> None:
+    assert Settings(language_default=" EN ").language_default == "en"
+    with pytest.raises(ValidationError, match="language_default 'ja' is not one of the served languages"):
+        Settings(language_default="ja")
