@@ -322,7 +322,7 @@ class Settings(BaseSettings):
         "as German or Danish as much as English is taken as the helpdesk's usual language (one of `languages`).",
     )
     language_default_prior: float = Field(
-        default=3.0, ge=1.0, description="Factor on the score of language_default where neither locale nor history speaks."
+        default=2.0, ge=1.0, description="Factor on the score of language_default where neither locale nor history speaks."
     )
 
     top_k_articles: int = Field(default=5, ge=1, le=50)

@@ -263,7 +263,7 @@ class LanguageDetector:
         locale_prior: float = 5.0,
         history_prior: float = 3.0,
         default: str | None = None,
-        default_prior: float = 3.0,
+        default_prior: float = 2.0,
     ) -> None:
         self._registry = registry
         self._default = default

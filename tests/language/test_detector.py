@@ -213,6 +213,7 @@ def test_the_helpdesks_usual_language_settles_a_short_line_only_where_nothing_el
     plain = LanguageDetector.from_settings(registry, s)
     assert plain.detect("password reset").code != "en"  # read as German or Italian: the words are theirs too
     assert usual.detect("password reset").code == usual.detect("order status").code == "en"
+    assert usual.detect("factura").code == "es"  # not an English word: the prior settles ties, not languages
     assert usual.detect("password reset", "de-DE").code == "de"  # a locale outweighs the usual language
     assert usual.detect("Mein Paket ist noch nicht angekommen").code == "de"  # a clear text outweighs both
     assert usual.detect("Passwort zurücksetzen", history=["Wo bleibt meine Bestellung?"]).code == "de"
