@@ -32,7 +32,7 @@ def translate_around_links(texts: list[str], translate: Callable[[list[str]], li
     def prose(i: int, piece: str) -> bool:
         return i % 2 == 0 and _LETTER.search(piece) is not None
 
-    wanted = [_EDGES.fullmatch(p)[2] for parts in pieces for i, p in enumerate(parts) if prose(i, p)]  # type: ignore[index]
+    wanted = [_edges(p)[1] for parts in pieces for i, p in enumerate(parts) if prose(i, p)]
     translated = iter(translate(wanted) if wanted else [])
     return ["".join(_keep_edges(p, next(translated)) if prose(i, p) else p for i, p in enumerate(parts))
             for parts in pieces]
@@ -43,9 +43,16 @@ _EDGES = re.compile(r"([\s)\]}>.,;:!?]*)(.*?)([\s(\[{<]*)", re.DOTALL)
 bracket of one after it. Sent along, a model wrote "(em" before a link, continuing the sentence into it."""
 
 
+def _edges(piece: str) -> tuple[str, str, str]:
+    """(lead, what to translate, tail): ``_EDGES`` matches any text, each of its parts may be empty."""
+    match = _EDGES.fullmatch(piece)
+    assert match is not None
+    return match[1], match[2], match[3]
+
+
 def _keep_edges(original: str, translated: str) -> str:
-    """The translation between the original's edges (``_EDGES``)."""
-    lead, _, tail = _EDGES.fullmatch(original).groups()  # type: ignore[union-attr]
+    """The translation between the original's edges."""
+    lead, _, tail = _edges(original)
     return lead + translated.strip() + tail
 
 
