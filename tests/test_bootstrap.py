@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.bootstrap import index_kb
+from engine.bootstrap import PARITY_TICKETS, index_kb, parity_texts
 from engine.errors import InvalidInput
 from engine.models.registry import ModelRegistry
 from engine.retrieve import Retriever
-from engine.settings import KnowledgeBase
+from engine.settings import REPO_ROOT, KnowledgeBase, Settings
 
 
 @pytest.mark.slow
@@ -44,3 +44,15 @@ def test_an_article_whose_language_cannot_be_told_stops_the_build(registry: Mode
     kb = KnowledgeBase("codes", kb_dir, tmp_path / "index", "{id}", "Support")
     with pytest.raises(InvalidInput, match="codes.md.*language"):
         index_kb(registry, kb)
+
+
+def test_tickets_added_to_the_demo_file_leave_the_encoders_calibration_alone(tmp_path: Path) -> None:
+    # The parity texts also calibrate the int8 graph: a sample that moved with the file's length gave fresh installs
+    # a different encoder under the same id (a Spanish double-charge question lost its article to a near tie).
+    lines = (REPO_ROOT / "data" / "demo_tickets.jsonl").read_text(encoding="utf-8").splitlines()
+    short, longer = tmp_path / "short.jsonl", tmp_path / "longer.jsonl"
+    short.write_text("\n".join(lines[: PARITY_TICKETS + 50]) + "\n", encoding="utf-8")
+    longer.write_text("\n".join(lines[: PARITY_TICKETS + 50] + lines[:PARITY_TICKETS]) + "\n", encoding="utf-8")
+    before, passages = parity_texts(Settings(default_training_data=short))
+    after, _ = parity_texts(Settings(default_training_data=longer))
+    assert after == before and len(before) == PARITY_TICKETS and passages
