@@ -139,10 +139,8 @@ class DraftComposer:
         )
 
     def _translate_quotes(self, quotes: list[Quote], source: str, target: str) -> tuple[list[Quote], str]:
-        """The quoted sections and their articles' titles in ``target``, and the backend that wrote them; raises
-        ``TranslationUnavailable`` when no installed backend can (``can_translate`` first: no needless attempt)."""
-        if not self._translator.can_translate(source, target):
-            raise TranslationUnavailable(f"no installed translation backend translates {source}->{target}")
+        """The quoted sections and their articles' titles in ``target``, and the backend that wrote them; the chain
+        raises ``TranslationUnavailable`` when no installed backend can."""
         done = self._translator.translate_marked([t for q in quotes for t in (q.text, q.hit.title)], source, target)
         texts, titles = done.texts[0::2], done.texts[1::2]
         return [
