@@ -10,7 +10,7 @@ import fcntl
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.classify import HEAD_NAMES
@@ -22,7 +22,7 @@ from engine.models.heads import active_version
 from engine.models.registry import ModelRegistry
 from engine.privacy.owner_only import private_dir
 from engine.retrieve import build_index
-from engine.retrieve.index import CURRENT, IndexReport, Progress, current_meta, passage_text
+from engine.retrieve.index import PASSAGE_FORMAT, IndexReport, Progress, current_meta, passage_text
 from engine.settings import KnowledgeBase, Settings
 from engine.training.data import json_lines, read_labelled
 from engine.training.heads import HeadReport, train_heads
@@ -60,13 +60,20 @@ def index_kb(
     )
 
 
-def _missing_second_view(registry: ModelRegistry, kb: KnowledgeBase) -> str | None:
-    """The second view's id when settings turn it on and the KB's current build lacks its vectors, else None."""
-    second = registry.retrieval_second_view
-    if second is None:
-        return None
+def index_needed(registry: ModelRegistry, kb: KnowledgeBase) -> str | None:
+    """Why the KB's current build must be built again before serving, or None when it serves as it is.
+
+    A build from an earlier release would read differently from a fresh one (other passage texts, no second view)
+    until the KB next changed. The build re-encodes only what differs."""
     meta = current_meta(kb.index_dir)
-    return None if meta is not None and meta.get("second_view") == second.id else second.id
+    if meta is None:
+        return f"no index in {kb.index_dir}: building it from {kb.kb_dir}"
+    if (found := meta.get("passage_format", 1)) != PASSAGE_FORMAT:
+        return f"its passages were written in format {found}, not {PASSAGE_FORMAT}: re-encoding them"
+    second = registry.retrieval_second_view
+    if second is not None and meta.get("second_view") != second.id:
+        return f"it lacks the second view {second.id}: adding it"
+    return None
 
 
 PARITY_TICKETS = 400
@@ -81,7 +88,8 @@ def parity_texts(settings: Settings) -> tuple[list[str], list[str]]:
     path = settings.default_training_data
     tickets = [str(row["text"]) for row in json_lines(path, path.read_text(encoding="utf-8"))]
     articles = load_kb(settings.kb_dir)
-    passages = [passage_text(a, c) for a in articles for c in chunk_article(a)]
+    # Passages as the first format wrote them (no tags): the graph every figure was measured with.
+    passages = [passage_text(replace(a, tags=()), c) for a in articles for c in chunk_article(a)]
     return tickets[:PARITY_TICKETS], passages
 
 
@@ -121,13 +129,8 @@ def _ensure_ready(registry: ModelRegistry) -> BootstrapReport:
     ensure_encoder(settings)
     indexed = []
     for kb in settings.kbs().values():
-        if not (kb.index_dir / CURRENT).is_file():
-            log.info("no index of KB %r in %s: building it from %s", kb.name, kb.index_dir, kb.kb_dir)
-            index_kb(registry, kb)
-            indexed.append(kb.name)
-        elif (view := _missing_second_view(registry, kb)) is not None:
-            # An index from before retrieval_second_view was on: only the second view's vectors are encoded.
-            log.info("the index of KB %r lacks the second view %s: adding it", kb.name, view)
+        if (reason := index_needed(registry, kb)) is not None:
+            log.info("the index of KB %r: %s", kb.name, reason)
             index_kb(registry, kb)
             indexed.append(kb.name)
     missing = {name: name for name in HEAD_NAMES if active_version(settings.heads_dir, name) is None}

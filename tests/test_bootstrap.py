@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from engine.bootstrap import PARITY_TICKETS, index_kb, parity_texts
+from engine.bootstrap import PARITY_TICKETS, index_kb, index_needed, parity_texts
 from engine.errors import InvalidInput
 from engine.models.registry import ModelRegistry
 from engine.retrieve import Retriever
+from engine.retrieve.index import CURRENT, PASSAGE_FORMAT
 from engine.settings import REPO_ROOT, KnowledgeBase, Settings
 
 
@@ -56,3 +58,24 @@ def test_tickets_added_to_the_demo_file_leave_the_encoders_calibration_alone(tmp
     before, passages = parity_texts(Settings(default_training_data=short))
     after, _ = parity_texts(Settings(default_training_data=longer))
     assert after == before and len(before) == PARITY_TICKETS and passages
+
+
+@pytest.mark.slow
+def test_an_index_an_earlier_release_built_is_built_again_before_serving(registry: ModelRegistry, tmp_path: Path) -> None:
+    kb_dir = tmp_path / "kb"
+    kb_dir.mkdir()
+    (kb_dir / "track.md").write_text(
+        "---\nid: track\ntitle: Where is my order?\nlanguage: en\ntags: [order status]\n---\n\n"
+        "## Track your parcel\n\nSee Account > Orders for where your parcel is.\n",
+        encoding="utf-8",
+    )
+    kb = KnowledgeBase("tiny", kb_dir, tmp_path / "index", "{id}", "Support")
+    assert "no index" in str(index_needed(registry, kb))
+    index_kb(registry, kb)
+    assert index_needed(registry, kb) is None
+    meta_file = kb.index_dir / (kb.index_dir / CURRENT).read_text().strip() / "meta.json"
+    meta = json.loads(meta_file.read_text())
+    assert meta["passage_format"] == PASSAGE_FORMAT
+    del meta["passage_format"]  # as the release before tags were encoded wrote it
+    meta_file.write_text(json.dumps(meta))
+    assert f"format 1, not {PASSAGE_FORMAT}" in str(index_needed(registry, kb))

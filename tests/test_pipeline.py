@@ -138,3 +138,12 @@ def test_search_box_keywords_reach_their_topic(pipeline: Pipeline) -> None:
     }
     results = pipeline.run([Ticket(text=t) for t in searches], [f"s{i}" for i in range(len(searches))])
     assert {t: r.topic.label for t, r in zip(searches, results, strict=True)} == searches
+
+
+def test_the_writers_tags_bring_a_search_to_its_article(pipeline: Pipeline) -> None:
+    # The change-address section says "while your order has the status Received": before the where-is-my-order
+    # article's tag "order status" was encoded with it, that section came first and was quoted with confidence 0.88.
+    [result] = pipeline.run([Ticket(text="what is my order status", locale="en-GB")], ["tags"])
+    top = result.articles[0]
+    assert top.id == "delivery-where-is-my-order", [(a.id, a.answer_confidence) for a in result.articles]
+    assert result.draft is not None and result.draft.citations[0].startswith("delivery-where-is-my-order#")

@@ -88,14 +88,23 @@ class SecondView(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
+PASSAGE_FORMAT = 2
+"""What ``passage_text`` writes, recorded in each build's meta: a build of another format is re-encoded at start.
+1: title, heading, text; 2: the article's tags after its title."""
+
+
 def passage_text(article: Article, chunk: Chunk, text: str | None = None) -> str:
-    """What the encoder and BM25 see: the article's question (title), the section heading, its text.
+    """What the encoder and BM25 see: the article's question (title), its tags, the section heading, its text.
 
     ``text`` replaces the section's text with one of its windows: a lone sentence such as "Tap Save."
-    means something only beside the title and heading it sits under.
+    means something only beside the title and heading it sits under. Tags are the words a KB writer expects
+    customers to search with ("order status" on the where-is-my-order article); without them "what is my order
+    status" found the change-address section, which says "while your order has the status Received"
+    (eval/bitext_answers.py: the confident top article was right for 85.5% of Bitext's shop requests, 92.7% with).
     """
     body = chunk.text if text is None else text
-    head = [part for part in (article.title, chunk.section if chunk.section != article.title else "") if part]
+    keywords = ", ".join(article.tags)
+    head = [part for part in (article.title, keywords, chunk.section if chunk.section != article.title else "") if part]
     return "\n".join([". ".join(head), body]) if head else body
 
 
@@ -315,6 +324,7 @@ def build_index(
         "chunks": len(chunks),
         "windows": len(windows),
         "window_sentences": window_sentences,
+        "passage_format": PASSAGE_FORMAT,
         "index_type": kind,
         "encoded": encoded,
         "reused": reused,

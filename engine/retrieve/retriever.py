@@ -524,9 +524,10 @@ class Retriever:
 
     @staticmethod
     def _overlap(query: _Query, article: Article, chunk: Chunk) -> float:
-        """Share of the query's terms in the section, its heading or its article's title."""
+        """Share of the query's terms in the section, its heading, its article's title or tags."""
         if not query.terms:
             return 0.0
         found = {t for _, _, t in section_terms(flatten(chunk.text), article.language)}
-        found.update(t for _, _, t in section_terms(f"{article.title} {chunk.section}", article.language))
+        head = " ".join((article.title, chunk.section, *article.tags))
+        found.update(t for _, _, t in section_terms(head, article.language))
         return len(query.terms & found) / len(query.terms)
