@@ -642,7 +642,7 @@ def evaluate(
     ],
     out_path: Annotated[
         Path | None,
-        typer.Option("--out", help="The report: .html to read, .json for the figures alone [default: published]."),
+        typer.Option("--out", help="The report: .html to read, .json for the figures alone \\[default: published]."),
     ] = None,
     publish: Annotated[
         bool,
@@ -807,17 +807,18 @@ def gaps(
     ] = None,
     since: Annotated[str | None, typer.Option(help="Only tickets received on or after this date (YYYY-MM-DD).")] = None,
     min_tickets: Annotated[
-        int, typer.Option(min=1, help="Fewest tickets asking one of a gap's questions alike for it to be reported.")
-    ] = 2,
+        int | None,
+        typer.Option(min=1, help="Fewest tickets asking one of a gap's questions alike for it to be reported \\[default: 3]."),
+    ] = None,
     limit: Annotated[
         int | None,
         typer.Option(
-            min=2, max=20_000, help="Most recent unanswered tickets to group; memory grows with its square [default: 5000]."
+            min=2, max=20_000, help="Most recent unanswered tickets to group; memory grows with its square \\[default: 5000]."
         ),
     ] = None,
     distance: Annotated[
         float | None,
-        typer.Option(min=0.01, max=1.0, help="Average cosine distance under which tickets share a gap [default: 0.12]."),
+        typer.Option(min=0.01, max=1.0, help="Average cosine distance under which tickets share a gap \\[default: 0.12]."),
     ] = None,
     from_file: Annotated[
         Path | None,
@@ -839,7 +840,7 @@ def gaps(
 
     from engine.models.registry import ModelRegistry
     from engine.report.gap_run import GapOptions, article_ratings, build_report, logged_tickets
-    from engine.report.gaps import DISTANCE_THRESHOLD, MAX_TICKETS, mask_report, write
+    from engine.report.gaps import DISTANCE_THRESHOLD, MAX_TICKETS, MIN_TICKETS, mask_report, write
     from engine.retrieve.index import KBIndex
     from engine.route import load_policy
 
@@ -849,6 +850,7 @@ def gaps(
         except ValueError:
             raise SiftError(f"--since must be a date as YYYY-MM-DD; got {since!r}") from None
     settings = get_settings()
+    min_tickets = min_tickets or MIN_TICKETS
     kb = _knowledge_base(knowledge_base)
     if from_file is not None:
         tickets = _imported_tickets(from_file, text_column, subject_column, date_column, kb.name)
@@ -1090,7 +1092,7 @@ def feedback_delete(feedback_id: Annotated[str, typer.Argument(help="The feedbac
 def purge(
     older_than_days: Annotated[
         int | None,
-        typer.Option(min=1, max=36_500, help="Erase tickets received more than this many days ago [default: retention_days]."),
+        typer.Option(min=1, max=36_500, help="Erase tickets received more than this many days ago \\[default: retention_days]."),
     ] = None,
 ) -> None:
     """Erase tickets older than the retention period, with their results and feedback (run it daily)."""

@@ -123,3 +123,14 @@ def test_serve_refuses_fewer_than_one_worker(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("SIFT_DATA_DIR", str(tmp_path))
     result = runner.invoke(app, ["serve", "--workers", "0"])
     assert result.exit_code == 2 and "--workers must be at least 1" in result.output
+
+
+def test_gaps_help_states_the_defaults_the_report_uses() -> None:
+    # The options default to None so that `sift --help` does not import the report's models; the help says the value.
+    from engine.report.gaps import DISTANCE_THRESHOLD, MAX_TICKETS, MIN_TICKETS
+
+    result = runner.invoke(app, ["gaps", "--help"], env={"COLUMNS": "200", "TERM": "dumb"})
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    for value in (MIN_TICKETS, MAX_TICKETS, DISTANCE_THRESHOLD):
+        assert f"[default: {value}]" in text, value

@@ -16,7 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from engine.report import gap_followup
-from engine.report.gaps import DISTANCE_THRESHOLD, MAX_TICKETS, GapReport, LoggedTicket, SectionVectors, find_gaps
+from engine.report.gaps import (
+    DISTANCE_THRESHOLD,
+    MAX_TICKETS,
+    MIN_TICKETS,
+    GapReport,
+    LoggedTicket,
+    SectionVectors,
+    find_gaps,
+)
 from engine.report.kb_hygiene import hygiene
 from engine.retrieve.index import KBIndex
 from engine.settings import Settings
@@ -27,7 +35,7 @@ from engine.store import FeedbackStore, TicketStore
 class GapOptions:
     threshold: float
     """The policy's ``thresholds.answer_confidence``."""
-    min_tickets: int = 2
+    min_tickets: int = MIN_TICKETS
     distance: float = DISTANCE_THRESHOLD
     limit: int = MAX_TICKETS
     since: str | None = None

@@ -52,6 +52,10 @@ if TYPE_CHECKING:
 DISTANCE_THRESHOLD = 0.12
 """Average cosine distance under which tickets share a gap, chosen on CLINC150's validation queries (150 intents:
 best adjusted Rand index of 0.08-0.20, eval/gap_clustering.py). e5 compresses cosines (unrelated texts near 0.8)."""
+MIN_TICKETS = 3
+"""Fewest tickets asking one of a gap's questions alike for the gap to be reported. Two alike is chance on a busy log:
+on eval/gap_removal.py's three samples, 2 reported gaps on present articles for 27%, 20% and 18% of its groups, 3 for
+9%, 15% and 8% (found removed articles in the top 20 unchanged, 65-70%; at any rank 85-95% → 80-85%)."""
 MAX_TICKETS = 5000
 """Most recent unanswered tickets clustered at once: the distance matrix grows with their square (5,000: 200 MB)."""
 TITLE_CHARS = 90
@@ -349,7 +353,7 @@ def find_gaps(
     tickets: list[LoggedTicket],
     encode: Callable[[list[str]], np.ndarray],
     threshold: float,
-    min_tickets: int = 2,
+    min_tickets: int = MIN_TICKETS,
     distance_threshold: float = DISTANCE_THRESHOLD,
     kb: str | None = None,
     since: str | None = None,

@@ -17,7 +17,16 @@ import numpy as np
 
 from engine.kb.articles import Article, Chunk
 from engine.report import gap_followup
-from engine.report.gaps import PROFILE_ARTICLES, LoggedTicket, SectionVectors, find_gaps, kb_profile, merge, trend
+from engine.report.gaps import (
+    MIN_TICKETS,
+    PROFILE_ARTICLES,
+    LoggedTicket,
+    SectionVectors,
+    find_gaps,
+    kb_profile,
+    merge,
+    trend,
+)
 from engine.report.kb_hygiene import contradictions, duplicates, stale
 
 THEMES = ["gift", "refund", "password", "invoice", "shipping"]
@@ -77,7 +86,7 @@ def test_the_outline_lists_each_distinct_question_once() -> None:
              "where can I change the password", "password cost"]
     tickets = [logged(i, t, "2026-11-16") for i, t in enumerate(texts)]
     # Tickets group into questions at distance_threshold, questions into one gap at merge_distance.
-    (gap,) = find_gaps(tickets, encode, threshold=0.5, distance_threshold=0.05, merge_distance=0.3).gaps
+    (gap,) = find_gaps(tickets, encode, threshold=0.5, min_tickets=2, distance_threshold=0.05, merge_distance=0.3).gaps
     assert len(gap.outline) == 3  # how, where, cost
     assert {p.split()[0].lower() for p in gap.outline} == {"how", "where", "password"}
 
@@ -86,10 +95,16 @@ def test_a_subject_made_only_of_one_off_questions_is_not_reported() -> None:
     texts = ["How do I reset my password", "Where is the password page", "password cost"]
     tickets = [logged(i, t, "2026-11-16") for i, t in enumerate(texts)]
     # The three questions merge into one subject, but nobody asked any of them twice: noise, not a gap.
-    assert find_gaps(tickets, encode, threshold=0.5, distance_threshold=0.05, merge_distance=0.3).gaps == []
+    cuts = {"threshold": 0.5, "distance_threshold": 0.05, "merge_distance": 0.3}
+    assert find_gaps(tickets, encode, min_tickets=2, **cuts).gaps == []
     tickets.append(logged(9, "how to reset password", "2026-11-16"))
-    (gap,) = find_gaps(tickets, encode, threshold=0.5, distance_threshold=0.05, merge_distance=0.3).gaps
+    (gap,) = find_gaps(tickets, encode, min_tickets=2, **cuts).gaps
     assert gap.tickets == 4 and len(gap.outline) == 3
+    # By default a question must be asked three times: two alike is chance on a busy log.
+    assert MIN_TICKETS == 3 and find_gaps(tickets, encode, **cuts).gaps == []
+    tickets.append(logged(10, "How can I reset my password", "2026-11-16"))
+    (gap,) = find_gaps(tickets, encode, **cuts).gaps
+    assert gap.tickets == 5
 
 
 def test_a_question_the_kb_answers_for_others_does_not_merge_into_a_gap() -> None:
@@ -101,7 +116,7 @@ def test_a_question_the_kb_answers_for_others_does_not_merge_into_a_gap() -> Non
     asked = [logged(i, "refund please", "2026-11-16") for i in range(2)]
     asked += [logged(2 + i, "store credit instead?", "2026-11-16") for i in range(2)]
     answered = [logged(10 + i, "refund please", "2026-11-16", confidence=0.9) for i in range(4)]
-    report = find_gaps(asked + answered, two_questions, threshold=0.5, merge_distance=0.5)
+    report = find_gaps(asked + answered, two_questions, threshold=0.5, min_tickets=2, merge_distance=0.5)
     # Merged first, the refund question's answered neighbours would have sent both to "answered elsewhere".
     assert [set(g.ticket_ids) for g in report.gaps] == [{"t2", "t3"}]
     assert [set(g.ticket_ids) for g in report.answered_elsewhere] == [{"t0", "t1"}]

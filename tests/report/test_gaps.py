@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from engine.cli import app
 from engine.models.registry import ModelRegistry
-from engine.report.gaps import PROFILE_ARTICLES, LoggedTicket, SectionVectors, find_gaps, render_html
+from engine.report.gaps import MIN_TICKETS, PROFILE_ARTICLES, LoggedTicket, SectionVectors, find_gaps, render_html
 from engine.retrieve.index import KBIndex
 from engine.store import TicketStore
 from tests.conftest import require_datasets
@@ -133,7 +133,7 @@ def test_sift_gaps_reads_the_ticket_log_and_writes_the_report(
     html = tmp_path / "gaps.html"
     assert CliRunner().invoke(app, ["gaps", "--out", str(html)]).exit_code == 0
     empty = CliRunner().invoke(app, ["gaps", "--since", "2999-01-01"])
-    assert empty.exit_code == 0 and "no group of 2 or more" in empty.output
+    assert empty.exit_code == 0 and f"no group of {MIN_TICKETS} or more" in empty.output
     assert html.read_text(encoding="utf-8").startswith("<!doctype html>")
 
 

@@ -12,6 +12,7 @@ from engine.api.auth import require
 from engine.api.deps import ServiceDep
 from engine.api.routes.triage import ERRORS
 from engine.errors import InvalidInput
+from engine.report.gaps import MIN_TICKETS
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require("admin"))])
 
@@ -25,7 +26,7 @@ async def gaps(
     since: Annotated[
         str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Only tickets received on or after this date.")
     ] = None,
-    min_tickets: Annotated[int, Query(ge=1, le=1000, description="A gap is reported when one of its questions was asked by at least this many tickets.")] = 2,
+    min_tickets: Annotated[int, Query(ge=1, le=1000, description="A gap is reported when one of its questions was asked by at least this many tickets.")] = MIN_TICKETS,
 ) -> dict[str, Any]:
     """Unanswered tickets grouped by what they ask, ranked by volume × trend, each with the nearest article to
     extend; follow-ups on the previous report's gaps; near-duplicate, possibly contradictory and stale articles.
