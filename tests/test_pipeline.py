@@ -147,3 +147,6 @@ def test_the_writers_tags_bring_a_search_to_its_article(pipeline: Pipeline) -> N
     top = result.articles[0]
     assert top.id == "delivery-where-is-my-order", [(a.id, a.answer_confidence) for a in result.articles]
     assert result.draft is not None and result.draft.citations[0].startswith("delivery-where-is-my-order#")
+    # Below it, the cancel-order article (e5's closest section, 0.94 on its own) claims no more than the first.
+    confidences = [a.answer_confidence for a in result.articles]
+    assert confidences == sorted(confidences, reverse=True), [(a.id, a.answer_confidence) for a in result.articles]

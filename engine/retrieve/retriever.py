@@ -493,7 +493,10 @@ class Retriever:
                 same_language=same_language,
                 query_terms=len(query.terms),
             ))
-        confidences = self.confidence.probability(feature_matrix(signals))
+        # No article claims more than the ones ranked above it: the ranking (second view, topic prior) puts the
+        # right article first more often than the per-hit confidence does (Bitext × demo KB: 77.7% against 65.7%),
+        # and uncapped, hits below the first that reached 0.5 were right 46% of the time (capped: 58%).
+        confidences = np.minimum.accumulate(self.confidence.probability(feature_matrix(signals)))
         hits = []
         for (family, _, similarity, article, chunk, window_start), confidence, relevance in zip(
             found, confidences, rerank_scores, strict=True
