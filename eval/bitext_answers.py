@@ -8,11 +8,13 @@ customer-support requests (orders, delivery, refunds, invoices, accounts) go thr
 articles that answer it (``eval/data/bitext_demo_kb.json``: a judgement written by reading the articles, listed
 there intent by intent; intents with no article count every confident article as wrong).
 
-Two readings of the same results:
+Three readings of the same results:
 
 - the top article's answer confidence reaching the policy's threshold: what self-service shows as an answer
   and the router reads, whatever the topic heads say;
-- the draft quoting an article: what an agent is handed (none where the heads call the request out of scope).
+- the draft quoting an article: what an agent is handed (none where the heads call the request out of scope);
+- the help centre's list for the same words (``TriageService.suggest``, then ``engine.web.widget.relevant``):
+  what a customer searching sees.
 
 Writes eval/results/bitext_answers.json.
 """
@@ -28,6 +30,7 @@ from typing import Any
 import numpy as np
 import typer
 from rich.console import Console
+from rich.progress import track
 from rich.table import Table
 from sklearn.metrics import roc_auc_score
 
@@ -35,8 +38,10 @@ from engine.bootstrap import ensure_ready
 from engine.models.registry import ModelRegistry
 from engine.pipeline import Pipeline
 from engine.route import load_policy
+from engine.service import TriageService
 from engine.settings import Settings
 from engine.types import ArticleHit, TriageResult
+from engine.web.widget import SUGGESTIONS, relevant
 from eval.datasets import bitext
 from eval.quoting import triage
 
@@ -83,6 +88,25 @@ def ranking_quality(ranked: list[tuple[float, bool, bool]]) -> dict[str, Any]:
     }
 
 
+def listed_quality(lists: list[tuple[list[tuple[str, float]], list[str]]], threshold: float) -> dict[str, Any]:
+    """``lists``: (the help centre's listed articles as (family, confidence), the families that answer the request).
+
+    What a customer searching the help centre sees: whether an article that answers is listed, and first; how many
+    are listed; how often a request no article answers is shown one at the answer threshold or above."""
+    answerable = [(shown, ok) for shown, ok in lists if ok]
+    unanswerable = [shown for shown, ok in lists if not ok]
+    return {
+        "right_listed": round(sum(any(f in ok for f, _ in shown) for shown, ok in answerable) / len(answerable), 4)
+        if answerable else None,
+        "right_first": round(sum(bool(shown) and shown[0][0] in ok for shown, ok in answerable) / len(answerable), 4)
+        if answerable else None,
+        "mean_listed": round(sum(len(shown) for shown, _ in lists) / len(lists), 2) if lists else None,
+        "unanswerable_shown_confident": round(
+            sum(any(c >= threshold for _, c in shown) for shown in unanswerable) / len(unanswerable), 4
+        ) if unanswerable else None,
+    }
+
+
 def family(hit: ArticleHit) -> str:
     """The article a hit is a version of: the table names originals, the KB answers in the customer's language."""
     return hit.translation_of or hit.id
@@ -116,6 +140,7 @@ def main(limit: int = typer.Option(0, help="Use only the first N requests of eac
     quoted: list[tuple[str | None, list[str]]] = []
     by_intent: dict[str, list[tuple[str | None, list[str]]]] = defaultdict(list)
     ranked: list[tuple[float, bool, bool]] = []
+    listed: list[tuple[list[tuple[str, float]], list[str]]] = []
     wrong: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for (_, intent), result in zip(rows, results, strict=True):
         confident, cited = readings(result, threshold)
@@ -127,12 +152,20 @@ def main(limit: int = typer.Option(0, help="Use only the first N requests of eac
         by_intent[intent].append((confident, mapping[intent]))
         if confident is not None and confident not in mapping[intent]:
             wrong[intent][confident] += 1
+    service = TriageService.create(settings, registry=registry)
+    try:
+        for text, intent in track(rows, description="help centre"):
+            shown = relevant(service.suggest(text, None, SUGGESTIONS, []).articles)
+            listed.append(([(family(a), a.answer_confidence) for a in shown], mapping[intent]))
+    finally:
+        service.close()
     report = {
         "encoder": registry.encoder.id,
         "answer_threshold": threshold,
         "confident_top_article": score(top),
         "draft_quotes": score(quoted),
         "top_article": ranking_quality(ranked),
+        "help_centre_list": listed_quality(listed, threshold),
         "by_intent": {intent: score(outcomes) for intent, outcomes in sorted(by_intent.items())},
         "wrong_articles": {i: dict(sorted(w.items(), key=lambda kv: -kv[1])) for i, w in sorted(wrong.items())},
         "seconds": round(time.perf_counter() - started, 1),

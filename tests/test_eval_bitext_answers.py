@@ -8,7 +8,7 @@ import pytest
 
 from engine.kb import load_kb
 from engine.settings import REPO_ROOT
-from eval.bitext_answers import MAPPING, ranking_quality, score
+from eval.bitext_answers import MAPPING, listed_quality, ranking_quality, score
 
 
 def test_the_table_names_only_articles_the_shipped_kb_has() -> None:
@@ -47,3 +47,19 @@ def test_ranking_quality_reads_the_order_not_the_cut() -> None:
     assert quality["right_at_rank_1_of_answerable"] == pytest.approx(2 / 3, abs=1e-4)
     assert quality["answered_right_at_90_precision"] == 0.5  # the first two of four requests
     assert ranking_quality([(0.9, False, True), (0.8, True, True)])["answered_right_at_90_precision"] == 0.0
+
+
+def test_the_help_centre_list_is_read_as_a_customer_sees_it() -> None:
+    ok = ["delivery-where-is-my-order"]
+    lists = [
+        ([("delivery-where-is-my-order", 0.9), ("delivery-change-address", 0.2)], ok),  # listed first
+        ([("delivery-change-address", 0.4), ("delivery-where-is-my-order", 0.3)], ok),  # listed, not first
+        ([], ok),  # nothing listed
+        ([("returns-refund-timing", 0.6)], []),  # nothing answers, yet a confident article was shown
+    ]
+    assert listed_quality(lists, threshold=0.5) == {
+        "right_listed": pytest.approx(2 / 3, abs=1e-4),
+        "right_first": pytest.approx(1 / 3, abs=1e-4),
+        "mean_listed": 1.25,
+        "unanswerable_shown_confident": 1.0,
+    }
