@@ -19,6 +19,11 @@ Figures (goal in brackets):
 - one_cluster_per_removed: among removed articles found by any reported cluster, the share found by
   exactly one, i.e. whose questions in all languages formed a single group (>= 0.7).
 
+``split_pairs`` says why the last one falls short: for every pair of reported clusters it takes the distance
+``merge`` cuts at 1 (centroid over ``SUBJECT_CENTROID_DISTANCE``, KB profile over ``SUBJECT_DISTANCE``, the larger)
+and compares the pairs that ask about one article (split) with the pairs that ask about two. Where pairs of two
+articles are as close as the split ones, no cut joins the one without joining the other.
+
 The ABCD procedures are not measured, though their customers' words do map to them: each conversation in
 ``abcd-kb/abcd_sample.json`` names its procedure (``scenario.subflow``: ``return_size``, ``refund_status`` and
 ``timing_4``, a variant of ``timing``; ``kb.json`` and ``guidelines.json`` hold all three procedures). But the sample holds three conversations, so three of the 55 procedures have one customer
@@ -54,6 +59,7 @@ from engine.report.gaps import (
     LoggedTicket,
     SectionVectors,
     find_gaps,
+    kb_profile,
 )
 from engine.retrieve import Retriever, build_index
 from engine.retrieve.index import KBIndex
@@ -143,6 +149,30 @@ def measure(
     }
 
 
+def split_pairs(report_gaps: list[Any], full: SectionVectors, sections: SectionVectors) -> dict[str, Any]:
+    """How close clusters about one article sit, by the merge's own measure, against clusters about two."""
+    if len(report_gaps) < 2:
+        return {}
+    centres = np.stack([g.centroid for g in report_gaps])
+    profiles = kb_profile(centres, sections)
+    distance = np.maximum((1.0 - centres @ centres.T) / SUBJECT_CENTROID_DISTANCE,
+                          (1.0 - profiles @ profiles.T) / SUBJECT_DISTANCE)
+    sources = [full.nearest(c)[0] for c in centres]
+    upper = np.triu_indices(len(sources), k=1)
+    same = np.array([sources[i] == sources[j] for i, j in zip(*upper, strict=True)])
+    pairs = distance[upper]
+    if not same.any():
+        return {"split": 0}
+    median = float(np.median(pairs[same]))
+    return {
+        "split": int(same.sum()),
+        "split_median_distance": round(median, 3),
+        "two_articles": int((~same).sum()),
+        "two_articles_closer_than_split_median": int((pairs[~same] < median).sum()),
+        "two_articles_min_distance": round(float(pairs[~same].min()), 3) if (~same).any() else None,
+    }
+
+
 def run(seed: int, console: Console) -> dict[str, Any]:
     """One sample: build the full and the reduced KB, ask, report, measure."""
     started = time.perf_counter()
@@ -170,7 +200,8 @@ def run(seed: int, console: Console) -> dict[str, Any]:
             return np.stack([vectors[t] for t in texts])
 
         threshold = load_policy(settings.routing_file).thresholds.answer_confidence
-        report = find_gaps(tickets, lookup, threshold, sections=sections(settings.index_dir, registry.encoder.id))
+        reduced = sections(settings.index_dir, registry.encoder.id)
+        report = find_gaps(tickets, lookup, threshold, sections=reduced)
     unanswered_removed = sum(gold[t.id] in removed for t in tickets if t.result["answer_confidence"] < threshold)
     return {
         "seed": seed,
@@ -179,6 +210,7 @@ def run(seed: int, console: Console) -> dict[str, Any]:
         "unanswered_from_removed": unanswered_removed,
         "tickets_from_removed": sum(g in removed for g in gold.values()),
         **measure(report.gaps, report.answered_elsewhere, full, removed, gold),
+        "split_pairs": split_pairs(report.gaps, full, reduced),
         "answer_confidence_threshold": threshold,
         "encoder_id": registry.encoder.id,
         "second_view": view.id if view is not None else None,
