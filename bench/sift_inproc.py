@@ -16,8 +16,8 @@ from bench.measure import high_water_mib, summary_ms
 from bench.tickets import BenchTicket
 
 SETTINGS_RECORDED = (
-    "encoder_backend", "encoder_threads", "encode_batch_size", "max_pipeline_batch", "batch_wait_ms",
-    "retrieval_mode", "index_type", "head_kind",
+    "encoder_backend", "encoder_precision", "encoder_batch_independent", "encoder_threads", "encode_batch_size",
+    "max_pipeline_batch", "batch_wait_ms", "retrieval_mode", "index_type", "head_kind",
 )
 
 

