@@ -28,7 +28,10 @@ def _cached(texts: list[str], tag: str, compute: Callable[[list[str]], np.ndarra
 
 def encode_cached(encoder: Encoder, texts: list[str], kind: str = "query") -> np.ndarray:
     compute = encoder.encode_queries if kind == "query" else encoder.encode_passages
-    return _cached(texts, encoder.id + kind, compute)
+    # An int8 graph fed several texts a call gives vectors that depend on the batch: never mix them with the
+    # vectors of one text a call (encoder_batch_independent), which the service computes.
+    alone = "/alone" if getattr(encoder, "row_independent", False) else ""
+    return _cached(texts, encoder.id + alone + kind, compute)
 
 
 class CachedEncoder:

@@ -53,6 +53,7 @@ class OnnxEncoder:
         self._batch_size = batch_size
         self._max_batch_tokens = max_batch_tokens
         self._rows_alone = ThreadPoolExecutor(threads, "encoder-row") if row_independent else None
+        self.row_independent = row_independent
         self.id = encoder_id
         self.dim = int(self._session.get_outputs()[0].shape[1])
 
