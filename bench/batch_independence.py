@@ -95,7 +95,10 @@ def main(
                 runs[value] = triage_both_ways(drawn)
     finally:
         for key, old in saved.items():
-            os.environ.pop(key, None) if old is None else os.environ.__setitem__(key, old)
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
     table = Table(title=f"{len(drawn)} tickets: batched ({BATCH}) against alone")
     table.add_column("")
     for value in runs:
