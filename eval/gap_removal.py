@@ -20,8 +20,9 @@ Figures (goal in brackets):
   exactly one, i.e. whose questions in all languages formed a single group (>= 0.7).
 
 ``split_pairs`` says why the last one falls short: for every pair of reported clusters it takes the distance
-``merge`` cuts at 1 (centroid over ``SUBJECT_CENTROID_DISTANCE``, KB profile over ``SUBJECT_DISTANCE``, the larger)
-and compares the pairs that ask about one article (split) with the pairs that ask about two. Where pairs of two
+``merge`` cuts at 1 (``merge_distances``: centroid over ``SUBJECT_CENTROID_DISTANCE`` and KB profile over
+``SUBJECT_DISTANCE``, the larger, unless the centroids alone are within ``MERGE_DISTANCE``) and compares the pairs
+that ask about one article (split) with the pairs that ask about two. Where pairs of two
 articles are as close as the split ones, no cut joins the one without joining the other.
 
 The ABCD procedures are not measured, though their customers' words do map to them: each conversation in
@@ -59,7 +60,7 @@ from engine.report.gaps import (
     LoggedTicket,
     SectionVectors,
     find_gaps,
-    kb_profile,
+    merge_distances,
 )
 from engine.retrieve import Retriever, build_index
 from engine.retrieve.index import KBIndex
@@ -154,9 +155,7 @@ def split_pairs(report_gaps: list[Any], full: SectionVectors, sections: SectionV
     if len(report_gaps) < 2:
         return {}
     centres = np.stack([g.centroid for g in report_gaps])
-    profiles = kb_profile(centres, sections)
-    distance = np.maximum((1.0 - centres @ centres.T) / SUBJECT_CENTROID_DISTANCE,
-                          (1.0 - profiles @ profiles.T) / SUBJECT_DISTANCE)
+    distance = merge_distances(centres, sections)
     sources = [full.nearest(c)[0] for c in centres]
     upper = np.triu_indices(len(sources), k=1)
     same = np.array([sources[i] == sources[j] for i, j in zip(*upper, strict=True)])

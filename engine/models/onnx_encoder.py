@@ -53,9 +53,13 @@ class OnnxEncoder:
         self._batch_size = batch_size
         self._max_batch_tokens = max_batch_tokens
         self._rows_alone = ThreadPoolExecutor(threads, "encoder-row") if row_independent else None
-        self.row_independent = row_independent
         self.id = encoder_id
         self.dim = int(self._session.get_outputs()[0].shape[1])
+
+    @property
+    def row_independent(self) -> bool:
+        """Whether each text runs in a call of its own, so its vector is the same in any batch."""
+        return self._rows_alone is not None
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, True)

@@ -339,14 +339,23 @@ def merge(
         return np.zeros(len(centres), dtype=int)
     if sections is None or len(set(sections.article_ids)) < PROFILE_ARTICLES:
         return group(centres, merge_distance)
+    distance = merge_distances(centres, sections, merge_distance, subject_distance, subject_centroid_distance)
+    return AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1.0
+    ).fit_predict(distance)
+
+
+def merge_distances(
+    centres: np.ndarray, sections: SectionVectors, merge_distance: float = MERGE_DISTANCE,
+    subject_distance: float = SUBJECT_DISTANCE, subject_centroid_distance: float = SUBJECT_CENTROID_DISTANCE,
+) -> np.ndarray:
+    """The scaled distances ``merge`` links question groups by, with the KB's profiles: under 1 is one subject."""
     profiles = kb_profile(centres, sections)
     apart = 1.0 - centres @ centres.T
     distance = np.maximum(apart / subject_centroid_distance, (1.0 - profiles @ profiles.T) / subject_distance)
     distance = np.minimum(distance, apart / merge_distance)
     np.fill_diagonal(distance, 0.0)
-    return AgglomerativeClustering(
-        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1.0
-    ).fit_predict(np.maximum(distance, 0.0))
+    return np.maximum(distance, 0.0)
 
 
 def find_gaps(
