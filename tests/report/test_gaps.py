@@ -90,7 +90,7 @@ def test_removing_xquad_articles_yields_gaps_that_point_at_them() -> None:
     from eval.gap_removal import run
 
     figures = run(22, Console(quiet=True))
-    assert figures["removed_found_top20"] >= 0.6  # 0.65 and 0.7 measured on two installs
+    assert figures["removed_found_top20"] >= 0.6  # 0.75 measured; 0.65 and 0.7 with texts encoded in batches
     assert figures["clusters_on_present"] <= 0.25 and figures["clusters_on_present_top20"] <= 0.15
     assert figures["one_cluster_per_removed"] >= 0.3
 
